@@ -1,0 +1,43 @@
+# The front door: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
+
+.PHONY: help install train train-full test lint bench clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	@touch $@
+
+install: $(STAMP)  ## Create .venv and install the project with its dev tools
+
+train: $(STAMP)  ## Train models/default from the demo corpus in data/
+	$(BIN)/threat-tagger train --config train/configs/default.toml
+
+train-full: $(STAMP)  ## Train models/full from the real corpora in $$THREAT_CORPORA plus data/
+	$(BIN)/threat-tagger train --config train/configs/full.toml
+
+test: $(STAMP)  ## Run the test suite
+	$(BIN)/pytest -q
+
+lint: $(STAMP)  ## ruff check
+	$(BIN)/ruff check .
+
+bench: $(BENCH_STAMP)  ## Speed and accuracy benchmarks; writes BENCHMARKS.md
+	$(BIN)/python -m train.bench
+
+clean:  ## Remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

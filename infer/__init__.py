@@ -1,0 +1,1 @@
+"""threat-tagger runtime: load a trained model and tag texts (light imports only)."""

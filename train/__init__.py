@@ -1,0 +1,1 @@
+"""threat-tagger factory: corpora, converters, splits, training, evaluation, benchmarks."""
