@@ -1,0 +1,220 @@
+"""Text analysis and the data-only TF-IDF featuriser shared by training and the predictor.
+
+Training fits each block with scikit-learn (passing the analyzers below) and keeps only
+data: the terms and the idf weights. At run time `Featurizer.transform` rebuilds the same
+matrix with dict look-ups and scipy.sparse, so `infer` never imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_PLACE_WORD = r"[A-Z][\w'.\-]*"
+_PLACE = rf"{_PLACE_WORD}(?:[ ]+{_PLACE_WORD})*"
+# "KABUL, March 3 (AFP) - ", "POPAYAN, Colombia, Feb. 11 - ", "Lima, Oct. 3 - ", "HAVANA - "
+_DATELINE = re.compile(
+    rf"^\s*(?P<place>{_PLACE}(?:,[ ]*{_PLACE})*?)"
+    rf"(?:,[ ]*{_MONTH}[ ]+\d{{1,2}})?[ ]*(?:\([^)]{{1,30}}\))?[ ]+[-\u2013\u2014]{{1,2}}[ ]+"
+)
+# "ARGENTINA.  The second floor ..." (an upper-case country prefix)
+_CAPS_PREFIX = re.compile(r"^\s*(?P<place>[A-Z][A-Z '\-]{2,40})\.\s+(?=[A-Z])")
+_AGENCIES = (
+    "AFP|AP|Reuters|UPI|Xinhua|IANS|PTI|ANI|dpa|EFE|ANSA|Interfax|TASS|Bernama|Anadolu"
+    "|BBC|CNN|Kyodo|Yonhap|RIA Novosti|Al Jazeera"
+)
+_AGENCY = re.compile(rf"\s*\((?:{_AGENCIES})\)", re.IGNORECASE)
+_CITATION = re.compile(r"\[(?:\d+|[a-z]|citation needed|note \d+)\]", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s\s+")
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_DATELINE_MAX_CHARS = 80
+
+
+def strip_boilerplate(text: str, *, keep_place: bool = True) -> str:
+    """Remove a leading dateline's date/agency/dash, agency tags and citation marks."""
+    match = _DATELINE.match(text)
+    if match is None or match.end() > _DATELINE_MAX_CHARS:
+        match = _CAPS_PREFIX.match(text)
+    if match is not None and match.end() <= _DATELINE_MAX_CHARS:
+        place = match.group("place") + " " if keep_place else ""
+        text = place + text[match.end() :]
+    text = _AGENCY.sub("", text)
+    return _CITATION.sub("", text)
+
+
+@dataclass(frozen=True)
+class TextOptions:
+    """How raw text is cleaned before tokenisation."""
+
+    lowercase: bool = True
+    strip_boilerplate: bool = True
+    keep_dateline_place: bool = True
+
+    def clean(self, text: str) -> str:
+        """Apply the cleaning steps to one text."""
+        if self.strip_boilerplate:
+            text = strip_boilerplate(text, keep_place=self.keep_dateline_place)
+        return text.lower() if self.lowercase else text
+
+
+def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Word n-grams of an already cleaned text, exactly as scikit-learn builds them."""
+    tokens = _TOKEN.findall(text)
+    low, high = ngram_range
+    if high == 1:
+        return tokens
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), high + 1):
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Character n-grams inside word boundaries, exactly as scikit-learn's char_wb."""
+    low, high = ngram_range
+    grams: list[str] = []
+    for word in _WHITESPACE.sub(" ", text).split():
+        padded = f" {word} "
+        length = len(padded)
+        for n in range(low, high + 1):
+            offset = 0
+            grams.append(padded[offset : offset + n])
+            while offset + n < length:
+                offset += 1
+                grams.append(padded[offset : offset + n])
+            if offset == 0:  # a short word is counted once
+                break
+    return grams
+
+
+_ANALYZERS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
+    "word": word_ngrams,
+    "char_wb": char_wb_ngrams,
+}
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """What one feature block looks at (everything needed to analyse a text)."""
+
+    name: str
+    analyzer: str
+    ngram_range: tuple[int, int]
+    options: TextOptions = field(default_factory=TextOptions)
+
+    def __post_init__(self) -> None:
+        if self.analyzer not in _ANALYZERS:
+            raise ValueError(f"unknown analyzer {self.analyzer!r}; known: {sorted(_ANALYZERS)}")
+
+    def analyze(self, text: str) -> list[str]:
+        """Clean a raw text and return its terms (the callable given to scikit-learn)."""
+        return _ANALYZERS[self.analyzer](self.options.clean(text), self.ngram_range)
+
+    def to_dict(self) -> dict:
+        """JSON-ready description of the block."""
+        return {
+            "name": self.name,
+            "analyzer": self.analyzer,
+            "ngram_range": list(self.ngram_range),
+            "options": {
+                "lowercase": self.options.lowercase,
+                "strip_boilerplate": self.options.strip_boilerplate,
+                "keep_dateline_place": self.options.keep_dateline_place,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BlockSpec:
+        """Inverse of `to_dict`."""
+        low, high = data["ngram_range"]
+        return cls(data["name"], data["analyzer"], (int(low), int(high)),
+                   TextOptions(**data["options"]))
+
+
+@dataclass(frozen=True)
+class TfidfBlock:
+    """A fitted block: sublinear-tf x idf over a fixed vocabulary, l2-normalised per row."""
+
+    spec: BlockSpec
+    terms: tuple[str, ...]
+    idf: np.ndarray
+    index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.terms) != len(self.idf):
+            raise ValueError(f"block {self.spec.name}: {len(self.terms)} terms, "
+                             f"{len(self.idf)} idf weights")
+        object.__setattr__(self, "index", {term: i for i, term in enumerate(self.terms)})
+
+    @property
+    def size(self) -> int:
+        """Number of columns."""
+        return len(self.terms)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
+        index = self.index
+        indptr = [0]
+        indices: list[int] = []
+        counts: list[int] = []
+        for text in texts:
+            found = Counter(i for i in map(index.get, self.spec.analyze(text)) if i is not None)
+            indices.extend(found.keys())
+            counts.extend(found.values())
+            indptr.append(len(indices))
+        data = np.asarray(counts, dtype=np.float64)
+        idx = np.asarray(indices, dtype=np.int32)
+        data = (np.log(data) + 1.0) * self.idf[idx] if len(data) else data
+        row_lengths = np.diff(indptr)
+        rows = np.repeat(np.arange(len(texts)), row_lengths)
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
+        norms[norms == 0.0] = 1.0
+        data = data / norms[rows]
+        matrix = sp.csr_matrix((data, idx, np.asarray(indptr)), shape=(len(texts), self.size))
+        matrix.sort_indices()
+        return matrix
+
+
+class Featurizer:
+    """Blocks concatenated horizontally into one sparse matrix (read-only after init)."""
+
+    def __init__(self, blocks: Sequence[TfidfBlock]) -> None:
+        if not blocks:
+            raise ValueError("a featuriser needs at least one block")
+        self.blocks = tuple(blocks)
+        offsets = np.cumsum([0] + [b.size for b in self.blocks])
+        self.offsets = tuple(int(o) for o in offsets)
+
+    @property
+    def n_features(self) -> int:
+        """Total number of columns."""
+        return self.offsets[-1]
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """Feature matrix for the texts."""
+        texts = list(texts)
+        parts = [block.transform(texts) for block in self.blocks]
+        return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
+
+    def feature_name(self, column: int) -> str:
+        """Human-readable name of a column, e.g. 'word:car bomb'."""
+        for block, start, end in zip(self.blocks, self.offsets, self.offsets[1:], strict=False):
+            if start <= column < end:
+                return f"{block.spec.name}:{block.terms[column - start]}"
+        raise IndexError(column)
+
+    def specs(self) -> list[dict]:
+        """JSON-ready block descriptions (stored in meta.json)."""
+        return [block.spec.to_dict() for block in self.blocks]
+
+
+def idf_key(position: int) -> str:
+    """Name of a block's idf array inside model.npz."""
+    return f"features.{position}.idf"
+

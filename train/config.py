@@ -1,0 +1,216 @@
+"""Training configuration: one TOML file defines a run; defaults live in the dataclasses below."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from infer.errors import ThreatTaggerError
+
+CORPORA_VAR = "THREAT_CORPORA"
+DEFAULT_CORPORA = "../shared/corpora"
+
+
+class ConfigError(ThreatTaggerError):
+    """The training configuration is invalid (unknown key, wrong type, bad override)."""
+
+
+@dataclass
+class CorporaConfig:
+    """Which corpora to train on; records whose own split is listed are left out."""
+
+    train: list[str] = field(default_factory=lambda: ["data/demo"])
+    exclude_splits: list[str] = field(default_factory=lambda: ["test"])
+
+
+@dataclass
+class SplitConfig:
+    """The grouped dev split used to tune thresholds and report metrics."""
+
+    dev_size: float = 0.2
+    seed: int = 13
+    near_duplicate_threshold: float = 0.8
+
+
+@dataclass
+class FeaturesConfig:
+    """Text cleaning and the TF-IDF blocks."""
+
+    lowercase: bool = True
+    strip_boilerplate: bool = True
+    keep_dateline_place: bool = True
+    word_ngram_range: list[int] = field(default_factory=lambda: [1, 2])
+    min_df: int = 2
+    max_features: int = 50000
+    char: bool = False
+    char_ngram_range: list[int] = field(default_factory=lambda: [3, 5])
+    char_max_features: int = 50000
+
+
+@dataclass
+class ModelConfig:
+    """The linear heads and the region/country consistency rule."""
+
+    C: float = 4.0
+    class_weight: str = "balanced"
+    geo_C: float = 4.0
+    geo_class_weight: str = "none"
+    max_iter: int = 2000
+    country_min_probability: float = 0.5
+    region_min_probability: float = 0.0
+
+
+@dataclass
+class ThresholdsConfig:
+    """Per-label threshold tuning on the dev split."""
+
+    floor: float = 0.1
+    ceiling: float = 0.9
+    fallback: float = 0.5
+    min_dev_positives: int = 3
+
+
+@dataclass
+class RunConfig:
+    """Name, output folder and seed of the run."""
+
+    name: str = "default"
+    out: str = "models/default"
+    seed: int = 0
+
+
+@dataclass
+class Config:
+    """A whole training run."""
+
+    corpora: CorporaConfig = field(default_factory=CorporaConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    thresholds: ThresholdsConfig = field(default_factory=ThresholdsConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fully resolved configuration as plain data."""
+        return dataclasses.asdict(self)
+
+
+_CLASS_WEIGHTS = ("balanced", "none")
+
+
+def _check_value(where: str, expected: Any, value: Any) -> Any:
+    """Return value if it matches the annotated type, else raise ConfigError naming `where`."""
+    origin = typing.get_origin(expected)
+    if origin is list:
+        (item_type,) = typing.get_args(expected)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {type(value).__name__} {value!r}")
+        return [_check_value(f"{where}[{i}]", item_type, v) for i, v in enumerate(value)]
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is int and isinstance(value, bool):
+        raise ConfigError(f"{where}: expected int, got bool {value!r}")
+    if not isinstance(value, expected):
+        raise ConfigError(
+            f"{where}: expected {expected.__name__}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _apply(config: Config, data: dict[str, Any], origin: str) -> None:
+    """Override config fields in place from nested data, validating names and types."""
+    sections = {f.name: f for f in dataclasses.fields(config)}
+    for section_name, section_data in data.items():
+        if section_name not in sections:
+            raise ConfigError(f"{origin}: unknown section [{section_name}]; "
+                              f"known: {', '.join(sections)}")
+        if not isinstance(section_data, dict):
+            raise ConfigError(f"{origin}: [{section_name}] must be a table")
+        section = getattr(config, section_name)
+        hints = typing.get_type_hints(type(section))
+        for key, value in section_data.items():
+            if key not in hints:
+                raise ConfigError(f"{origin}: unknown key '{section_name}.{key}'; "
+                                  f"known: {', '.join(hints)}")
+            checked = _check_value(f"{origin}: {section_name}.{key}", hints[key], value)
+            setattr(section, key, checked)
+
+
+def _validate(config: Config, origin: str) -> None:
+    """Checks that span more than a type."""
+    for key in ("class_weight", "geo_class_weight"):
+        if getattr(config.model, key) not in _CLASS_WEIGHTS:
+            raise ConfigError(f"{origin}: model.{key} must be one of {_CLASS_WEIGHTS}")
+    for key in ("word_ngram_range", "char_ngram_range"):
+        low_high = getattr(config.features, key)
+        if len(low_high) != 2 or not 1 <= low_high[0] <= low_high[1]:
+            raise ConfigError(f"{origin}: features.{key} must be [low, high] with 1 <= low <= high")
+    if not 0.0 < config.split.dev_size < 1.0:
+        raise ConfigError(f"{origin}: split.dev_size must be between 0 and 1")
+    if not 0.0 <= config.thresholds.floor <= config.thresholds.ceiling <= 1.0:
+        raise ConfigError(f"{origin}: thresholds need 0 <= floor <= ceiling <= 1")
+    if not config.corpora.train:
+        raise ConfigError(f"{origin}: corpora.train lists no corpus")
+
+
+def parse_set(item: str) -> tuple[str, str, Any]:
+    """Parse one `--set section.key=value` (value as a TOML scalar/array, else a bare string)."""
+    name, sep, raw = item.partition("=")
+    section, dot, key = name.strip().partition(".")
+    if not sep or not dot or not section or not key:
+        raise ConfigError(f"--set {item!r}: expected section.key=value")
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        if any(c in raw for c in "[]{}\"'"):
+            raise ConfigError(f"--set {item!r}: cannot parse {raw!r} as a TOML value") from None
+        value = raw.strip()
+    return section, key, value
+
+
+def expand_spec(spec: str, root: Path | None = None) -> str:
+    """Expand ${THREAT_CORPORA} (env, default ../shared/corpora from the project root)."""
+    root = Path.cwd() if root is None else root
+    corpora = os.environ.get(CORPORA_VAR) or str(root / DEFAULT_CORPORA)
+    return spec.replace("${" + CORPORA_VAR + "}", corpora).replace("$" + CORPORA_VAR, corpora)
+
+
+def load_config(
+    path: str | Path | None = None,
+    *,
+    corpora: list[str] | None = None,
+    out: str | None = None,
+    seed: int | None = None,
+    overrides: list[str] = (),  # type: ignore[assignment]
+) -> Config:
+    """Defaults, then the TOML file, then CLI overrides (--corpus replaces the corpora)."""
+    config = Config()
+    origin = "defaults"
+    if path is not None:
+        origin = str(path)
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        _apply(config, data, origin)
+    for item in overrides:
+        section, key, value = parse_set(item)
+        _apply(config, {section: {key: value}}, f"--set {item}")
+    if corpora:
+        config.corpora.train = list(corpora)
+    if out is not None:
+        config.run.out = out
+    if seed is not None:
+        config.run.seed = seed
+        config.split.seed = seed
+    _validate(config, origin)
+    config.corpora.train = [expand_spec(spec) for spec in config.corpora.train]
+    return config
