@@ -1,0 +1,140 @@
+"""Shared pieces of the source converters: the Conversion result, raw-file reading, cleanup."""
+
+from __future__ import annotations
+
+import csv
+import re
+import tempfile
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+import datetime
+from pathlib import Path
+
+from infer.errors import ThreatTaggerError
+from infer.taxonomy import country_code, normalize_incident_types, region_of
+
+# Wikipedia-style citation and editorial marks: "[12]", "[a]", "[citation needed]", "[note 3]".
+_CITATION = re.compile(r"\[\s*(?:\d+|[a-z]|citation needed|note \d+|clarification needed)\s*\]",
+                       re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass
+class Conversion:
+    """The canonical records of one converted source, plus what was dropped and left unmapped."""
+
+    records: list[dict] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
+    unmapped: Counter[str] = field(default_factory=Counter)
+
+
+def read_rows(path: str | Path, columns: Iterable[str], *, delimiter: str = ",") -> list[dict]:
+    """Read a CSV/TSV file as a list of row dicts (every cell a str), checking required columns."""
+    path = Path(path)
+    if not path.is_file():
+        raise ThreatTaggerError(f"{path}: no such file")
+    try:
+        rows = _read_with_datasets(path, delimiter)
+    except Exception:  # noqa: BLE001 - any parser failure falls back to the csv module
+        # datasets (pandas' C parser) chokes on ragged rows and some quoting; csv copes.
+        rows = _read_with_csv(path, delimiter)
+    present = set(rows[0]) if rows else _header(path, delimiter)
+    missing = [name for name in columns if name not in present]
+    if missing:
+        raise ThreatTaggerError(f"{path}:1: missing column(s) {', '.join(map(repr, missing))}")
+    return rows
+
+
+def _read_with_datasets(path: Path, delimiter: str) -> list[dict]:
+    """Load a delimited file through HF datasets, all cells as text, without a lasting cache."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    with tempfile.TemporaryDirectory() as cache_dir:
+        # dtype=str keeps ids/codes as written; keep_default_na=False keeps "NA"/"None" as text.
+        table = datasets.load_dataset(
+            "csv",
+            data_files=str(path),
+            split="train",
+            keep_in_memory=True,
+            cache_dir=cache_dir,
+            delimiter=delimiter,
+            dtype=str,
+            keep_default_na=False,
+        )
+        return [{key: value or "" for key, value in row.items()} for row in table]
+
+
+def _read_with_csv(path: Path, delimiter: str) -> list[dict]:
+    """Read a delimited file with the csv module (the fallback parser)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [{key: value or "" for key, value in row.items() if key is not None}
+                for row in csv.DictReader(handle, delimiter=delimiter)]
+
+
+def _header(path: Path, delimiter: str) -> set[str]:
+    """Return the column names of a delimited file that has no data rows."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return set(next(csv.reader(handle, delimiter=delimiter), []))
+
+
+def clean_text(text: str | None) -> str:
+    """Strip citation marks like "[12]", normalise Unicode and collapse whitespace."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub(" ", _CITATION.sub("", text)).strip()
+
+
+def lookup_country(name: str | None) -> str | None:
+    """Resolve a raw country/place string to an ISO alpha-2 code via the taxonomy, else None."""
+    if not name or not name.strip():
+        return None
+    return country_code(name)
+
+
+def make_record(
+    record_id: str,
+    text: str,
+    incident_types: Iterable[str],
+    *,
+    source: str,
+    country: str | None = None,
+    region: str | None = None,
+    split: str | None = None,
+    date: str | None = None,
+) -> dict:
+    """Build one canonical record; the region is filled from the country when not given."""
+    if country is not None and region is None:
+        region = region_of(country)
+    return {
+        "id": record_id,
+        "text": text,
+        "incident_types": normalize_incident_types(incident_types),
+        "region": region,
+        "country": country,
+        "source": source,
+        "split": split,
+        "date": date,
+    }
+
+
+def iso_date(year: int | str, month: int | str = 0, day: int | str = 0) -> str | None:
+    """Return "YYYY-MM-DD", "YYYY-MM" or "YYYY" from numeric parts (0 = unknown), else None."""
+    try:
+        parts = [int(float(year)), int(float(month or 0)), int(float(day or 0))]
+    except ValueError:
+        return None
+    y, m, d = parts
+    if y <= 0:
+        return None
+    if not 1 <= m <= 12:
+        return f"{y:04d}"
+    if d <= 0:
+        return f"{y:04d}-{m:02d}"
+    try:
+        return datetime.date(y, m, d).isoformat()
+    except ValueError:
+        return f"{y:04d}-{m:02d}"
