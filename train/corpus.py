@@ -1,0 +1,348 @@
+"""Load, validate and write canonical corpora (files, directories, globs, converters, HF hub)."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infer.errors import ThreatTaggerError
+from train.records import (
+    RecordError,
+    fingerprint,
+    missing_columns,
+    validate_record,
+    write_records,
+)
+
+__all__ = [
+    "Corpus",
+    "CorpusError",
+    "fingerprint",
+    "load_corpora",
+    "load_corpus",
+    "write_records",
+]
+
+EXTENSIONS: tuple[str, ...] = (".jsonl", ".json", ".csv", ".parquet")
+SHOWN_ERRORS = 5
+
+Locate = Callable[[int], str]
+"""Maps a row index within a file to 'file:line' (or 'file: row N')."""
+
+
+def _nowhere(i: int) -> str:
+    """Locator for a file with no readable rows."""
+    return f"row {i + 1}"
+
+
+class CorpusError(ThreatTaggerError):
+    """A corpus spec that cannot be resolved, read or validated."""
+
+
+@dataclass
+class Corpus:
+    """Validated canonical records from one spec, plus what was dropped and why."""
+
+    name: str
+    records: list[dict[str, Any]]
+    dropped: int = 0
+    errors: list[str] = field(default_factory=list)
+    converter_dropped: Counter[str] = field(default_factory=Counter)
+    unmapped: Counter[str] = field(default_factory=Counter)
+
+
+def load_corpus(spec: str, *, skip_invalid: bool = False, allow_network: bool = False) -> Corpus:
+    """Load and validate one corpus spec; raise CorpusError on invalid rows unless skip_invalid."""
+    corpus = Corpus(name=spec, records=[])
+    for rows, locate, errors in _read_spec(spec, corpus, allow_network):
+        corpus.errors.extend(errors)
+        corpus.dropped += len(errors)
+        for i, raw in enumerate(rows):
+            try:
+                corpus.records.append(validate_record(raw, locate(i)))
+            except RecordError as exc:
+                corpus.errors.append(str(exc))
+                corpus.dropped += 1
+    if corpus.errors and not skip_invalid:
+        raise CorpusError(summarise_errors(spec, corpus.errors))
+    return corpus
+
+
+def load_corpora(specs: Iterable[str], **kwargs: Any) -> list[Corpus]:
+    """load_corpus for each spec, in order."""
+    return [load_corpus(spec, **kwargs) for spec in specs]
+
+
+def summarise_errors(spec: str, errors: Sequence[str]) -> str:
+    """One line: the first few errors and the total count."""
+    shown = "; ".join(errors[:SHOWN_ERRORS])
+    more = f"; ... and {len(errors) - SHOWN_ERRORS} more" if len(errors) > SHOWN_ERRORS else ""
+    return f"{len(errors)} invalid row(s) in {spec}: {shown}{more}"
+
+
+# --- resolving a spec -------------------------------------------------------------------------
+
+_Read = tuple[list[Mapping[str, Any]], Locate, list[str]]
+
+
+def _read_spec(spec: str, corpus: Corpus, allow_network: bool) -> Iterator[_Read]:
+    """Yield (rows, locate, malformed-row errors) per file / converter run / hub split."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS)
+        if not files:
+            raise CorpusError(f"{spec}: no {'/'.join(EXTENSIONS)} files in this directory")
+    elif path.is_file():
+        files = [path]
+    elif any(ch in spec for ch in "*?["):
+        files = [Path(p) for p in sorted(glob.glob(spec, recursive=True))]
+        files = [p for p in files if p.suffix.lower() in EXTENSIONS and p.is_file()]
+        if not files:
+            raise CorpusError(f"{spec}: no {'/'.join(EXTENSIONS)} files match this pattern")
+    elif (source := _source_of(spec)) is not None:
+        yield _read_converted(source, spec.split(":", 1)[1], corpus)
+        return
+    elif path.suffix.lower() in EXTENSIONS or spec.startswith((".", "/", "~")):
+        raise CorpusError(f"{spec}: no such file or directory")
+    else:
+        yield from _read_hub(spec, allow_network)
+        return
+    with tempfile.TemporaryDirectory(prefix="threat-tagger-hf-") as cache_dir:
+        for file in files:
+            yield _read_file(file, cache_dir)
+
+
+def _source_of(spec: str) -> str | None:
+    """The converter name when spec is SOURCE:PATH for a registered source."""
+    prefix, sep, _ = spec.partition(":")
+    if not sep:
+        return None
+    try:
+        from train.sources import SOURCES
+    except ImportError:
+        return None
+    return prefix.lower() if prefix.lower() in SOURCES else None
+
+
+def _read_converted(source: str, path: str, corpus: Corpus) -> _Read:
+    """Run a converter; its records are validated like any file's rows."""
+    from train.sources import convert
+
+    if not Path(path).expanduser().exists():
+        raise CorpusError(f"{source}:{path}: no such file {path}")
+    conversion = convert(source, Path(path).expanduser())
+    corpus.converter_dropped.update(conversion.dropped)
+    corpus.unmapped.update(conversion.unmapped)
+    records = conversion.records
+    return records, lambda i: f"{path}: record {records[i].get('id') or i + 1}", []
+
+
+# --- canonical files through HF datasets ------------------------------------------------------
+
+
+def _quiet_datasets() -> Any:
+    """Import datasets with progress bars and info logging off."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    return datasets
+
+
+def _read_file(path: Path, cache_dir: str) -> _Read:
+    """Rows of one canonical file; falls back to a line-by-line scan when datasets fails."""
+    suffix = path.suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise CorpusError(f"{path}: unsupported file type '{suffix}'; use {', '.join(EXTENSIONS)}")
+    if path.stat().st_size == 0:
+        return [], _nowhere, []
+    datasets = _quiet_datasets()
+    kwargs: dict[str, Any] = {}
+    if suffix == ".csv":
+        header = _csv_header(path)
+        kwargs = {
+            "features": datasets.Features({c: datasets.Value("string") for c in header}),
+            "keep_default_na": False,  # "NA" is Namibia, "None" is a typo to report
+        }
+    builder = {".jsonl": "json", ".json": "json"}.get(suffix, suffix[1:])
+    try:
+        ds = datasets.load_dataset(
+            builder,
+            data_files=str(path),
+            split="train",
+            keep_in_memory=True,
+            cache_dir=cache_dir,
+            **kwargs,
+        )
+    except Exception:  # datasets wraps parser errors in several types; re-scan to locate them
+        if suffix == ".csv":
+            return _scan_csv(path)
+        if suffix == ".parquet":
+            raise CorpusError(f"{path}: cannot read this Parquet file") from None
+        return _scan_json(path)
+    header_line = ":1" if suffix == ".csv" else ""
+    missing = missing_columns(ds.column_names)
+    if missing:
+        return [], _nowhere, [f"{path}{header_line}: missing column '{c}'" for c in missing]
+    rows = ds.to_list()
+    if suffix == ".csv":
+        return _csv_rows(path, rows)
+    if suffix == ".parquet":
+        return rows, lambda i: f"{path}: row {i + 1}", []
+    return rows, _json_locator(path), []
+
+
+def _json_locator(path: Path) -> Locate:
+    """Row i of a JSONL file is its i-th non-blank line; of a JSON array, its i-th item."""
+    with path.open(encoding="utf-8") as f:
+        head = f.read(4096).lstrip()
+    if head.startswith("["):
+        return lambda i: f"{path}: item {i + 1}"
+    lines: list[int] = []
+
+    def locate(i: int) -> str:
+        if not lines:
+            with path.open(encoding="utf-8") as f:
+                lines.extend(n for n, line in enumerate(f, 1) if line.strip())
+        return f"{path}:{lines[i]}"
+
+    return locate
+
+
+def _scan_json(path: Path) -> _Read:
+    """Parse JSONL line by line (or a JSON array whole), reporting malformed lines."""
+    text = path.read_text(encoding="utf-8")
+    errors: list[str] = []
+    if text.lstrip().startswith("["):
+        try:
+            items = list(enumerate(json.loads(text), 1))
+        except json.JSONDecodeError as exc:
+            return [], _nowhere, [f"{path}:{exc.lineno}: malformed JSON ({exc.msg})"]
+        prefix = f"{path}: item "
+    else:
+        items, prefix = [], f"{path}:"
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append((n, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                errors.append(f"{path}:{n}: malformed JSON line ({exc.msg})")
+    errors += [
+        f"{prefix}{n}: malformed line (not a JSON object)"
+        for n, item in items
+        if not isinstance(item, dict)
+    ]
+    good = [(n, item) for n, item in items if isinstance(item, dict)]
+    return [item for _, item in good], lambda i: f"{prefix}{good[i][0]}", errors
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header row of a CSV file."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return next(csv.reader(f), [])
+
+
+def _csv_start_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(first physical line, cells) for each non-blank data row (quoted newlines allowed)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        start = reader.line_num + 1
+        for cells in reader:
+            if cells:
+                yield start, cells
+            start = reader.line_num + 1
+
+
+def _csv_rows(path: Path, rows: list[dict[str, Any]]) -> _Read:
+    """Rows parsed by datasets; a short row (None cells) is malformed."""
+    lines: list[int] = []
+
+    def locate(i: int) -> str:
+        if not lines:
+            lines.extend(n for n, _ in _csv_start_lines(path))
+        return f"{path}:{lines[i]}"
+
+    short = {i for i, row in enumerate(rows) if any(v is None for v in row.values())}
+    errors = [f"{locate(i)}: malformed CSV row (too few fields)" for i in sorted(short)]
+    keep = [i for i in range(len(rows)) if i not in short]
+    return [rows[i] for i in keep], lambda k: locate(keep[k]), errors
+
+
+def _scan_csv(path: Path) -> _Read:
+    """Parse a CSV with the csv module, reporting rows whose field count is wrong."""
+    header = _csv_header(path)
+    good: list[tuple[int, dict[str, str]]] = []
+    errors: list[str] = []
+    for n, cells in _csv_start_lines(path):
+        if len(cells) != len(header):
+            errors.append(
+                f"{path}:{n}: malformed CSV row (expected {len(header)} fields, found {len(cells)})"
+            )
+        else:
+            good.append((n, dict(zip(header, cells, strict=True))))
+    missing = missing_columns(header)
+    if missing:
+        return [], _nowhere, [f"{path}:1: missing column '{c}'" for c in missing]
+    return [row for _, row in good], lambda i: f"{path}:{good[i][0]}", errors
+
+
+# --- Hugging Face hub datasets ----------------------------------------------------------------
+
+
+@contextmanager
+def _offline(enabled: bool) -> Iterator[None]:
+    """Temporarily force datasets / huggingface_hub into offline mode."""
+    if not enabled:
+        yield
+        return
+    import datasets.config
+    import huggingface_hub.constants as hub_constants
+
+    saved_env = {k: os.environ.get(k) for k in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")}
+    saved = (datasets.config.HF_HUB_OFFLINE, hub_constants.HF_HUB_OFFLINE)
+    os.environ.update(HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1")
+    datasets.config.HF_HUB_OFFLINE = hub_constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        datasets.config.HF_HUB_OFFLINE, hub_constants.HF_HUB_OFFLINE = saved
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _read_hub(name: str, allow_network: bool) -> Iterator[_Read]:
+    """Every split of a Hugging Face hub dataset (offline unless allow_network)."""
+    datasets = _quiet_datasets()
+    try:
+        with _offline(not allow_network):
+            loaded = datasets.load_dataset(name)
+    except Exception as exc:
+        how = "" if allow_network else " (offline: not in the local cache; allow network to fetch)"
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CorpusError(
+            f"{name}: not a file, directory, glob or SOURCE:PATH, and not loadable as a "
+            f"Hugging Face dataset{how}: {reason}"
+        ) from None
+    for split, ds in loaded.items():
+        missing = missing_columns(ds.column_names)
+        if missing:
+            yield [], _nowhere, [f"{name}[{split}]: missing column '{c}'" for c in missing]
+            continue
+        rows = [
+            {"split": split, **{k: v for k, v in r.items() if v is not None}} for r in ds.to_list()
+        ]
+        yield rows, (lambda i, s=split: f"{name}[{s}]: row {i + 1}"), []
