@@ -6,11 +6,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infer.errors import ThreatTaggerError
-from train.sources import wikipedia
+from train.sources import acled, case, gtd, rand, satp, wikipedia
 from train.sources.base import Conversion
 
 SOURCES: dict[str, Callable[[Path], Conversion]] = {
     "wikipedia": wikipedia.convert,
+    "satp": satp.convert,
+    "case": case.convert,
+    "rand": rand.convert,
+    "gtd": gtd.convert,
+    "acled": acled.convert,
 }
 
 

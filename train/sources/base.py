@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime
 import re
 import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-import datetime
 from pathlib import Path
 
 from infer.errors import ThreatTaggerError
@@ -31,23 +32,41 @@ class Conversion:
 
 
 def read_rows(path: str | Path, columns: Iterable[str], *, delimiter: str = ",") -> list[dict]:
-    """Read a CSV/TSV file as a list of row dicts (every cell a str), checking required columns."""
+    """Read a CSV/TSV (or XLSX) file as a list of row dicts of str, checking required columns."""
     path = Path(path)
     if not path.is_file():
         raise ThreatTaggerError(f"{path}: no such file")
-    try:
-        rows = _read_with_datasets(path, delimiter)
-    except Exception:  # noqa: BLE001 - any parser failure falls back to the csv module
-        # datasets (pandas' C parser) chokes on ragged rows and some quoting; csv copes.
-        rows = _read_with_csv(path, delimiter)
-    present = set(rows[0]) if rows else _header(path, delimiter)
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        rows = _read_excel(path)
+        present = set(rows[0]) if rows else set()
+    else:
+        encoding = file_encoding(path)
+        try:
+            rows = _read_with_datasets(path, delimiter, encoding)
+        except Exception:  # any parser failure falls back to the csv module
+            # datasets (pandas' C parser) chokes on ragged rows and some quoting; csv copes.
+            rows = _read_with_csv(path, delimiter, encoding)
+        present = set(rows[0]) if rows else _header(path, delimiter, encoding)
     missing = [name for name in columns if name not in present]
     if missing:
         raise ThreatTaggerError(f"{path}:1: missing column(s) {', '.join(map(repr, missing))}")
     return rows
 
 
-def _read_with_datasets(path: Path, delimiter: str) -> list[dict]:
+def file_encoding(path: Path) -> str:
+    """Return "utf-8" when the file decodes as UTF-8, else "cp1252" (older GTD/RAND exports)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def _read_with_datasets(path: Path, delimiter: str, encoding: str) -> list[dict]:
     """Load a delimited file through HF datasets, all cells as text, without a lasting cache."""
     import datasets
 
@@ -61,22 +80,35 @@ def _read_with_datasets(path: Path, delimiter: str) -> list[dict]:
             keep_in_memory=True,
             cache_dir=cache_dir,
             delimiter=delimiter,
+            encoding=encoding,
             dtype=str,
             keep_default_na=False,
         )
         return [{key: value or "" for key, value in row.items()} for row in table]
 
 
-def _read_with_csv(path: Path, delimiter: str) -> list[dict]:
+def _read_excel(path: Path) -> list[dict]:
+    """Read the first sheet of an XLSX workbook (as the GTD is distributed), cells as text."""
+    import pandas  # a dependency of datasets; reading XLSX also needs openpyxl
+
+    try:
+        frame = pandas.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+    except ImportError as error:
+        raise ThreatTaggerError(f"{path}: reading .xlsx needs openpyxl ({error})") from error
+    return [{str(key): value or "" for key, value in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def _read_with_csv(path: Path, delimiter: str, encoding: str) -> list[dict]:
     """Read a delimited file with the csv module (the fallback parser)."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
         return [{key: value or "" for key, value in row.items() if key is not None}
                 for row in csv.DictReader(handle, delimiter=delimiter)]
 
 
-def _header(path: Path, delimiter: str) -> set[str]:
+def _header(path: Path, delimiter: str, encoding: str) -> set[str]:
     """Return the column names of a delimited file that has no data rows."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
         return set(next(csv.reader(handle, delimiter=delimiter), []))
 
 

@@ -31,7 +31,8 @@ TYPE_PATTERNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (r"kidnap|kidapping|abduct|hostage|capturing",
      ("kidnap",), "abduction or hostage taking"),
     (r"siege",
-     ("kidnap",), "Wikipedia's sieges are mostly hostage/barricade incidents (GTD: hostage taking)"),
+     ("kidnap",), "Wikipedia's sieges are mostly hostage/barricade incidents (GTD: hostage "
+     "taking)"),
     (r"unarmed|chemical|gas(sing| attack)|poison|bio ?attack|bioterror",
      (), "GTD codes these as unarmed assault, which our taxonomy does not have"),
     (r"fire ?bomb|petrol bomb|molotov|incendiar",

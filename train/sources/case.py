@@ -1,0 +1,34 @@
+"""Convert CASE 2021 task 2 snippets (id, EventSnippet, SubType in ACLED's taxonomy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from train.sources.acled_types import CASE_CODES, is_known_sub_event, sub_event_labels
+from train.sources.base import Conversion, clean_text, make_record, read_rows
+
+SOURCE = "case"
+COLUMNS = ("id", "EventSnippet", "SubType")
+
+
+def convert(path: str | Path) -> Conversion:
+    """Convert the CASE TSV; ambiguous or unknown sub-types are dropped and counted."""
+    result = Conversion()
+    for index, row in enumerate(read_rows(path, COLUMNS, delimiter="\t")):
+        code = row["SubType"].strip()
+        text = clean_text(row["EventSnippet"])
+        if not text:
+            result.dropped["empty text"] += 1
+            continue
+        name = CASE_CODES.get(code.upper(), code)
+        if not is_known_sub_event(name):
+            result.unmapped[f"SubType: {code}"] += 1
+            result.dropped["SubType unmapped"] += 1
+            continue
+        labels = sub_event_labels(name)
+        if labels is None:
+            result.dropped[f"ambiguous SubType {code}"] += 1
+            continue
+        record_id = f"{SOURCE}-{row['id'].strip() or f'{index:06d}'}"
+        result.records.append(make_record(record_id, text, labels, source=SOURCE))
+    return result
