@@ -60,6 +60,7 @@ TYPE_PATTERNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
      (), "crime, riots, unarmed violence or a method of killing: no GTD attack type of ours"),
 )
 
+_REMARK = re.compile(r"\([^)]*\)")
 _SPLIT = re.compile(r",|;|/|\\|&|\+|\band\b|\bfollowed by\b")
 
 
@@ -71,7 +72,9 @@ def _compiled() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
 
 def type_parts(raw: str) -> list[str]:
     """Split a raw `type` cell into normalised parts ("Shooting, kidnapping" -> 2 parts)."""
-    parts = (clean_text(part).lower().strip(" .()*?") for part in _SPLIT.split(raw or ""))
+    # Parenthetical remarks ("(alleged)", "(apparent)") qualify a part without changing its type.
+    raw = _REMARK.sub(" ", raw or "")
+    parts = (clean_text(part).lower().strip(" .()*?") for part in _SPLIT.split(raw))
     return [part for part in parts if part]
 
 
