@@ -165,17 +165,26 @@ def _read_file(path: Path, cache_dir: str) -> _Read:
         raise CorpusError(f"{path}: unsupported file type '{suffix}'; use {', '.join(EXTENSIONS)}")
     if path.stat().st_size == 0:
         return [], _nowhere, []
-    datasets = _quiet_datasets()
-    kwargs: dict[str, Any] = {}
     if suffix == ".csv":
-        header = _csv_header(path)
-        kwargs = {
-            "features": datasets.Features({c: datasets.Value("string") for c in header}),
-            "keep_default_na": False,  # "NA" is Namibia, "None" is a typo to report
-        }
-    builder = {".jsonl": "json", ".json": "json"}.get(suffix, suffix[1:])
+        return _read_csv(path, cache_dir)
+    ds = _load_with_datasets("json" if suffix != ".parquet" else "parquet", path, cache_dir)
+    if ds is None and suffix == ".parquet":
+        raise CorpusError(f"{path}: cannot read this Parquet file")
+    if ds is None:
+        return _scan_json(path)
+    missing = missing_columns(ds.column_names)
+    if missing:
+        return [], _nowhere, [f"{path}: missing column '{c}'" for c in missing]
+    if suffix == ".parquet":
+        return ds.to_list(), lambda i: f"{path}: row {i + 1}", []
+    return ds.to_list(), _json_locator(path), []
+
+
+def _load_with_datasets(builder: str, path: Path, cache_dir: str, **kwargs: Any) -> Any:
+    """The file as an in-memory HF Dataset, or None when its parser fails."""
+    datasets = _quiet_datasets()
     try:
-        ds = datasets.load_dataset(
+        return datasets.load_dataset(
             builder,
             data_files=str(path),
             split="train",
@@ -183,22 +192,8 @@ def _read_file(path: Path, cache_dir: str) -> _Read:
             cache_dir=cache_dir,
             **kwargs,
         )
-    except Exception:  # datasets wraps parser errors in several types; re-scan to locate them
-        if suffix == ".csv":
-            return _scan_csv(path)
-        if suffix == ".parquet":
-            raise CorpusError(f"{path}: cannot read this Parquet file") from None
-        return _scan_json(path)
-    header_line = ":1" if suffix == ".csv" else ""
-    missing = missing_columns(ds.column_names)
-    if missing:
-        return [], _nowhere, [f"{path}{header_line}: missing column '{c}'" for c in missing]
-    rows = ds.to_list()
-    if suffix == ".csv":
-        return _csv_rows(path, rows)
-    if suffix == ".parquet":
-        return rows, lambda i: f"{path}: row {i + 1}", []
-    return rows, _json_locator(path), []
+    except Exception:  # datasets wraps parser errors in several types; callers re-scan
+        return None
 
 
 def _json_locator(path: Path) -> Locate:
@@ -252,7 +247,7 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(f), [])
 
 
-def _csv_start_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _csv_data_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     """(first physical line, cells) for each non-blank data row (quoted newlines allowed)."""
     with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
@@ -264,36 +259,39 @@ def _csv_start_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
             start = reader.line_num + 1
 
 
-def _csv_rows(path: Path, rows: list[dict[str, Any]]) -> _Read:
-    """Rows parsed by datasets; a short row (None cells) is malformed."""
-    lines: list[int] = []
+def _read_csv(path: Path, cache_dir: str) -> _Read:
+    """CSV rows, every cell a string; the csv module finds lines and ragged rows."""
+    import datasets
 
-    def locate(i: int) -> str:
-        if not lines:
-            lines.extend(n for n, _ in _csv_start_lines(path))
-        return f"{path}:{lines[i]}"
-
-    short = {i for i, row in enumerate(rows) if any(v is None for v in row.values())}
-    errors = [f"{locate(i)}: malformed CSV row (too few fields)" for i in sorted(short)]
-    keep = [i for i in range(len(rows)) if i not in short]
-    return [rows[i] for i in keep], lambda k: locate(keep[k]), errors
-
-
-def _scan_csv(path: Path) -> _Read:
-    """Parse a CSV with the csv module, reporting rows whose field count is wrong."""
     header = _csv_header(path)
-    good: list[tuple[int, dict[str, str]]] = []
-    errors: list[str] = []
-    for n, cells in _csv_start_lines(path):
-        if len(cells) != len(header):
-            errors.append(
-                f"{path}:{n}: malformed CSV row (expected {len(header)} fields, found {len(cells)})"
-            )
-        else:
-            good.append((n, dict(zip(header, cells, strict=True))))
     missing = missing_columns(header)
     if missing:
         return [], _nowhere, [f"{path}:1: missing column '{c}'" for c in missing]
+    # pandas pads short rows silently, so count fields with the csv module first.
+    shape = [(n, len(cells)) for n, cells in _csv_data_rows(path)]
+    if any(width != len(header) for _, width in shape):
+        return _scan_csv(path, header)
+    features = datasets.Features({c: datasets.Value("string") for c in header})
+    # keep_default_na=False: "NA" is Namibia and "None" is a typo to report, not a null.
+    ds = _load_with_datasets("csv", path, cache_dir, features=features, keep_default_na=False)
+    if ds is None or len(ds) != len(shape):
+        return _scan_csv(path, header)
+    return ds.to_list(), lambda i: f"{path}:{shape[i][0]}", []
+
+
+def _scan_csv(path: Path, header: list[str]) -> _Read:
+    """Parse a CSV with the csv module, reporting rows whose field count is wrong."""
+    good: list[tuple[int, dict[str, str]]] = []
+    errors: list[str] = []
+    for n, cells in _csv_data_rows(path):
+        if len(cells) == len(header):
+            good.append((n, dict(zip(header, cells, strict=True))))
+            continue
+        problem = "too many" if len(cells) > len(header) else "too few"
+        errors.append(
+            f"{path}:{n}: malformed CSV row ({problem} fields: "
+            f"expected {len(header)}, found {len(cells)})"
+        )
     return [row for _, row in good], lambda i: f"{path}:{good[i][0]}", errors
 
 
