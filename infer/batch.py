@@ -1,0 +1,159 @@
+"""Score a stream of input records in chunks, in-process or in worker processes, in order.
+
+Memory stays flat: records are read lazily, and at most a few chunks per worker are in flight.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+from pathlib import Path
+from typing import Any
+
+from infer.predictor import Prediction, Predictor
+from infer.readers import InputRecord
+
+DEFAULT_BATCH_SIZE = 500
+CHUNKS_PER_WORKER = 3
+DIGITS = 4
+
+
+def chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
+    """Consecutive lists of at most `size` records."""
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def error_output(record: InputRecord, error: str | None = None) -> dict[str, Any]:
+    """The output of a record that could not be scored."""
+    return {"id": record.id, "source": record.source, "error": error or record.error}
+
+
+def scored_output(record: InputRecord, prediction: Prediction,
+                  explanation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The output of a scored record (probabilities rounded to 4 places)."""
+    out: dict[str, Any] = {
+        "id": record.id,
+        "source": record.source,
+        "incident_types": {k: round(v, DIGITS) for k, v in prediction.incident_types.items()},
+        "region": prediction.region,
+        "region_probability": round(prediction.region_probability, DIGITS),
+        "country": prediction.country,
+        "country_probability": round(prediction.country_probability, DIGITS),
+    }
+    if record.warnings:
+        out["warning"] = "; ".join(record.warnings)
+    if explanation is not None:
+        out["explanation"] = explanation
+    return out
+
+
+@dataclass
+class Scorer:
+    """Turns chunks of input records into output records with one loaded predictor."""
+
+    predictor: Predictor
+    explain: bool = False
+
+    def __call__(self, chunk: list[InputRecord]) -> list[dict[str, Any]]:
+        """Output records for a chunk, in order; a failure costs only the records it hits."""
+        todo = [r for r in chunk if r.error is None]
+        try:
+            done = dict(zip((id(r) for r in todo), self._score(todo), strict=True))
+        except Exception:
+            done = {id(r): self._score_one(r) for r in todo}
+        return [error_output(r) if r.error is not None else done[id(r)] for r in chunk]
+
+    def _score(self, records: list[InputRecord]) -> list[dict[str, Any]]:
+        """Score records together (one batch)."""
+        if not records:
+            return []
+        texts = [r.text or "" for r in records]
+        predictions = self.predictor.predict(texts, batch_size=max(len(texts), 1))
+        return [scored_output(r, p, self._explanation(r)) for r, p in
+                zip(records, predictions, strict=True)]
+
+    def _score_one(self, record: InputRecord) -> dict[str, Any]:
+        """Score one record alone, turning an exception into an error record."""
+        try:
+            return self._score([record])[0]
+        except Exception as exc:
+            return error_output(record, f"scoring failed: {type(exc).__name__}: {exc}")
+
+    def _explanation(self, record: InputRecord) -> dict[str, Any] | None:
+        """The decision explanations of one record (only with explain=True)."""
+        if not self.explain:
+            return None
+        return self.predictor.explain(record.text or "").to_dict()["heads"]
+
+
+_WORKER: Scorer | None = None
+
+
+def _init_worker(model: str | None, explain: bool) -> None:
+    """Pool initializer: load the predictor once per worker (inherited as is under fork)."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if _WORKER is None:
+        _WORKER = Scorer(Predictor.load(model), explain)
+
+
+def _work(chunk: list[InputRecord]) -> list[dict[str, Any]]:
+    """Score one chunk in a worker."""
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER(chunk)
+
+
+def start_method() -> str:
+    """'fork' where available (fast start, the loaded model is shared), else 'spawn'."""
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+@dataclass
+class BatchScorer:
+    """Score records with `jobs` processes (1 = in-process), preserving input order."""
+
+    predictor: Predictor
+    model: str | Path | None = None
+    jobs: int = 1
+    batch_size: int = DEFAULT_BATCH_SIZE
+    explain: bool = False
+    _scorer: Scorer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._scorer = Scorer(self.predictor, self.explain)
+
+    def score(self, records: Iterable[InputRecord]) -> Iterator[dict[str, Any]]:
+        """One output record per input record, in input order."""
+        chunks = chunked(records, max(self.batch_size, 1))
+        head = list(islice(chunks, 2))
+        if self.jobs <= 1 or len(head) < 2:  # a single chunk is not worth starting workers
+            for chunk in chain(head, chunks):
+                yield from self._scorer(chunk)
+            return
+        yield from self._pooled(chain(head, chunks))
+
+    def _pooled(self, chunks: Iterator[list[InputRecord]]) -> Iterator[dict[str, Any]]:
+        """Score chunks in a process pool with a bounded window of chunks in flight."""
+        global _WORKER
+        method = start_method()
+        _WORKER = self._scorer if method == "fork" else None
+        model = None if self.model is None else str(self.model)
+        context = multiprocessing.get_context(method)
+        try:
+            with context.Pool(self.jobs, initializer=_init_worker,
+                              initargs=(model, self.explain)) as pool:
+                pending: deque[Any] = deque()
+                for chunk in chunks:
+                    pending.append(pool.apply_async(_work, (chunk,)))
+                    if len(pending) >= self.jobs * CHUNKS_PER_WORKER:
+                        yield from pending.popleft().get()
+                while pending:
+                    yield from pending.popleft().get()
+        finally:
+            _WORKER = None

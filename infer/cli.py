@@ -1,0 +1,237 @@
+"""The `predict` (one text, for humans) and `score` (batch files) commands.
+
+Only typer is imported at module level; the predictor, rich and the readers load inside the
+commands so that `threat-tagger score` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+MODEL_HELP = "Model folder (default: $THREAT_TAGGER_MODEL, else models/default)."
+FIRST_FAILURES = 5
+SCORE_HELP = """Tag every record of INPUT files (or folders, or - for JSONL on stdin) in order.
+
+INPUT may be .jsonl (one object per line), .csv (with a header), .txt (the whole file is one
+document, its id is the path), a folder (searched recursively for those) or any of them
+gzipped (.gz). Each input record gives exactly one output record, in input order.
+
+JSONL output: {"id", "source" ("file:line"), "incident_types" ({label: probability}), "region",
+"region_probability", "country", "country_probability"}, plus "warning" (non-UTF-8 bytes, text
+over 1 MB cut) and "explanation" with --explain. Records that cannot be scored become
+{"id", "source", "error"}, and the exit status is 1.
+
+CSV output columns: id, source, incident_types, incident_probabilities, region,
+region_probability, country, country_probability, warning, error (+ explanation as JSON with
+--explain). incident_types is `label|label` (highest probability first) and
+incident_probabilities holds their probabilities in the same order, e.g. `bombing|kidnap` and
+`0.9312|0.7104`.
+"""
+
+
+class OutputFormat(str, Enum):
+    """Output formats of `score`."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """Print one `error: ...` line on stderr and exit."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _load(model: str | None) -> Any:
+    """Load the predictor, turning model errors into one error line."""
+    from infer.errors import ThreatTaggerError
+    from infer.predictor import Predictor
+
+    try:
+        return Predictor.load(model)
+    except ThreatTaggerError as exc:
+        _fail(str(exc))
+
+
+def predict(
+    text: Annotated[str, typer.Argument(help="The text to tag; - reads it from stdin.")],
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the n-grams behind each "
+                                                             "decision.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Tag one text and show its incident types, region and country."""
+    import json
+
+    if text == "-":
+        text = sys.stdin.read()
+    if not text.strip():
+        _fail("the text is empty")
+    predictor = _load(model)
+    prediction = predictor.predict([text])[0]
+    heads = predictor.explain(text).to_dict()["heads"] if explain else None
+    if as_json:
+        out = prediction.to_dict()
+        out["country_name"] = _country_name(prediction.country)
+        if heads is not None:
+            out["explanation"] = heads
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    _show(prediction, heads)
+
+
+def _country_name(code: str | None) -> str | None:
+    """The English name of a country code (the code itself if the taxonomy does not know it)."""
+    if code is None:
+        return None
+    from infer.taxonomy import country_name
+
+    try:
+        return country_name(code)
+    except ValueError:
+        return code
+
+
+def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
+    """Print a prediction (and its explanations) as rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="threat-tagger", title_justify="left")
+    table.add_column("decision")
+    table.add_column("value", style="bold")
+    table.add_column("probability", justify="right")
+    for label, probability in prediction.incident_types.items():
+        table.add_row("incident type", label, f"{probability:.3f}")
+    if not prediction.incident_types:
+        best = max(prediction.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
+        table.add_row("incident type", "[dim]none (not an attack report)[/dim]",
+                      f"[dim]top: {best[0]} {best[1]:.3f}[/dim]")
+    table.add_row("region", prediction.region or "[dim]unknown[/dim]",
+                  f"{prediction.region_probability:.3f}")
+    country = "[dim]unknown[/dim]" if prediction.country is None else \
+        f"{_country_name(prediction.country)} ({prediction.country})"
+    table.add_row("country", country, f"{prediction.country_probability:.3f}")
+    console.print(table)
+    for head in heads or ():
+        console.print(f"\n[bold]why {head['head']} = {head['label']}[/bold] (decision score "
+                      f"{head['decision_score']:+.3f} = intercept {head['intercept']:+.3f} "
+                      f"+ n-gram contributions)")
+        detail = Table()
+        detail.add_column("n-gram")
+        detail.add_column("contribution", justify="right")
+        for part in head["contributions"]:
+            colour = "green" if part["contribution"] > 0 else "red"
+            detail.add_row(part["feature"], f"[{colour}]{part['contribution']:+.3f}[/{colour}]")
+        detail.add_row("[dim](all other n-grams)[/dim]", f"[dim]{head['rest']:+.3f}[/dim]")
+        console.print(detail)
+
+
+def score(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders or - (JSONL on stdin).",
+                                                metavar="INPUT...")],
+    model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Write here "
+                      "(atomically: complete or not at all) instead of stdout.")] = None,
+    fmt: Annotated[OutputFormat | None, typer.Option("--format", help="Output format "
+                   "(default: csv if OUT ends in .csv, else jsonl).")] = None,
+    text_field: Annotated[str, typer.Option("--text-field", help="JSONL key / CSV column "
+                                                                 "of the text.")] = "text",
+    id_field: Annotated[str, typer.Option("--id-field", help="JSONL key / CSV column of the "
+                                                             "id (default id: file:line).")] = "id",
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes "
+                    "(default: CPU count; 1 scores in-process).")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Add each decision's driving "
+                                                            "n-grams.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records per chunk "
+                                                                        "sent to a worker.")] = 500,
+) -> None:
+    """Tag every record of INPUT files (see the full help for formats)."""
+    from infer.batch import BatchScorer
+    from infer.readers import iter_records
+    from infer.writers import make_writer, output_stream
+
+    chosen = fmt.value if fmt is not None else \
+        ("csv" if output and output.lower().endswith(".csv") else "jsonl")
+    predictor = _load(model)
+    scorer = BatchScorer(predictor, model=model, jobs=jobs or os.cpu_count() or 1,
+                         batch_size=batch_size, explain=explain)
+    records = iter_records(inputs, text_field=text_field, id_field=id_field)
+    tally = _Tally()
+    try:
+        with output_stream(output) as stream:
+            writer = make_writer(stream, chosen, explain=explain)
+            for out in _progress(scorer.score(records), tally):
+                writer.write(out)
+    except KeyboardInterrupt:
+        _fail("interrupted; no output file was written" if output else "interrupted", 130)
+    except OSError as exc:
+        _fail(f"{exc.filename or output or 'output'}: {exc.strerror or exc}")
+    tally.report()
+    if tally.failures:
+        raise typer.Exit(1)
+
+
+class _Tally:
+    """Counts of records, failures and warnings, and the first failures to list."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.records = self.failures = self.warnings = 0
+        self.first: list[str] = []
+
+    def add(self, out: dict[str, Any]) -> None:
+        """Count one output record."""
+        self.records += 1
+        if "error" in out:
+            self.failures += 1
+            if len(self.first) < FIRST_FAILURES:
+                self.first.append(f"  {out['source']}: {out['error']}")
+        elif "warning" in out:
+            self.warnings += 1
+
+    def report(self) -> None:
+        """The summary line (and first failures) on stderr."""
+        seconds = max(time.perf_counter() - self.start, 1e-9)
+        typer.echo(f"{self.records} records, {self.failures} failures, {self.warnings} warnings "
+                   f"in {seconds:.2f} s ({self.records / seconds:.0f} docs/s)", err=True)
+        if self.first:
+            more = self.failures - len(self.first)
+            typer.echo("failures:\n" + "\n".join(self.first)
+                       + (f"\n  ... and {more} more" if more else ""), err=True)
+
+
+def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict[str, Any]]:
+    """Count outputs; with a terminal on stderr, show a records/s progress bar."""
+    if not sys.stderr.isatty():
+        for out in outputs:
+            tally.add(out)
+            yield out
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.completed:,.0f} records"),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("score", total=None, rate="")
+        for out in outputs:
+            tally.add(out)
+            if tally.records % 50 == 0:
+                rate = tally.records / max(time.perf_counter() - tally.start, 1e-9)
+                bar.update(task, completed=tally.records, rate=f"{rate:,.0f} records/s")
+            yield out
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `predict` and `score` commands to a typer app."""
+    app.command("predict")(predict)
+    app.command("score", help=SCORE_HELP)(score)
