@@ -14,7 +14,7 @@ def test_registry_names_every_source():
 
 
 def test_unknown_source_error_lists_the_known_sources(tmp_path):
-    with pytest.raises(ThreatTaggerError, match="unknown source 'reuters'.*acled, case, gtd"):
+    with pytest.raises(ThreatTaggerError, match=r"unknown source 'reuters'.*acled, case, gtd"):
         convert("reuters", tmp_path / "x.csv")
 
 
