@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infer.errors import ThreatTaggerError
-from train.sources import SOURCES, convert
+from train.sources import SOURCES, base, convert
 from train.sources.base import clean_text, iso_date, read_rows
 
 
@@ -71,3 +71,15 @@ def test_read_rows_keeps_na_like_cells_as_text(tmp_path):
     path = tmp_path / "na.csv"
     path.write_text("a,b\nNA,None\n", encoding="utf-8")
     assert read_rows(path, ["a", "b"]) == [{"a": "NA", "b": "None"}]
+
+
+def test_well_formed_files_are_read_through_hf_datasets(tmp_path, monkeypatch):
+    def no_csv_fallback(*_args):
+        raise AssertionError("fell back to the csv module")
+
+    monkeypatch.setattr(base, "_read_with_csv", no_csv_fallback)
+    path = tmp_path / "ok.tsv"
+    path.write_text("id\ttext\n007\tA bomb exploded.\n", encoding="utf-8")
+    assert read_rows(path, ["id", "text"], delimiter="\t") == [
+        {"id": "007", "text": "A bomb exploded."}
+    ]

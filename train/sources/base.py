@@ -41,10 +41,8 @@ def read_rows(path: str | Path, columns: Iterable[str], *, delimiter: str = ",")
         present = set(rows[0]) if rows else set()
     else:
         encoding = file_encoding(path)
-        try:
-            rows = _read_with_datasets(path, delimiter, encoding)
-        except Exception:  # any parser failure falls back to the csv module
-            # datasets (pandas' C parser) chokes on ragged rows and some quoting; csv copes.
+        rows = _read_with_datasets(path, delimiter, encoding)
+        if rows is None:
             rows = _read_with_csv(path, delimiter, encoding)
         present = set(rows[0]) if rows else _header(path, delimiter, encoding)
     missing = [name for name in columns if name not in present]
@@ -66,25 +64,42 @@ def file_encoding(path: Path) -> str:
     return "utf-8"
 
 
-def _read_with_datasets(path: Path, delimiter: str, encoding: str) -> list[dict]:
-    """Load a delimited file through HF datasets, all cells as text, without a lasting cache."""
+def _read_with_datasets(path: Path, delimiter: str, encoding: str) -> list[dict] | None:
+    """Load a delimited file through HF datasets, all cells as text; None if it cannot parse."""
     import datasets
 
+    bars_were_enabled = datasets.is_progress_bar_enabled()
     datasets.disable_progress_bars()
+    try:
+        return _load_csv_dataset(datasets, path, delimiter, encoding)
+    finally:
+        if bars_were_enabled:
+            datasets.enable_progress_bars()
+
+
+def _load_csv_dataset(datasets, path: Path, delimiter: str, encoding: str) -> list[dict] | None:
+    """Run datasets' CSV builder in a throwaway cache directory; None if it cannot parse."""
+    # Every column as text keeps ids/codes as written; keep_default_na=False keeps "NA" as text.
+    columns = _header(path, delimiter, encoding)
+    features = datasets.Features({name: datasets.Value("string") for name in columns})
     with tempfile.TemporaryDirectory() as cache_dir:
-        # dtype=str keeps ids/codes as written; keep_default_na=False keeps "NA"/"None" as text.
-        table = datasets.load_dataset(
-            "csv",
-            data_files=str(path),
-            split="train",
-            keep_in_memory=True,
-            cache_dir=cache_dir,
-            delimiter=delimiter,
-            encoding=encoding,
-            dtype=str,
-            keep_default_na=False,
-        )
-        return [{key: value or "" for key, value in row.items()} for row in table]
+        try:
+            table = datasets.load_dataset(
+                "csv",
+                data_files=str(path),
+                split="train",
+                keep_in_memory=True,
+                cache_dir=cache_dir,
+                delimiter=delimiter,
+                encoding=encoding,
+                features=features,
+                keep_default_na=False,
+            )
+        except (datasets.exceptions.DatasetGenerationError, ValueError):
+            # pandas' C parser (behind datasets) chokes on ragged rows, duplicate column names
+            # and undecodable bytes; the csv module copes, so the caller falls back to it.
+            return None
+        return [{key: value or "" for key, value in row.items()} for row in table.to_list()]
 
 
 def _read_excel(path: Path) -> list[dict]:
@@ -106,10 +121,10 @@ def _read_with_csv(path: Path, delimiter: str, encoding: str) -> list[dict]:
                 for row in csv.DictReader(handle, delimiter=delimiter)]
 
 
-def _header(path: Path, delimiter: str, encoding: str) -> set[str]:
-    """Return the column names of a delimited file that has no data rows."""
+def _header(path: Path, delimiter: str, encoding: str) -> list[str]:
+    """Return the column names of a delimited file (its first row)."""
     with path.open(encoding=encoding, errors="replace", newline="") as handle:
-        return set(next(csv.reader(handle, delimiter=delimiter), []))
+        return next(csv.reader(handle, delimiter=delimiter), [])
 
 
 def clean_text(text: str | None) -> str:
