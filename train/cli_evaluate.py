@@ -1,0 +1,118 @@
+"""`threat-tagger evaluate`: score a model on labelled corpora (tables, JSON or a report)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infer.errors import ThreatTaggerError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _fmt(value: float) -> str:
+    """A metric with three decimals."""
+    return f"{value:.3f}"
+
+
+def incident_table(metrics: dict[str, Any], title: str) -> Table:
+    """Per-label precision/recall/F1/support and the averaged F1s."""
+    incident = metrics["incident_types"]
+    table = Table(title=f"{title}: incident types (n={metrics['n']})", title_justify="left")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, scores in incident["per_label"].items():
+        table.add_row(label, _fmt(scores["precision"]), _fmt(scores["recall"]),
+                      _fmt(scores["f1"]), str(scores["support"]))
+    table.add_section()
+    for name in ("micro", "macro", "samples"):
+        table.add_row(f"{name} F1", "", "", _fmt(incident[f"{name}_f1"]), "")
+    return table
+
+
+def geography_table(metrics: dict[str, Any], title: str) -> Table:
+    """Region and country scores plus the false-tag rate on non-attack records."""
+    region, country = metrics["region"], metrics["country"]
+    table = Table(title=f"{title}: geography and false tags", title_justify="left")
+    for column in ("metric", "value", "records"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    table.add_row("region accuracy", _fmt(region["accuracy"]), str(region["n"]))
+    table.add_row("region macro F1", _fmt(region["macro_f1"]), str(region["n"]))
+    table.add_row("country accuracy", _fmt(country["accuracy"]), str(country["n"]))
+    table.add_row("false-tag rate (records with no incident type)",
+                  _fmt(metrics["incident_types"]["false_tag_rate"]), "")
+    return table
+
+
+def report_folder(root: Path, spec: str, several: bool) -> Path:
+    """Where one corpus's report goes: root itself, or root/<spec as a file name>."""
+    return root / (_UNSAFE.sub("_", spec).strip("_.") or "corpus") if several else root
+
+
+def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
+         skip_invalid: bool) -> None:
+    """Load the model and each corpus, print the scores, write the reports."""
+    from infer.predictor import Predictor
+    from train.corpus import load_corpus
+    from train.evaluate import evaluate_records, worst_errors, write_errors
+
+    messages = Console(stderr=True)
+    predictor = Predictor.load(model)
+    results: dict[str, Any] = {}
+    out = Console()
+    for spec in corpora:
+        corpus = load_corpus(spec, skip_invalid=skip_invalid)
+        if corpus.dropped:
+            messages.print(f"{spec}: skipped {corpus.dropped} invalid records")
+        if not corpus.records:
+            raise ThreatTaggerError(f"{spec}: no records to evaluate")
+        messages.print(f"evaluating {spec} ({len(corpus.records)} records)")
+        evaluation = evaluate_records(predictor, corpus.records)
+        results[spec] = evaluation.metrics
+        if not as_json:
+            out.print(incident_table(evaluation.metrics, spec))
+            out.print(geography_table(evaluation.metrics, spec))
+        if report is not None:
+            from train.report import write_evaluation_plots
+
+            folder = report_folder(report, spec, len(corpora) > 1)
+            folder.mkdir(parents=True, exist_ok=True)
+            metrics = {**evaluation.metrics, "calibration": evaluation.calibration}
+            (folder / "metrics.json").write_text(
+                json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            write_evaluation_plots(evaluation.metrics, evaluation.calibration, folder, spec)
+            write_errors(worst_errors(predictor, evaluation), folder, spec)
+            messages.print(f"report for {spec} written to {folder}")
+    if as_json:
+        typer.echo(json.dumps({"corpora": results}, sort_keys=False))
+
+
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Model folder (e.g. models/default).")],
+    corpora: Annotated[list[str], typer.Argument(
+        help="Labelled corpora: files, folders, globs or SOURCE:PATH (e.g. satp:satp.csv).")],
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object with every corpus's metrics, nothing else.")] = False,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write plots, metrics.json, errors.md and errors.jsonl here "
+        "(one sub-folder per corpus when several are given).")] = None,
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Drop invalid records instead of failing.")] = False,
+) -> None:
+    """Score a trained model on labelled corpora."""
+    try:
+        _run(model, corpora, as_json, report, skip_invalid)
+    except ThreatTaggerError as exc:
+        typer.echo("error: " + " ".join(str(exc).splitlines()), err=True)
+        raise typer.Exit(1) from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `evaluate` command to the app."""
+    app.command("evaluate")(evaluate)
