@@ -41,8 +41,8 @@ TYPE_PATTERNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
      ("armed_assault",), "firearms attack on people"),
     (r"bomb|explos|\bieds?\b|grenade|mortar|rocket|missile|shell|land ?mine|artillery"
      r"|air ?strike|air raid|drone|\brpg\b|atgm|dynamite|^roadside$|^suicide( attacks?)?$",
-     ("bombing",), "explosive attacks, incl. rockets, mortars and strikes from the air (why: "
-     "\"suicide attack\" in these lists nearly always means a suicide bombing)"),
+     ("bombing",), "explosive attacks incl. rockets, mortars and air strikes; a bare \"suicide "
+     "attack\" in these lists nearly always is a suicide bombing"),
     (r"vehic|ramming|car attack",
      (), "vehicle rammings are unarmed assault in the GTD; forcing armed_assault would mislabel"),
     (r"arson|sabotag|vandal|burning|derail|\bfire\b",
@@ -51,7 +51,7 @@ TYPE_PATTERNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
      ("armed_assault",), "attack on people with blades or other weapons"),
     (r"execut|execuction|massacre|murder|killing|genocide",
      ("armed_assault",), "deliberate killing of people; the GTD codes it as armed assault"),
-    (r"clash|fighting|offensive|skirmish|shootout|conflict|invasion",
+    (r"clash|fighting|offensive|skirmish|conflict|invasion",
      ("armed_assault",), "armed fighting, as ACLED's armed clash maps to armed_assault"),
     (r"raid|attack|assault|arrack",
      ("armed_assault",), "a generic attack in these lists is mostly gunmen attacking people"),
