@@ -1,0 +1,201 @@
+"""The data-only model folder: arrays in model.npz, terms in vocab.json, the rest in meta.json.
+
+Loading verifies every file's sha256 against meta.json, refuses a model written by another
+scikit-learn major.minor, and never unpickles (np.load(allow_pickle=False), json).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infer.errors import ThreatTaggerError
+from infer.features import BlockSpec, Featurizer, TfidfBlock
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.npz"
+VOCAB_FILE = "vocab.json"
+META_FILE = "meta.json"
+REQUIRED_FILES = (MODEL_FILE, VOCAB_FILE)
+HOW_TO_TRAIN = "train one with `make train` or `threat-tagger train --config <file.toml>`"
+
+
+class ModelError(ThreatTaggerError):
+    """A model folder is missing, tampered with, foreign or malformed."""
+
+
+@dataclass(frozen=True)
+class Head:
+    """A linear head: scores = X @ coef.T + intercept, one row per class."""
+
+    classes: tuple[str, ...]
+    coef: np.ndarray
+    intercept: np.ndarray
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Everything the predictor needs, as plain arrays (read-only once built)."""
+
+    featurizer: Featurizer
+    incident: Head
+    thresholds: np.ndarray
+    region: Head
+    country: Head
+    country_regions: tuple[str, ...]
+    country_min_probability: float
+    region_min_probability: float
+    meta: dict[str, Any]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays stored in model.npz."""
+        out = {f"features.{i}.idf": b.idf for i, b in enumerate(self.featurizer.blocks)}
+        for name in ("incident", "region", "country"):
+            head: Head = getattr(self, name)
+            out[f"{name}.coef"] = head.coef
+            out[f"{name}.intercept"] = head.intercept
+        out["incident.thresholds"] = self.thresholds
+        return out
+
+    def vocab(self) -> dict[str, Any]:
+        """The content of vocab.json."""
+        return {"blocks": [{"name": b.spec.name, "terms": list(b.terms)}
+                           for b in self.featurizer.blocks]}
+
+    def structure(self) -> dict[str, Any]:
+        """The meta.json entries needed to rebuild the model from the arrays."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "features": self.featurizer.specs(),
+            "labels": list(self.incident.classes),
+            "thresholds": {label: float(t) for label, t in
+                           zip(self.incident.classes, self.thresholds, strict=True)},
+            "regions": list(self.region.classes),
+            "countries": list(self.country.classes),
+            "country_regions": dict(zip(self.country.classes, self.country_regions, strict=True)),
+            "consistency_rule": {
+                "country_min_probability": self.country_min_probability,
+                "region_min_probability": self.region_min_probability,
+                "text": CONSISTENCY_RULE,
+            },
+        }
+
+
+CONSISTENCY_RULE = (
+    "If the country head's top probability >= country_min_probability, that country is "
+    "reported and region = the country's GTD region; otherwise country = None and region = "
+    "the region head's top class (None if its probability < region_min_probability). "
+    "Region and country therefore never disagree."
+)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _major_minor(version: str) -> str:
+    """'1.5.2' -> '1.5'."""
+    return ".".join(version.split(".")[:2])
+
+
+def _check_versions(folder: Path, meta: dict[str, Any]) -> None:
+    """Refuse a model trained with another scikit-learn major.minor than the installed one."""
+    trained = (meta.get("versions") or {}).get("scikit-learn")
+    try:
+        installed = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return  # a runtime-only install: nothing to compare with
+    if trained is None or _major_minor(trained) != _major_minor(installed):
+        raise ModelError(
+            f"{folder}: model written with scikit-learn {trained}, but {installed} is installed "
+            f"(major.minor must match); retrain it: {HOW_TO_TRAIN}"
+        )
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    """meta.json as a dict, with errors naming the file."""
+    if not folder.is_dir():
+        raise ModelError(f"no model folder at {folder}; {HOW_TO_TRAIN}")
+    path = folder / META_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing; not a model folder ({HOW_TO_TRAIN})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{path}: unsupported model format (expected {FORMAT_VERSION})")
+    return meta
+
+
+def verify_files(folder: Path, meta: dict[str, Any]) -> None:
+    """Check every file listed in meta.json against its sha256 (and that none is missing)."""
+    files = meta.get("files")
+    if not isinstance(files, dict) or any(name not in files for name in REQUIRED_FILES):
+        raise ModelError(f"{folder / META_FILE}: 'files' must list {', '.join(REQUIRED_FILES)}")
+    for name, expected in sorted(files.items()):
+        path = folder / name
+        if Path(name).name != name or not path.is_file():
+            raise ModelError(f"{path}: listed in meta.json but missing")
+        if sha256_file(path) != expected:
+            raise ModelError(f"{path}: sha256 does not match meta.json; the folder was modified "
+                             f"after training, refusing to load it")
+
+
+def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str]) -> Head:
+    """Rebuild one head, checking shapes."""
+    coef, intercept = arrays[f"{name}.coef"], arrays[f"{name}.intercept"]
+    if coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
+        raise ModelError(f"{MODEL_FILE}: {name} head has shape {coef.shape}, "
+                         f"expected {len(classes)} rows")
+    return Head(tuple(classes), coef, intercept)
+
+
+def load_artifact(folder: str | Path) -> ModelData:
+    """Load and verify a model folder (no pickle anywhere)."""
+    folder = Path(folder)
+    meta = _read_meta(folder)
+    verify_files(folder, meta)
+    _check_versions(folder, meta)
+    try:
+        with np.load(folder / MODEL_FILE, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        for array in arrays.values():
+            array.setflags(write=False)
+        vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
+        blocks = [
+            TfidfBlock(BlockSpec.from_dict(spec), tuple(entry["terms"]),
+                       arrays[f"features.{i}.idf"])
+            for i, (spec, entry) in enumerate(zip(meta["features"], vocab["blocks"], strict=True))
+        ]
+        model = ModelData(
+            featurizer=Featurizer(blocks),
+            incident=_head(arrays, "incident", meta["labels"]),
+            thresholds=arrays["incident.thresholds"],
+            region=_head(arrays, "region", meta["regions"]),
+            country=_head(arrays, "country", meta["countries"]),
+            country_regions=tuple(meta["country_regions"][c] for c in meta["countries"]),
+            country_min_probability=float(meta["consistency_rule"]["country_min_probability"]),
+            region_min_probability=float(meta["consistency_rule"]["region_min_probability"]),
+            meta=meta,
+        )
+    except ModelError:
+        raise
+    except (ValueError, KeyError, TypeError, OSError, json.JSONDecodeError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+        raise ModelError(f"{folder}: malformed model folder ({problem})") from None
+    for name in ("incident", "region", "country"):
+        if getattr(model, name).coef.shape[1] != model.featurizer.n_features:
+            raise ModelError(f"{folder / MODEL_FILE}: {name} head does not match the features")
+    return model

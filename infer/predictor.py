@@ -1,0 +1,147 @@
+"""Tag texts with a trained model: incident types, region and country (no scikit-learn)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from infer.artifact import Head, ModelData, load_artifact
+
+if TYPE_CHECKING:
+    from infer.explain import Explanation
+
+MODEL_VAR = "THREAT_TAGGER_MODEL"
+DEFAULT_MODEL = "models/default"
+BATCH_SIZE = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The tags of one text; `incident_types` holds the labels over their thresholds."""
+
+    incident_types: dict[str, float]
+    scores: dict[str, float]
+    region: str | None
+    region_probability: float
+    country: str | None
+    country_probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return asdict(self)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function (maps -inf to exactly 0)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    if z.shape[1] == 0:
+        return z
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def decision_scores(head: Head, matrix: sp.csr_matrix) -> np.ndarray:
+    """Raw linear scores (one column per class)."""
+    return np.asarray(matrix @ head.coef.T) + head.intercept
+
+
+def _batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    """Consecutive lists of at most `size` texts."""
+    iterator = iter(texts)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Predictor:
+    """A loaded model; `predict` and `explain` touch no mutable state (thread-safe)."""
+
+    def __init__(self, model: ModelData) -> None:
+        self.model = model
+        self.labels = model.incident.classes
+        # membership[c, r] = 1 when country c lies in region r (to sum country probabilities)
+        self._region_names = tuple(sorted(set(model.country_regions)))
+        self._membership = np.zeros((len(model.country_regions), len(self._region_names)))
+        for row, region in enumerate(model.country_regions):
+            self._membership[row, self._region_names.index(region)] = 1.0
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Predictor:
+        """Load a model folder: `path`, else $THREAT_TAGGER_MODEL, else models/default."""
+        folder = path if path is not None else os.environ.get(MODEL_VAR) or DEFAULT_MODEL
+        return cls(load_artifact(folder))
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The model's meta.json."""
+        return self.model.meta
+
+    def predict(self, texts: Iterable[str], *, threshold: float | None = None,
+                batch_size: int = BATCH_SIZE) -> list[Prediction]:
+        """Tag every text; `threshold` replaces the tuned per-label thresholds."""
+        if isinstance(texts, str):
+            raise TypeError("predict() takes an iterable of texts, not a single string")
+        out: list[Prediction] = []
+        for batch in _batches(texts, batch_size):
+            out.extend(self._predict_matrix(self.model.featurizer.transform(batch), threshold))
+        return out
+
+    def _predict_matrix(self, matrix: sp.csr_matrix, threshold: float | None) -> list[Prediction]:
+        """Predictions for the rows of a feature matrix."""
+        model = self.model
+        incident = sigmoid(decision_scores(model.incident, matrix))
+        cut = model.thresholds if threshold is None else np.full(len(self.labels), threshold)
+        region_p = softmax(decision_scores(model.region, matrix))
+        country_p = softmax(decision_scores(model.country, matrix))
+        by_region = country_p @ self._membership if len(model.country.classes) else None
+        results = []
+        for row in range(matrix.shape[0]):
+            scores = {label: float(p) for label, p in zip(self.labels, incident[row], strict=True)}
+            assigned = {label: p for label, p, t in zip(self.labels, incident[row], cut,
+                                                        strict=True) if p >= t and p > 0.0}
+            ordered = dict(sorted(((k, float(v)) for k, v in assigned.items()),
+                                  key=lambda kv: (-kv[1], self.labels.index(kv[0]))))
+            results.append(Prediction(ordered, scores,
+                                      *self._geography(region_p[row], country_p[row],
+                                                       None if by_region is None
+                                                       else by_region[row])))
+        return results
+
+    def _geography(self, region_p: np.ndarray, country_p: np.ndarray,
+                   by_region: np.ndarray | None) -> tuple[str | None, float, str | None, float]:
+        """Apply the consistency rule: a confident country fixes the region."""
+        model = self.model
+        country, country_prob = None, 0.0
+        if len(country_p):
+            best = int(np.argmax(country_p))
+            country_prob = float(country_p[best])
+            if country_prob >= model.country_min_probability:
+                country = model.country.classes[best]
+                region = model.country_regions[best]
+                assert by_region is not None
+                region_prob = float(by_region[self._region_names.index(region)])
+                return region, region_prob, country, country_prob
+        if not len(region_p):
+            return None, 0.0, country, country_prob
+        best = int(np.argmax(region_p))
+        region_prob = float(region_p[best])
+        region = model.region.classes[best]
+        if region_prob < model.region_min_probability:
+            region = None
+        return region, region_prob, country, country_prob
+
+    def explain(self, text: str, top: int = 10) -> Explanation:
+        """Which n-grams pushed each assigned label, the region and the country."""
+        from infer.explain import explain_text
+
+        return explain_text(self, text, top)

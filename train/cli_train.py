@@ -1,0 +1,76 @@
+"""The `threat-tagger train` command (mounted by train/cli.py through `register`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infer.errors import ThreatTaggerError
+
+
+def _total_steps(n_labels: int) -> int:
+    """Progress steps: load, group, 2 x (features + heads + region + country), tune, write."""
+    return 2 + 2 * (n_labels + 3) + 2
+
+
+def _summary(result) -> list[str]:
+    """The lines printed after training."""
+    per_label = result.metrics["dev"]["incident_types"]["per_label"]
+    split = result.metrics["split"]
+    lines = [
+        f"trained on {split['records']} records ({split['train']} train / {split['dev']} dev) "
+        f"in {result.seconds:.1f} s",
+        "dev F1: " + ", ".join(f"{label} {s['f1']:.2f}" for label, s in per_label.items()),
+        f"model: {result.folder}",
+    ]
+    return lines
+
+
+def train(
+    config: Annotated[Path | None, typer.Option("--config", help="TOML run config.")] = None,
+    corpus: Annotated[list[str] | None, typer.Option(
+        "--corpus", help="Corpus spec (path or SOURCE:PATH); repeatable; replaces the config's."
+    )] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Model folder to write.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the split.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a config value: section.key=value (TOML value); repeatable."
+    )] = None,
+) -> None:
+    """Train a model from a config and write its folder atomically."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from infer.taxonomy import INCIDENT_TYPES
+    from train.config import load_config
+    from train.fit import train_model
+
+    console = Console(stderr=True)
+    try:
+        cfg = load_config(config, corpora=corpus, out=out, seed=seed, overrides=set_ or [])
+        if out is not None and not any(s.startswith("run.name=") for s in set_ or []):
+            cfg.run.name = Path(out).name
+        columns = (TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True,
+                      disable=not console.is_terminal) as progress:
+            task = progress.add_task("training", total=_total_steps(len(INCIDENT_TYPES)))
+
+            def step(description: str) -> None:
+                progress.update(task, advance=1, description=description)
+
+            result = train_model(cfg, step=step)
+    except ThreatTaggerError as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        console.print("error: interrupted; the previous model was left untouched", markup=False)
+        raise typer.Exit(130) from None
+    for line in _summary(result):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `train` command to the given app."""
+    app.command("train")(train)

@@ -1,0 +1,195 @@
+"""Train a model from a config: load, group, split, fit, tune thresholds, refit, write.
+
+Thresholds are tuned on a grouped dev split (near-duplicates stay on one side) with the heads
+fitted on the train part only; metrics.json reports that dev split. Then every head is refit
+on train+dev with the same settings and the tuned thresholds are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infer.artifact import CONSISTENCY_RULE, ModelData
+from infer.errors import ThreatTaggerError
+from infer.predictor import Predictor
+from infer.taxonomy import INCIDENT_TYPES, region_of
+from train.config import Config
+from train.heads import (
+    Step,
+    _no_step,
+    fit_featurizer,
+    fit_incident_heads,
+    fit_multiclass_head,
+    label_matrix,
+)
+from train.metrics import calibration_report, evaluate_predictions
+from train.model_folder import finish_meta, staged_model_folder, write_model_files
+from train.thresholds import tune_thresholds
+
+MIN_RECORDS = 10
+REFIT_NOTE = ("Thresholds were tuned on the grouped dev split with heads fitted on the train "
+              "part; then every head was refit on train+dev with the same settings and the tuned "
+              "thresholds were kept. metrics.json reports the dev split (train-only heads).")
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced."""
+
+    folder: Path
+    model: ModelData
+    metrics: dict[str, Any]
+    meta: dict[str, Any]
+    seconds: float
+
+
+def load_training_records(config: Config) -> tuple[list[dict], list[dict[str, Any]]]:
+    """Records of every configured corpus minus excluded splits, and per-corpus provenance."""
+    from train.corpus import fingerprint, load_corpora
+
+    excluded = set(config.corpora.exclude_splits)
+    records: list[dict] = []
+    provenance = []
+    for spec, corpus in zip(config.corpora.train, load_corpora(config.corpora.train), strict=True):
+        kept = [r for r in corpus.records if r.get("split") not in excluded]
+        records.extend(kept)
+        provenance.append({"spec": spec, "records": len(kept),
+                           "excluded_by_split": len(corpus.records) - len(kept),
+                           "sources": dict(sorted(Counter(r["source"] for r in kept).items())),
+                           "sha256": fingerprint(kept)})
+    if len(records) < MIN_RECORDS:
+        raise ThreatTaggerError(f"only {len(records)} training records in "
+                                f"{', '.join(config.corpora.train)}; need at least {MIN_RECORDS}")
+    return records, provenance
+
+
+def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | None = None,
+              step: Step = _no_step) -> tuple[ModelData, list[str]]:
+    """Fit the featuriser and all heads on the records; returns the model and constant labels."""
+    labels = INCIDENT_TYPES
+    step("features")
+    featurizer, matrix = fit_featurizer([r["text"] for r in records], config.features)
+    incident, constant = fit_incident_heads(matrix, label_matrix(records, labels), labels,
+                                            config.model, step)
+    step("head: region")
+    with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
+    region = fit_multiclass_head(matrix[with_region], [records[i]["region"] for i in with_region],
+                                 config.model)
+    step("head: country")
+    with_country = [i for i, r in enumerate(records) if r.get("country") is not None]
+    country = fit_multiclass_head(matrix[with_country],
+                                  [records[i]["country"] for i in with_country], config.model)
+    if thresholds is None:
+        thresholds = np.full(len(labels), config.thresholds.fallback)
+    model = ModelData(
+        featurizer=featurizer, incident=incident, thresholds=np.asarray(thresholds, dtype=float),
+        region=region, country=country,
+        country_regions=tuple(region_of(code) for code in country.classes),
+        country_min_probability=config.model.country_min_probability,
+        region_min_probability=config.model.region_min_probability, meta={},
+    )
+    return model, constant
+
+
+def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
+                   ) -> tuple[np.ndarray, dict[str, Any]]:
+    """Tune thresholds on the dev records; return them and the dev metrics + calibration."""
+    labels = list(model.incident.classes)
+    matrix = model.featurizer.transform([r["text"] for r in dev])
+    raw = Predictor(model)._predict_matrix(matrix, None)
+    probability = np.array([[p.scores[label] for label in labels] for p in raw])
+    truth = label_matrix(dev, labels)
+    thresholds, info = tune_thresholds(truth, probability, labels, config.thresholds)
+    tuned = Predictor(dataclasses.replace(model, thresholds=thresholds))
+    predictions = tuned._predict_matrix(matrix, None)
+    metrics = {
+        "dev": evaluate_predictions(dev, predictions, labels),
+        "calibration": calibration_report(truth, probability, labels),
+        "thresholds": info,
+    }
+    return thresholds, metrics
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shaped the model."""
+    versions = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "scikit-learn", "threat-tagger"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers repeated in meta.json."""
+    dev = metrics["dev"]
+    return {"dev_records": dev["n"], "micro_f1": dev["incident_types"]["micro_f1"],
+            "macro_f1": dev["incident_types"]["macro_f1"],
+            "false_tag_rate": dev["incident_types"]["false_tag_rate"],
+            "region_accuracy": dev["region"]["accuracy"],
+            "country_accuracy": dev["country"]["accuracy"],
+            "overall_ece": metrics["calibration"]["overall_ece"]}
+
+
+def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
+    """Run a whole training and write the model folder atomically to config.run.out."""
+    from train.dedup import duplicate_groups
+    from train.report import write_report
+    from train.splits import grouped_split
+
+    start = time.perf_counter()
+    target = Path(config.run.out)
+    with staged_model_folder(target) as staged:
+        step("loading corpora")
+        records, provenance = load_training_records(config)
+        step("grouping near-duplicates")
+        groups = duplicate_groups([r["text"] for r in records],
+                                  threshold=config.split.near_duplicate_threshold,
+                                  seed=config.split.seed)
+        train_idx, dev_idx = grouped_split(records, groups, test_size=config.split.dev_size,
+                                           seed=config.split.seed)
+        train_part = [records[i] for i in train_idx]
+        dev_part = [records[i] for i in dev_idx]
+        dev_model, _ = fit_model(train_part, config, step=step)
+        step("thresholds and dev metrics")
+        thresholds, metrics = dev_evaluation(dev_model, dev_part, config)
+        metrics["split"] = {"train": len(train_part), "dev": len(dev_part),
+                            "duplicate_groups": len(set(groups)), "records": len(records)}
+        model, constant = fit_model(records, config, thresholds, step=step)
+        step("writing the model folder")
+        meta = {
+            **model.structure(),
+            "name": config.run.name,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "config": config.to_dict(),
+            "corpora": provenance,
+            "training": {
+                "records": len(records), "train": len(train_part), "dev": len(dev_part),
+                "per_label": {label: int(sum(label in r["incident_types"] for r in records))
+                              for label in model.incident.classes},
+                "no_incident_type": sum(not r["incident_types"] for r in records),
+                "refit": REFIT_NOTE,
+            },
+            "constant_labels": {label: "no positive training example: probability is always 0"
+                                for label in constant},
+            "versions": library_versions(),
+            "metrics": headline(metrics),
+        }
+        meta["consistency_rule"]["text"] = CONSISTENCY_RULE
+        write_model_files(staged, model, metrics)
+        write_report(staged, meta, metrics)
+        finish_meta(staged, meta)
+    return TrainingResult(target, dataclasses.replace(model, meta=meta), metrics, meta,
+                          time.perf_counter() - start)

@@ -1,0 +1,117 @@
+"""Fit the featuriser and the linear heads with scikit-learn, keeping only their data."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from infer.artifact import Head
+from infer.errors import ThreatTaggerError
+from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock
+from train.config import FeaturesConfig, ModelConfig
+
+Step = Callable[[str], None]
+
+
+def _no_step(_: str) -> None:
+    """Default progress callback."""
+
+
+def block_specs(cfg: FeaturesConfig) -> list[tuple[BlockSpec, int]]:
+    """The feature blocks a config asks for, with their max_features."""
+    options = TextOptions(cfg.lowercase, cfg.strip_boilerplate, cfg.keep_dateline_place)
+    word = BlockSpec("word", "word", (cfg.word_ngram_range[0], cfg.word_ngram_range[1]), options)
+    specs = [(word, cfg.max_features)]
+    if cfg.char:
+        low, high = cfg.char_ngram_range
+        specs.append((BlockSpec("char", "char_wb", (low, high), options), cfg.char_max_features))
+    return specs
+
+
+def fit_featurizer(texts: Sequence[str], cfg: FeaturesConfig) -> tuple[Featurizer, sp.csr_matrix]:
+    """Fit every block on the texts; return the data-only featuriser and the training matrix."""
+    blocks, parts = [], []
+    for spec, max_features in block_specs(cfg):
+        vectorizer = TfidfVectorizer(analyzer=spec.analyze, sublinear_tf=True,
+                                     min_df=cfg.min_df, max_features=max_features)
+        try:
+            parts.append(vectorizer.fit_transform(texts))
+        except ValueError as exc:
+            raise ThreatTaggerError(f"cannot build the '{spec.name}' features from "
+                                    f"{len(texts)} texts with min_df={cfg.min_df}: {exc}") from None
+        blocks.append(TfidfBlock(spec, tuple(vectorizer.get_feature_names_out()),
+                                 vectorizer.idf_.astype(np.float64)))
+    matrix = parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
+    return Featurizer(blocks), sp.csr_matrix(matrix)
+
+
+def _logistic(C: float, class_weight: str, max_iter: int) -> LogisticRegression:
+    """The one estimator used by every head."""
+    return LogisticRegression(C=C, class_weight=None if class_weight == "none" else class_weight,
+                              max_iter=max_iter, solver="lbfgs")
+
+
+def _fit(estimator: LogisticRegression, matrix: sp.csr_matrix, y: np.ndarray) -> None:
+    """Fit quietly (convergence warnings are not user errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(matrix, y)
+
+
+def fit_incident_heads(
+    matrix: sp.csr_matrix, y: np.ndarray, labels: Sequence[str], cfg: ModelConfig,
+    step: Step = _no_step,
+) -> tuple[Head, list[str]]:
+    """One binary logistic regression per label; labels without positives get probability 0."""
+    n_features = matrix.shape[1]
+    coef = np.zeros((len(labels), n_features))
+    intercept = np.zeros(len(labels))
+    constant: list[str] = []
+    for j, label in enumerate(labels):
+        step(f"head: {label}")
+        positives = int(y[:, j].sum())
+        if positives == 0:
+            intercept[j] = -np.inf
+            constant.append(label)
+        elif positives == len(y):
+            intercept[j] = np.inf
+            constant.append(label)
+        else:
+            estimator = _logistic(cfg.C, cfg.class_weight, cfg.max_iter)
+            _fit(estimator, matrix, y[:, j])
+            coef[j], intercept[j] = estimator.coef_[0], estimator.intercept_[0]
+    return Head(tuple(labels), coef, intercept), constant
+
+
+def fit_multiclass_head(
+    matrix: sp.csr_matrix, y: Sequence[str], cfg: ModelConfig
+) -> Head:
+    """Multinomial logistic regression over the classes seen (softmax rows for two classes)."""
+    classes = sorted(set(y))
+    n_features = matrix.shape[1]
+    if len(classes) < 2:
+        return Head(tuple(classes), np.zeros((len(classes), n_features)), np.zeros(len(classes)))
+    estimator = _logistic(cfg.geo_C, cfg.geo_class_weight, cfg.max_iter)
+    _fit(estimator, matrix, np.asarray(y))
+    coef, intercept = estimator.coef_, estimator.intercept_
+    if len(classes) == 2:  # softmax([-z/2, z/2]) == [1 - sigmoid(z), sigmoid(z)]
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    return Head(tuple(str(c) for c in estimator.classes_), np.asarray(coef, dtype=np.float64),
+                np.asarray(intercept, dtype=np.float64))
+
+
+def label_matrix(records: Sequence[dict], labels: Sequence[str]) -> np.ndarray:
+    """0/1 matrix of the records' incident types."""
+    position = {label: j for j, label in enumerate(labels)}
+    y = np.zeros((len(records), len(labels)), dtype=np.int64)
+    for i, record in enumerate(records):
+        for label in record["incident_types"]:
+            y[i, position[label]] = 1
+    return y

@@ -1,0 +1,84 @@
+"""Write a model folder atomically: build it in a temporary sibling, then swap it in."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infer.artifact import META_FILE, MODEL_FILE, VOCAB_FILE, ModelData, ModelError, sha256_file
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Stable JSON: sorted keys, 2-space indent, trailing newline."""
+    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _swap_in(staged: Path, target: Path) -> None:
+    """Put `staged` at `target`; afterwards `staged` holds the previous model (or is gone)."""
+    if not target.exists():
+        os.rename(staged, target)
+        return
+    if not (target / META_FILE).is_file() and any(target.iterdir()):
+        raise ModelError(f"refusing to replace {target}: it exists and is not a model folder")
+    if _exchange(staged, target):
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".old-{target.name}-", dir=target.parent))
+    os.rename(target, old / target.name)
+    os.rename(staged, target)
+    os.rename(old / target.name, staged)
+    old.rmdir()
+
+
+@contextmanager
+def staged_model_folder(target: str | Path) -> Iterator[Path]:
+    """Yield an empty temporary sibling of `target`; swap it in when the block succeeds.
+
+    The temporary folder is removed on any exception (including Ctrl-C), so a failed run
+    leaves the previous model untouched and loadable.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    try:
+        staged.chmod(0o755)
+        yield staged
+        _swap_in(staged, target)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def write_model_files(folder: Path, model: ModelData, metrics: dict[str, Any]) -> None:
+    """Write model.npz, vocab.json and metrics.json (meta.json comes last, see finish_meta)."""
+    np.savez(folder / MODEL_FILE, **model.arrays())
+    write_json(folder / VOCAB_FILE, model.vocab())
+    write_json(folder / "metrics.json", metrics)
+
+
+def finish_meta(folder: Path, meta: dict[str, Any]) -> None:
+    """Write meta.json with the sha256 of every other file in the folder (written last)."""
+    files = {path.name: sha256_file(path) for path in sorted(folder.iterdir())
+             if path.is_file() and path.name != META_FILE}
+    write_json(folder / META_FILE, {**meta, "files": files})
