@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
 from datasketch import MinHash, MinHashLSH
 from scipy.cluster.hierarchy import DisjointSet
 
-NUM_PERM = 64
+NUM_PERM = 128
 SHINGLE = 3
+RECALL_MARGIN = 0.2
+"""LSH looks for candidates this far below the threshold; exact Jaccard then decides."""
 
 _CITATION = re.compile(r"\[\s*(?:\d+|[a-z]|citation needed|note \d+)\s*\]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -69,20 +70,22 @@ def duplicate_groups(texts: Sequence[str], *, threshold: float = 0.8, seed: int 
 def _merge_near_duplicates(
     norms: list[str], candidates: list[int], sets: DisjointSet, threshold: float, seed: int
 ) -> None:
-    """Merge candidate pairs that LSH finds and whose estimated Jaccard reaches threshold."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    hashes: dict[int, MinHash] = {}
+    """Merge pairs that LSH proposes and whose exact shingle Jaccard reaches threshold."""
+    lsh_threshold = max(0.1, threshold - RECALL_MARGIN)
+    lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM, weights=(0.2, 0.8))
+    shingles = [_shingles(norms[i]) for i in candidates]
+    hashes = dict(
+        zip(candidates, MinHash.bulk(shingles, num_perm=NUM_PERM, seed=seed), strict=True)
+    )
     for i in candidates:
-        mh = MinHash(num_perm=NUM_PERM, seed=seed)
-        mh.update_batch(_shingles(norms[i]))
-        hashes[i] = mh
-        lsh.insert(i, mh, check_duplication=False)
+        lsh.insert(i, hashes[i], check_duplication=False)
+    sets_of = {i: set(s) for i, s in zip(candidates, shingles, strict=True)}
     for i in candidates:
         for j in sorted(lsh.query(hashes[i])):
-            if j > i and not sets.connected(i, j) and _similar(hashes[i], hashes[j], threshold):
+            if j > i and not sets.connected(i, j) and _jaccard(sets_of[i], sets_of[j]) >= threshold:
                 sets.merge(i, j)
 
 
-def _similar(a: MinHash, b: MinHash, threshold: float) -> bool:
-    """Estimated Jaccard similarity of two MinHashes reaches threshold."""
-    return float(np.mean(a.hashvalues == b.hashvalues)) >= threshold
+def _jaccard(a: set[bytes], b: set[bytes]) -> float:
+    """Exact Jaccard similarity of two shingle sets."""
+    return len(a & b) / len(a | b)
