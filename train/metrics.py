@@ -75,7 +75,10 @@ def evaluate_predictions(
     predictions: Sequence[Any],
     labels: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Score predictions against canonical records (region/country skip null truths)."""
+    """Score predictions against canonical records (region/country skip null truths).
+
+    Region macro-F1 averages over every region in the truth or the predictions.
+    """
     if len(records) != len(predictions):
         raise ValueError(f"{len(records)} records but {len(predictions)} predictions")
     if labels is None:
@@ -97,8 +100,8 @@ def evaluate_predictions(
         }
         if key == "region":
             scores["macro_f1"] = _round(
-                f1_score(true_values, guessed, labels=sorted(set(true_values)),
-                         average="macro", zero_division=0)
+                f1_score(true_values, guessed, average="macro", zero_division=0,
+                         labels=sorted((set(true_values) | set(guessed)) - {"<none>"}))
             ) if pairs else 0.0
         result[key] = scores
     return result

@@ -1,0 +1,316 @@
+"""Training: model folder contents, determinism, thresholds, metrics, atomic writing, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from infer.artifact import load_artifact
+from infer.predictor import Predictor
+from infer.taxonomy import INCIDENT_TYPES, region_of
+from train.cli_train import register
+from train.config import ThresholdsConfig, load_config
+from train.fit import train_model
+from train.metrics import evaluate_predictions, expected_calibration_error, incident_metrics
+from train.thresholds import best_f1_threshold, tune_thresholds
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A synthetic corpus written for these tests (team-written sentences, no real data).
+EVENTS = {
+    ("bombing",): ["A bomb exploded near the crowded {city} market, killing {n} people.",
+                   "A car bomb detonated outside a police station in {city}.",
+                   "An improvised explosive device blew up beside a bus stop in {city}."],
+    ("armed_assault",): ["Gunmen opened fire on shoppers in a {city} mall, killing {n}.",
+                         "Attackers armed with rifles shot at worshippers leaving a {city} mosque.",
+                         "A man with a machete attacked passers-by in central {city}."],
+    ("armed_assault", "ambush"): [
+        "Militants lying in wait ambushed a military convoy on the road out of {city}.",
+        "Fighters hidden in the hills ambushed a police patrol returning to {city}.",
+        "Insurgents concealed along the roadside ambushed army trucks near {city}."],
+    ("kidnap",): ["Armed men abducted {n} aid workers near {city} and demanded a ransom.",
+                  "Kidnappers seized a businessman from his car in {city} overnight.",
+                  "Gunmen kidnapped {n} schoolchildren from a village outside {city}."],
+    ("assassination",): ["The mayor of {city} was shot dead by a hired killer outside his home.",
+                         "A prominent judge was assassinated in {city} by a motorcycle gunman.",
+                         "Assassins killed the provincial governor as he left a {city} office."],
+    ("facility_attack",): ["Attackers set fire to a telecom tower on the edge of {city}.",
+                           "Saboteurs destroyed an electricity pylon and a pumping station "
+                           "near {city}.", "Arsonists burned down a rail depot in {city}."],
+    ("hijacking",): ["Armed men hijacked a passenger bus on the highway to {city}.",
+                     "Hijackers seized control of an airliner bound for {city}.",
+                     "Pirates hijacked a cargo ship shortly after it left {city} port."],
+    (): ["The central bank in {city} raised interest rates by a quarter point.",
+         "Heavy rains flooded several districts of {city}, officials said.",
+         "A football club from {city} won the national cup final on penalties."],
+}
+PLACES = [("Bogota", "Colombia", "CO"), ("Medellin", "Colombia", "CO"),
+          ("Lagos", "Nigeria", "NG"), ("Kano", "Nigeria", "NG"),
+          ("Karachi", "Pakistan", "PK"), ("Peshawar", "Pakistan", "PK"),
+          ("Lyon", "France", "FR"), ("Marseille", "France", "FR"),
+          ("Manila", "Philippines", "PH"), ("Davao", "Philippines", "PH")]
+FILLERS = ["Officials said an investigation was under way.", "No group claimed responsibility.",
+           "Witnesses described scenes of panic in the streets.",
+           "Security forces sealed off the area for several hours.",
+           "The interior ministry promised a full inquiry.",
+           "Local television showed damaged vehicles and debris.",
+           "Residents said tension had been rising for weeks.",
+           "The government condemned the incident in a statement.",
+           "Hospitals appealed for blood donations.", "Schools in the area were closed on Monday."]
+
+
+def make_records(n_per_label: int = 14, seed: int = 7,
+                 skip: tuple[str, ...] = ()) -> list[dict]:
+    """Deterministic canonical records covering every label, none, and ten places."""
+    rng = random.Random(seed)
+    records = []
+    for labels, templates in EVENTS.items():
+        if any(label in skip for label in labels):
+            continue
+        for k in range(n_per_label):
+            city, country, code = PLACES[(k + len(records)) % len(PLACES)]
+            event = rng.choice(templates).format(city=city, n=rng.randint(2, 40))
+            text = " ".join([f"{city}, {country} -", event, *rng.sample(FILLERS, 3)])
+            records.append({"id": f"t-{len(records):04d}", "text": text,
+                            "incident_types": list(labels), "region": region_of(code),
+                            "country": code, "source": "demo", "split": None, "date": None})
+    return records
+
+
+def write_corpus(path: Path, records: list[dict]) -> Path:
+    """Write records as JSONL and return the path."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def tiny_config(corpus: Path, out: Path, *extra: str):
+    """A fast config on one corpus."""
+    return load_config(None, corpora=[str(corpus)], out=str(out),
+                       overrides=["features.min_df=1", "split.dev_size=0.25", *extra])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One training run on the synthetic corpus."""
+    base = tmp_path_factory.mktemp("training")
+    corpus = write_corpus(base / "corpus.jsonl", make_records())
+    return train_model(tiny_config(corpus, base / "models" / "tiny")), corpus
+
+
+def test_training_writes_every_file_listed_with_its_hash(trained):
+    result, _ = trained
+    files = {p.name for p in result.folder.iterdir()}
+    assert {"model.npz", "vocab.json", "meta.json", "metrics.json", "README.md",
+            "precision_recall.png", "calibration.png"} <= files
+    meta = json.loads((result.folder / "meta.json").read_text())
+    assert set(meta["files"]) == files - {"meta.json"}
+    assert meta["labels"] == list(INCIDENT_TYPES)
+    for key in ("created_at", "thresholds", "config", "corpora", "versions", "metrics",
+                "consistency_rule", "countries", "regions"):
+        assert key in meta, key
+    assert set(meta["versions"]) >= {"python", "numpy", "scipy", "scikit-learn", "threat-tagger"}
+    assert len(meta["corpora"][0]["sha256"]) == 64
+    assert not list(result.folder.parent.glob(".tmp-*"))
+
+
+def test_metrics_json_has_the_shared_evaluation_shape(trained):
+    result, _ = trained
+    metrics = json.loads((result.folder / "metrics.json").read_text())
+    dev = metrics["dev"]
+    assert set(dev) == {"n", "incident_types", "region", "country"}
+    assert set(dev["incident_types"]) == {"micro_f1", "macro_f1", "samples_f1",
+                                          "false_tag_rate", "per_label"}
+    assert set(dev["incident_types"]["per_label"]["bombing"]) == {"precision", "recall", "f1",
+                                                                  "support"}
+    assert set(metrics["calibration"]["per_label_ece"]) == set(INCIDENT_TYPES)
+    assert dev["incident_types"]["micro_f1"] > 0.6  # the synthetic labels are easy
+
+
+def test_model_card_states_rule_calibration_and_licence(trained):
+    result, _ = trained
+    card = (result.folder / "README.md").read_text()
+    for needle in ("Intended use", "Calibration", "never disagree", "Known limitations",
+                   "written by the project team", "refit on train+dev"):
+        assert needle in card, needle
+
+
+def test_two_trainings_give_byte_identical_metrics(trained, tmp_path):
+    result, corpus = trained
+    again = train_model(tiny_config(corpus, tmp_path / "again"))
+    assert (again.folder / "metrics.json").read_bytes() == \
+        (result.folder / "metrics.json").read_bytes()
+
+
+def test_label_without_positives_gets_a_constant_zero_head(tmp_path):
+    corpus = write_corpus(tmp_path / "c.jsonl", make_records(10, skip=("hijacking",)))
+    result = train_model(tiny_config(corpus, tmp_path / "m"))
+    assert "hijacking" in result.meta["constant_labels"]
+    prediction = Predictor(load_artifact(result.folder)).predict(["pirates hijacked a ship"])[0]
+    assert prediction.scores["hijacking"] == 0.0
+    assert "hijacking" not in prediction.incident_types
+    assert "hijacking" not in Predictor(load_artifact(result.folder)).predict(
+        ["hijacked"], threshold=0.0)[0].incident_types
+
+
+def test_best_f1_threshold_separates_positives_midway():
+    threshold, f1 = best_f1_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.3, 0.6, 0.9]))
+    assert f1 == 1.0
+    assert threshold == pytest.approx(0.45)
+
+
+def test_thresholds_fall_back_when_dev_has_too_few_positives_and_clip_to_floor():
+    truth = np.array([[1, 0], [1, 0], [1, 1], [0, 0]])
+    probability = np.array([[0.05, 0.9], [0.04, 0.2], [0.06, 0.8], [0.01, 0.1]])
+    cfg = ThresholdsConfig(floor=0.1, ceiling=0.9, fallback=0.5, min_dev_positives=2)
+    thresholds, info = tune_thresholds(truth, probability, ["a", "b"], cfg)
+    assert thresholds[0] == 0.1 and info["a"]["method"] == "tuned_f1"
+    assert thresholds[1] == 0.5 and info["b"]["method"] == "fallback"
+
+
+def test_evaluate_predictions_counts_false_tags_and_skips_null_geography():
+    records = [
+        {"incident_types": [], "region": None, "country": None},
+        {"incident_types": [], "region": "South Asia", "country": "PK"},
+        {"incident_types": ["bombing"], "region": "South Asia", "country": None},
+    ]
+    predictions = [
+        {"incident_types": {"bombing": 0.9}, "region": "South Asia", "country": "PK"},
+        {"incident_types": {}, "region": "South Asia", "country": "IN"},
+        {"incident_types": {"bombing": 0.8}, "region": "East Asia", "country": None},
+    ]
+    result = evaluate_predictions(records, predictions, INCIDENT_TYPES)
+    assert result["n"] == 3
+    assert result["incident_types"]["false_tag_rate"] == 0.5
+    assert result["incident_types"]["per_label"]["bombing"] == {
+        "precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1}
+    assert result["region"] == {"accuracy": 0.5, "macro_f1": 0.3333, "n": 2}
+    assert result["country"] == {"accuracy": 0.0, "n": 1}
+
+
+def test_samples_f1_counts_a_correct_empty_prediction_as_perfect():
+    metrics = incident_metrics([[], ["kidnap"]], [[], ["kidnap"]], INCIDENT_TYPES)
+    assert metrics["samples_f1"] == 1.0
+    assert metrics["false_tag_rate"] == 0.0
+
+
+def test_expected_calibration_error_of_known_bins():
+    truth = np.array([1, 0, 1, 1])
+    probability = np.array([0.95, 0.95, 0.15, 0.15])
+    # bin 9: confidence 0.95 vs frequency 0.5; bin 1: 0.15 vs 1.0 -> (2*0.45 + 2*0.85) / 4
+    assert expected_calibration_error(truth, probability) == pytest.approx(0.65)
+
+
+def test_failed_training_leaves_previous_model_and_no_temp_folder(trained, tmp_path, monkeypatch):
+    result, corpus = trained
+    before = (result.folder / "meta.json").read_bytes()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("train.fit.dev_evaluation", explode)
+    with pytest.raises(RuntimeError):
+        train_model(tiny_config(corpus, result.folder))
+    assert (result.folder / "meta.json").read_bytes() == before
+    assert not list(result.folder.parent.glob(".tmp-*"))
+    load_artifact(result.folder)
+
+
+def test_retraining_replaces_the_model_in_place(trained, tmp_path):
+    _, corpus = trained
+    target = tmp_path / "m"
+    first = train_model(tiny_config(corpus, target))
+    second = train_model(tiny_config(corpus, target, "model.C=1.0"))
+    assert second.meta["config"]["model"]["C"] == 1.0
+    assert json.loads((target / "meta.json").read_text())["config"]["model"]["C"] == 1.0
+    assert first.folder == second.folder
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_model(trained, tmp_path):
+    from infer.artifact import ModelError
+
+    _, corpus = trained
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "todo.txt").write_text("keep me")
+    with pytest.raises(ModelError, match="not a model folder"):
+        train_model(tiny_config(corpus, tmp_path / "notes"))
+    assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
+
+
+SLOW_TRAINING = """
+import sys, time
+from train.config import load_config
+from train.fit import train_model
+cfg = load_config(None, corpora=[sys.argv[1]], out=sys.argv[2],
+                  overrides=["features.min_df=1", "split.dev_size=0.25"])
+train_model(cfg, step=lambda description: time.sleep(0.4))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_killing_training_midway_keeps_the_old_model_loadable(trained, tmp_path, sig):
+    result, corpus = trained
+    target = tmp_path / "models" / "tiny"
+    target.parent.mkdir()
+    subprocess.run(["cp", "-r", str(result.folder), str(target)], check=True)
+    texts = ["A car bomb exploded in Lagos", "Gunmen kidnapped workers near Karachi"]
+    before = [p.to_dict() for p in Predictor.load(target).predict(texts)]
+    process = subprocess.Popen([sys.executable, "-c", SLOW_TRAINING, str(corpus), str(target)],
+                               cwd=REPO, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(target.parent.glob(".tmp-tiny-*")):
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "training never staged a folder"
+        time.sleep(0.01)
+    time.sleep(0.5)  # well inside training: loading, grouping and fitting
+    os.kill(process.pid, sig)
+    process.wait(timeout=30)
+    assert process.returncode != 0
+    assert [p.to_dict() for p in Predictor.load(target).predict(texts)] == before
+    if sig == signal.SIGINT:  # a clean exception: the finally block removed the staging folder
+        assert not list(target.parent.glob(".tmp-*"))
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Root."""
+
+    register(app)
+    return app
+
+
+def test_train_command_prints_summary_with_dev_f1_and_location(trained, tmp_path):
+    _, corpus = trained
+    out = tmp_path / "cli-model"
+    result = CliRunner().invoke(_app(), ["train", "--corpus", str(corpus), "--out", str(out),
+                                         "--set", "features.min_df=1", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "dev F1" in result.output and str(out) in result.output
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["name"] == "cli-model"
+    assert meta["config"]["split"]["seed"] == 3
+
+
+@pytest.mark.parametrize("args", [["--set", "model.nope=1"], ["--set", "model.C"],
+                                  ["--set", "model.C=[1"], ["--config", "missing.toml"],
+                                  ["--corpus", "no/such/corpus.jsonl"]])
+def test_train_command_user_errors_print_one_line_and_exit_1(tmp_path, args):
+    result = CliRunner().invoke(_app(), ["train", "--out", str(tmp_path / "m"), *args])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert not (tmp_path / "m").exists()
