@@ -1,0 +1,215 @@
+"""Issue 5's speed benchmark: docs/s, load time, model size and peak RSS of the three systems.
+
+Every measurement runs in its own fresh subprocess (`python -m train.bench.speed --worker ...`)
+so peak RSS (ru_maxrss) and load time belong to that system alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from train.bench import REPO_ROOT, cli_executable
+from train.bench.baselines import FastTextModel, NaiveModel, fasttext_text
+from train.bench.data import Corpora, write_jsonl
+from train.bench.procwatch import watch
+from train.bench.tagger import config_path, train_cli
+
+log = logging.getLogger("train.bench")
+SYSTEMS = ("naive", "fasttext", "threat-tagger")
+LOAD_REPEATS = 5
+GOALS = {"in_process_vs_fasttext": ">= 1.0", "score_docs_per_s": ">= 20000",
+         "load_s": "<= 0.3", "score_1m_peak_rss_mb": "<= 300"}
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def worker(system: str, model: str, docs: str | None) -> dict[str, Any]:
+    """Load one system (and score the docs when given); the numbers of this process alone."""
+    start = time.perf_counter()
+    if system == "naive":
+        # imported first so that the load time is the unpickling alone
+        import sklearn.linear_model
+        import sklearn.pipeline  # noqa: F401
+        load = NaiveModel.load
+    elif system == "fasttext":
+        import fasttext
+
+        load = fasttext.load_model
+    else:
+        from infer.predictor import Predictor
+
+        load = Predictor.load
+    imported = time.perf_counter()
+    loaded_model = load(model)
+    out: dict[str, Any] = {"import_s": imported - start, "load_s": time.perf_counter() - imported}
+    if docs:
+        with open(docs, encoding="utf-8") as handle:
+            texts = [json.loads(line)["text"] for line in handle]
+        if system == "fasttext":  # prepared before the clock: the strictest comparison for us
+            texts = [fasttext_text(t) for t in texts]
+        cpu, clock = _cpu(), time.perf_counter()
+        if system == "naive":
+            loaded_model.predict_proba(texts)
+        elif system == "fasttext":
+            loaded_model.predict(texts, k=-1, threshold=0.5)
+        else:
+            loaded_model.predict(texts)
+        out.update(n=len(texts), predict_s=time.perf_counter() - clock, cpu_s=_cpu() - cpu)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def run_worker(system: str, model: Path, docs: Path | None = None) -> dict[str, Any]:
+    """Run `worker` in a fresh interpreter and return its JSON answer."""
+    command = [sys.executable, "-m", "train.bench.speed", "--worker", system,
+               "--model", str(model)] + (["--docs", str(docs)] if docs else [])
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def train_models(corpora: Corpora, workdir: Path, quick: bool) -> dict[str, Any]:
+    """Train the three systems once on the same records (Wikipedia + demo); return paths."""
+    records = corpora.wikipedia[:2000] if quick else corpora.wikipedia
+    records = records + corpora.demo
+    texts, labels = [r["text"] for r in records], [r["incident_types"] for r in records]
+    paths = {"naive": workdir / "naive.joblib", "fasttext": workdir / "fasttext.bin",
+             "threat-tagger": workdir / "threat-tagger"}
+    seconds = {}
+    for system, model_class in (("naive", NaiveModel), ("fasttext", FastTextModel)):
+        clock = time.perf_counter()
+        model_class().fit(texts, labels).save(paths[system])
+        seconds[system] = round(time.perf_counter() - clock, 1)
+    corpus = write_jsonl(records, workdir / "speed-train.jsonl")
+    seconds["threat-tagger"] = round(train_cli(config_path("full"), paths["threat-tagger"],
+                                               [corpus]), 1)
+    return {"records": len(records), "paths": paths, "train_seconds": seconds}
+
+
+def disk_mb(path: Path) -> float:
+    """Size on disk of a file or of every file in a folder, in MB."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return round(sum(p.stat().st_size for p in files) / 1e6, 2)
+
+
+def score_run(model: Path, docs: Path, out: Path) -> dict[str, Any]:
+    """`threat-tagger score DOCS --jobs 2 -o OUT` as a subprocess: wall time and per-process RSS."""
+    command = [*cli_executable(), "score", str(docs), "--model", str(model), "--jobs", "2",
+               "-o", str(out)]
+    watched = watch(command, cwd=REPO_ROOT)
+    if watched["returncode"] != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {watched['returncode']}: "
+                           f"{watched['stderr'][-500:]}")
+    with out.open(encoding="utf-8") as handle:
+        lines = sum(1 for _ in handle)
+    out.unlink()
+    return {**watched, "n": lines}
+
+
+def load_stats(system: str, model: Path) -> dict[str, float]:
+    """Median load and start-up (imports + load) seconds over fresh subprocesses."""
+    runs = [run_worker(system, model) for _ in range(LOAD_REPEATS)]
+    return {"load_s": round(statistics.median(r["load_s"] for r in runs), 4),
+            "startup_s": round(statistics.median(r["import_s"] + r["load_s"] for r in runs), 4)}
+
+
+def repeat_jsonl(texts: list[str], n: int, path: Path) -> Path:
+    """A JSONL of n docs made by repeating the texts."""
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(n):
+            out.write(json.dumps({"id": str(i), "text": texts[i % len(texts)]}) + "\n")
+    return path
+
+
+def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str, Any]:
+    """The whole speed section as plain data (every figure from this run)."""
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    descriptions = corpora.rand_descriptions()
+    if quick:
+        descriptions = descriptions[:5000]
+    texts = descriptions * 2
+    docs = repeat_jsonl(texts, len(texts), workdir / "speed-docs.jsonl")
+    log.info("speed: training the three systems")
+    trained = train_models(corpora, workdir, quick)
+    systems: dict[str, Any] = {}
+    for system in SYSTEMS:
+        log.info("speed: %s in-process on %d docs", system, len(texts))
+        path = trained["paths"][system]
+        result = run_worker(system, path, docs)
+        systems[system] = {
+            "docs_per_s": round(result["n"] / result["predict_s"], 1),
+            "docs_per_cpu_s": round(result["n"] / max(result["cpu_s"], 1e-9), 1),
+            "predict_s": round(result["predict_s"], 2),
+            "peak_rss_mb": round(result["peak_rss_mb"], 1),
+            "model_mb": disk_mb(path),
+            "train_s": trained["train_seconds"][system],
+            **load_stats(system, path),
+        }
+    model = trained["paths"]["threat-tagger"]
+    log.info("speed: threat-tagger score --jobs 2 on %d docs", len(texts))
+    score = score_run(model, docs, workdir / "scored.jsonl")
+    million = 50_000 if quick else 1_000_000
+    log.info("speed: threat-tagger score --jobs 2 on %d docs (memory)", million)
+    big = repeat_jsonl(texts, million, workdir / "speed-1m.jsonl")
+    score_1m = score_run(model, big, workdir / "scored-1m.jsonl")
+    big.unlink()
+    return _summarise(systems, score, score_1m, len(texts), trained["records"], quick,
+                      load_before, time.perf_counter() - started)
+
+
+def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[str, Any],
+               n_docs: int, n_train: int, quick: bool, load_before: tuple[float, ...],
+               seconds: float) -> dict[str, Any]:
+    """Add ratios and goals to the raw figures."""
+    for name in SYSTEMS:
+        for base in ("fasttext", "naive"):
+            systems[name][f"vs_{base}"] = round(systems[name]["docs_per_s"]
+                                                / systems[base]["docs_per_s"], 2)
+    score_rate = round(score["n"] / score["wall_s"], 1)
+    peak_1m = max(score_1m["peak_rss_mb"].values())
+    tagger = systems["threat-tagger"]
+    figures = {"in_process_vs_fasttext": tagger["vs_fasttext"], "score_docs_per_s": score_rate,
+               "load_s": tagger["load_s"], "score_1m_peak_rss_mb": peak_1m}
+    return {
+        "docs": n_docs, "training_records": n_train, "quick": quick,
+        "systems": systems,
+        "score": {"n": score["n"], "wall_s": round(score["wall_s"], 2), "docs_per_s": score_rate,
+                  "vs_fasttext": round(score_rate / systems["fasttext"]["docs_per_s"], 2),
+                  "vs_naive": round(score_rate / systems["naive"]["docs_per_s"], 2),
+                  "peak_rss_mb": score["peak_rss_mb"]},
+        "score_1m": {"n": score_1m["n"], "wall_s": round(score_1m["wall_s"], 2),
+                     "docs_per_s": round(score_1m["n"] / score_1m["wall_s"], 1),
+                     "peak_rss_mb": score_1m["peak_rss_mb"]},
+        "goals": {key: {"goal": goal, "value": figures[key]} for key, goal in GOALS.items()},
+        "load_average": {"before": [round(x, 2) for x in load_before],
+                         "after": [round(x, 2) for x in os.getloadavg()]},
+        "seconds": round(seconds, 1),
+    }
+
+
+def main() -> None:
+    """Entry point of the measurement subprocesses."""
+    parser = argparse.ArgumentParser(description="one speed measurement (internal)")
+    parser.add_argument("--worker", choices=SYSTEMS, required=True)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--docs")
+    args = parser.parse_args()
+    print(json.dumps(worker(args.worker, args.model, args.docs)))
+
+
+if __name__ == "__main__":
+    main()
