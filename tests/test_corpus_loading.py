@@ -264,3 +264,18 @@ def test_load_corpora_keeps_spec_order(tmp_path: Path) -> None:
     corpora = load_corpora([str(tmp_path / "b.csv"), str(tmp_path / "a.jsonl")])
     assert all(isinstance(c, Corpus) for c in corpora)
     assert [c.records[0]["id"] for c in corpora] == ["t-2", "t-1"]
+
+
+def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(json.dumps(rec(1, text="café"), ensure_ascii=False).encode("latin-1") + b"\n")
+    with pytest.raises(CorpusError, match=r"x\.jsonl: not UTF-8 text"):
+        load_corpus(str(path))
+
+
+def test_directory_spec_skips_hidden_files_and_folders(tmp_path: Path) -> None:
+    write_records([rec(1)], tmp_path / "a.jsonl")
+    write_records([rec(2)], tmp_path / ".partial.jsonl")
+    (tmp_path / ".cache").mkdir()
+    write_records([rec(3)], tmp_path / ".cache" / "b.jsonl")
+    assert [r["id"] for r in load_corpus(str(tmp_path)).records] == ["t-1"]

@@ -9,28 +9,16 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from infer.errors import ThreatTaggerError
-from train.records import (
-    RecordError,
-    fingerprint,
-    missing_columns,
-    validate_record,
-    write_records,
-)
+from train.records import RecordError, fingerprint, missing_columns, validate_record, write_records
 
-__all__ = [
-    "Corpus",
-    "CorpusError",
-    "fingerprint",
-    "load_corpora",
-    "load_corpus",
-    "write_records",
-]
+__all__ = ["Corpus", "CorpusError", "fingerprint", "load_corpora", "load_corpus", "write_records"]
 
 EXTENSIONS: tuple[str, ...] = (".jsonl", ".json", ".csv", ".parquet")
 SHOWN_ERRORS = 5
@@ -98,7 +86,11 @@ def _read_spec(spec: str, corpus: Corpus, allow_network: bool) -> Iterator[_Read
     """Yield (rows, locate, malformed-row errors) per file / converter run / hub split."""
     path = Path(spec).expanduser()
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in EXTENSIONS)
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix.lower() in EXTENSIONS and not any(part.startswith(".") for part in p.parts)
+        )
         if not files:
             raise CorpusError(f"{spec}: no {'/'.join(EXTENSIONS)} files in this directory")
     elif path.is_file():
@@ -118,7 +110,12 @@ def _read_spec(spec: str, corpus: Corpus, allow_network: bool) -> Iterator[_Read
         return
     with tempfile.TemporaryDirectory(prefix="threat-tagger-hf-") as cache_dir:
         for file in files:
-            yield _read_file(file, cache_dir)
+            try:
+                read = _read_file(file, cache_dir)
+            except UnicodeDecodeError as exc:
+                where = f"{exc.reason} at byte {exc.start}"
+                raise CorpusError(f"{file}: not UTF-8 text ({where})") from None
+            yield read
 
 
 def _source_of(spec: str) -> str | None:
@@ -126,10 +123,8 @@ def _source_of(spec: str) -> str | None:
     prefix, sep, _ = spec.partition(":")
     if not sep:
         return None
-    try:
-        from train.sources import SOURCES
-    except ImportError:
-        return None
+    from train.sources import SOURCES
+
     return prefix.lower() if prefix.lower() in SOURCES else None
 
 
@@ -298,28 +293,18 @@ def _scan_csv(path: Path, header: list[str]) -> _Read:
 # --- Hugging Face hub datasets ----------------------------------------------------------------
 
 
-@contextmanager
-def _offline(enabled: bool) -> Iterator[None]:
-    """Temporarily force datasets / huggingface_hub into offline mode."""
+def _offline(enabled: bool) -> AbstractContextManager[Any]:
+    """Context that forces datasets / huggingface_hub offline while it is active."""
     if not enabled:
-        yield
-        return
+        return nullcontext()
     import datasets.config
     import huggingface_hub.constants as hub_constants
 
-    saved_env = {k: os.environ.get(k) for k in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")}
-    saved = (datasets.config.HF_HUB_OFFLINE, hub_constants.HF_HUB_OFFLINE)
-    os.environ.update(HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1")
-    datasets.config.HF_HUB_OFFLINE = hub_constants.HF_HUB_OFFLINE = True
-    try:
-        yield
-    finally:
-        datasets.config.HF_HUB_OFFLINE, hub_constants.HF_HUB_OFFLINE = saved
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    stack = ExitStack()
+    stack.enter_context(mock.patch.dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1"))
+    stack.enter_context(mock.patch.object(datasets.config, "HF_HUB_OFFLINE", True))
+    stack.enter_context(mock.patch.object(hub_constants, "HF_HUB_OFFLINE", True))
+    return stack
 
 
 def _read_hub(name: str, allow_network: bool) -> Iterator[_Read]:
