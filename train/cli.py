@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import typer
 
+from infer import cli as infer_cli
+from train import cli_corpus, cli_evaluate, cli_train
+
 app = typer.Typer(
     name="threat-tagger",
     help="Tag threat reports by incident type, region and country.",
@@ -20,6 +23,12 @@ app = typer.Typer(
 @app.callback()
 def _root() -> None:
     """Tag threat reports by incident type, region and country."""
+
+
+infer_cli.register(app)
+cli_train.register(app)
+cli_evaluate.register(app)
+app.add_typer(cli_corpus.app, name="corpus")
 
 
 def main() -> None:
