@@ -1,0 +1,105 @@
+"""The place-name matcher (infer/places.py) and the gazetteer builder (train/gazetteer.py)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from infer.places import BLOCKED, Gazetteer, PlaceBlock, gazetteer_from_pairs, place_key
+
+PAIRS = [("Makhmur", "IQ"), ("Mosul", "IQ"), ("Dera Ismail Khan", "PK"), ("Peshawar", "PK"),
+         ("Haram", "NO"), ("Ras al Ain", "SY"), ("Valle del Cauca", "CO"), ("Police", "PL")]
+
+
+@pytest.fixture(scope="module")
+def small() -> Gazetteer:
+    gazetteer = gazetteer_from_pairs(PAIRS)
+    places = dict(gazetteer.places)
+    places[place_key("San Jose")] = BLOCKED
+    places[place_key("Iraq")] = "IQ"
+    return Gazetteer(places, frozenset({place_key("Iraq")}))
+
+
+def found(gazetteer: Gazetteer, text: str) -> list[tuple[str, str]]:
+    return [(m.surface, m.country) for m in gazetteer.mentions(text)]
+
+
+def test_place_key_folds_romanisation_variants() -> None:
+    assert place_key("Makhmour") == place_key("Makhmur") == "makhmur"
+    assert place_key("Al-Anbar") == place_key("al Anbar")
+    assert place_key("Peshāwar") == "peshawar"
+
+
+def test_spelling_variant_of_a_town_maps_to_its_country(small: Gazetteer) -> None:
+    text = "Gunmen ambushed truffle hunters near Makhmour and took one of them hostage."
+    assert found(small, text) == [("Makhmour", "IQ")]
+
+
+def test_longest_span_wins_and_connectors_are_allowed(small: Gazetteer) -> None:
+    text = "Clashes in Dera Ismail Khan spread to Ras al-Ain and to Valle del Cauca."
+    assert found(small, text) == [("Dera Ismail Khan", "PK"), ("Ras al-Ain", "SY"),
+                                  ("Valle del Cauca", "CO")]
+
+
+def test_lowercase_words_and_sentence_openers_are_not_places(small: Gazetteer) -> None:
+    assert found(small, "Local police said mosul was a typo.") == []
+    assert found(small, "Police said the blast was heard across the city.") == []
+
+
+def test_town_inside_a_longer_proper_name_is_skipped(small: Gazetteer) -> None:
+    assert found(small, "A statement by Boko Haram was read out.") == []
+    assert found(small, "The governor, Sardar Peshawar Ali, resigned.") == []
+
+
+def test_dateline_comma_keeps_a_sentence_initial_town(small: Gazetteer) -> None:
+    assert found(small, "Mosul, Iraq - Two bombs exploded.") == [("Mosul", "IQ"), ("Iraq", "IQ")]
+
+
+def test_acronym_matches_only_trusted_names(small: Gazetteer) -> None:
+    places = dict(small.places)
+    places["nato"] = "PH"
+    gazetteer = Gazetteer(places, small.trusted)
+    assert found(gazetteer, "The NATO convoy was hit near IRAQ's border.") == [("IRAQ's", "IQ")]
+
+
+def test_ambiguous_multiword_name_consumes_its_span(small: Gazetteer) -> None:
+    places = dict(small.places)
+    places["jose"] = "PH"
+    gazetteer = Gazetteer(places, small.trusted)
+    assert found(gazetteer, "A bomb went off in San Jose on Friday.") == []
+
+
+def test_gazetteer_json_round_trip(small: Gazetteer) -> None:
+    again = Gazetteer.from_json(json.loads(json.dumps(small.to_json())))
+    assert again == small
+
+
+def test_unknown_country_code_in_gazetteer_json_is_rejected() -> None:
+    with pytest.raises(ValueError, match="'ZZ'"):
+        Gazetteer.from_json({"format": 1, "max_words": 3, "places": {"ZZ": ["nowhere"]}})
+
+
+def test_place_block_rows_are_mention_shares(small: Gazetteer) -> None:
+    block = PlaceBlock(small, weight=2.0)
+    matrix = block.transform(["Attack in Mosul, then in Makhmur and Peshawar.", "No places."])
+    row = dict(zip(block.terms, matrix.toarray()[0], strict=True))
+    assert row["country=IQ"] == pytest.approx(2.0 * 2 / 3)
+    assert row["country=PK"] == pytest.approx(2.0 / 3)
+    assert row["region=Middle East & North Africa"] == pytest.approx(2.0 * 2 / 3)
+    assert row["region=South Asia"] == pytest.approx(2.0 / 3)
+    assert np.all(matrix.toarray()[1] == 0.0)
+
+
+def test_built_gazetteer_knows_towns_and_skips_english_words() -> None:
+    from train.gazetteer import build_gazetteer
+
+    gazetteer = build_gazetteer()
+    places = gazetteer.places
+    assert places[place_key("Makhmour")] == "IQ"
+    assert places[place_key("Bhawanipatna")] == "IN"
+    assert places[place_key("Lashkar Gah")] == "AF"
+    assert places[place_key("Kurdistan")] == "IQ"  # taxonomy subnational table
+    for word in ("reading", "police", "states", "khan", "centre", "english"):
+        assert places.get(word) in (None, BLOCKED), word

