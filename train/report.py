@@ -1,67 +1,95 @@
-"""The model card (README.md) and plots written into every model folder."""
+"""The model card (README.md) and the plots of a model folder or an evaluation report."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 LICENCES = {
-    "demo": "written by the project team for this repository (same licence as the code)",
-    "wikipedia": "CC BY-SA (Wikipedia text): attribution and share-alike",
-    "satp": "South Asia Terrorism Portal: no licence stated by its source; research use only",
-    "case": "CASE 2021 shared task: no licence stated; research use only",
-    "rand": "RAND Database of Worldwide Terrorism Incidents: RAND's terms; research use only",
+    "demo": "written by the project team for this repository; same licence as the project "
+            "(MIT)",
+    "wikipedia": "CC BY-SA (Wikipedia text): give attribution, and share adaptations of the "
+                 "text under the same licence",
+    "satp": "South Asia Terrorism Portal: no licence stated by its source; research use only, "
+            "no open licence",
+    "case": "CASE 2021 shared task: no licence stated; research use only, no open licence",
+    "rand": "RAND Database of Worldwide Terrorism Incidents: RAND's terms; research use only, "
+            "no open licence",
     "gtd": "Global Terrorism Database (START): GTD terms of use; no redistribution",
     "acled": "ACLED: ACLED terms of use (attribution; redistribution restricted)",
 }
+OPEN_SOURCES = frozenset({"demo", "wikipedia"})
 PR_PLOT = "precision_recall.png"
 CALIBRATION_PLOT = "calibration.png"
 
 
-def _plot_precision_recall(path: Path, per_label: dict[str, dict[str, Any]]) -> None:
-    """Grouped precision/recall/F1 bars per label."""
+def _pyplot() -> Any:
+    """matplotlib.pyplot on the non-interactive Agg backend (imported only when plotting)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save(fig: Any, path: Path) -> None:
+    """Save a figure without a timestamp or version stamp (byte-stable output)."""
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    _pyplot().close(fig)
+
+
+def plot_precision_recall(path: Path, per_label: Mapping[str, Mapping[str, Any]],
+                          title: str = "Dev split") -> None:
+    """Grouped precision/recall/F1 bars per label, with the support under each label."""
+    plt = _pyplot()
     labels = list(per_label)
     x = range(len(labels))
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
     for offset, key in ((-0.27, "precision"), (0.0, "recall"), (0.27, "f1")):
         ax.bar([i + offset for i in x], [per_label[lb][key] for lb in labels], width=0.27,
                label=key)
-    ax.set_xticks(list(x), labels, rotation=30, ha="right")
+    ax.set_xticks(list(x), [f"{lb}\n(n={per_label[lb]['support']})" for lb in labels],
+                  rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
-    ax.set_title("Dev split: precision / recall / F1 per incident type")
+    ax.set_title(f"{title}: precision / recall / F1 per incident type")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    _save(fig, path)
 
 
-def _plot_calibration(path: Path, reliability: Sequence[dict[str, Any]], ece: float) -> None:
-    """Reliability diagram of the pooled incident-type probabilities."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot_calibration(path: Path, reliability: Sequence[Mapping[str, Any]], ece: float,
+                     title: str = "Dev split") -> None:
+    """Reliability diagram of the pooled incident-type probabilities, with bin counts below."""
+    plt = _pyplot()
     used = [b for b in reliability if b["count"]]
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    fig, (ax, counts) = plt.subplots(2, 1, figsize=(5, 6), dpi=100, sharex=True,
+                                     gridspec_kw={"height_ratios": [3, 1]})
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
     ax.plot([b["confidence"] for b in used], [b["frequency"] for b in used], marker="o",
             label=f"model (ECE {ece:.3f})")
-    ax.set_xlabel("predicted probability")
     ax.set_ylabel("observed frequency")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title("Dev split reliability (all labels pooled)")
+    ax.set_title(f"{title}: reliability (all labels pooled)")
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    counts.bar([(b["low"] + b["high"]) / 2 for b in reliability],
+               [b["count"] for b in reliability], width=0.09, color="grey")
+    counts.set_yscale("symlog")
+    counts.set_xlabel("predicted probability")
+    counts.set_ylabel("(record, label) pairs")
+    _save(fig, path)
+
+
+def write_evaluation_plots(metrics: Mapping[str, Any], calibration: Mapping[str, Any],
+                           folder: Path, title: str) -> list[Path]:
+    """The per-label bars and the reliability diagram of one evaluated corpus."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_precision_recall(folder / PR_PLOT, metrics["incident_types"]["per_label"], title)
+    plot_calibration(folder / CALIBRATION_PLOT, calibration["reliability"],
+                     calibration["overall_ece"], title)
+    return [folder / PR_PLOT, folder / CALIBRATION_PLOT]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -71,79 +99,188 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return lines
 
 
-def model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
+def _pct(value: float) -> str:
+    """0.1234 -> '12.3%'."""
+    return f"{value * 100:.1f}%"
+
+
+def _sources(meta: Mapping[str, Any]) -> list[str]:
+    """Every source the training records came from."""
+    return sorted({s for c in meta["corpora"] for s in c["sources"]})
+
+
+def _data_section(meta: Mapping[str, Any]) -> list[str]:
+    """Corpora with counts and fingerprints, and the label counts."""
+    training = meta["training"]
+    per_label = training["per_label"]
+    return [
+        "## Data", "",
+        *_table(["corpus", "sources", "records used", "left out (own test split)",
+                 "sha256 of the canonical records"],
+                [(f"`{c['spec']}`", ", ".join(f"{k} {v}" for k, v in c["sources"].items()),
+                  c["records"], c["excluded_by_split"], f"`{c['sha256'][:16]}…`")
+                 for c in meta["corpora"]]),
+        "",
+        f"{training['records']} records in all, split {training['train']} train / "
+        f"{training['dev']} dev by duplicate group (near-duplicates never straddle the split). "
+        f"{training['no_incident_type']} records are not attack reports (no incident type). "
+        "The full fingerprints are in `meta.json`; the same config on the same data gives the "
+        "same model.", "",
+        *_table(["label", "training records"],
+                [*((label, per_label[label]) for label in meta["labels"]),
+                 ("(none)", training["no_incident_type"])]), "",
+        training["refit"], "",
+    ]
+
+
+def _metrics_section(meta: Mapping[str, Any], dev: Mapping[str, Any]) -> list[str]:
+    """The dev metrics table, averages and geography."""
+    incident = dev["incident_types"]
+    per_label = incident["per_label"]
+    rows = [(label, per_label[label]["precision"], per_label[label]["recall"],
+             per_label[label]["f1"], per_label[label]["support"], meta["thresholds"][label])
+            for label in meta["labels"]]
+    return [
+        "## Metrics (grouped dev split)", "",
+        *_table(["label", "precision", "recall", "F1", "support", "threshold"], rows), "",
+        *_table(["summary", "value"], [
+            ("micro F1", incident["micro_f1"]), ("macro F1", incident["macro_f1"]),
+            ("samples F1", incident["samples_f1"]),
+            ("false-tag rate (non-attack reports given any tag)", incident["false_tag_rate"]),
+            (f"region accuracy (n={dev['region']['n']})", dev["region"]["accuracy"]),
+            (f"region macro F1 (n={dev['region']['n']})", dev["region"]["macro_f1"]),
+            (f"country accuracy (n={dev['country']['n']})", dev["country"]["accuracy"]),
+        ]), "",
+        f"Dev records: {dev['n']}. Scores on a corpus from another source will be lower; "
+        "measure them with `threat-tagger evaluate MODEL CORPUS`.", "",
+        f"![precision, recall and F1 per label]({PR_PLOT})", "",
+    ]
+
+
+def _ece_reading(ece: float) -> str:
+    """A rough verbal reading of an ECE value."""
+    if ece < 0.05:
+        return "close: probabilities can be read as frequencies"
+    if ece < 0.15:
+        return "somewhat off: fine for ranking, not as exact chances"
+    return "far off: use only for ranking"
+
+
+def _calibration_section(calibration: Mapping[str, Any]) -> list[str]:
+    """ECE per label, what it means, and which way the probabilities lean."""
+    ece = calibration["overall_ece"]
+    bins = [b for b in calibration["reliability"] if b["count"]]
+    total = sum(b["count"] for b in bins) or 1
+    lean = sum(b["count"] * (b["confidence"] - b["frequency"]) for b in bins) / total
+    direction = ("over-confident: labels are given higher probabilities than they earn"
+                 if lean > 0 else "under-confident: labels turn out right more often than "
+                 "their probabilities say")
+    return [
+        "## Calibration", "",
+        f"Expected calibration error (ECE, {calibration['bins']} equal-width bins, all labels "
+        f"pooled): **{ece}**. On average a predicted probability is about "
+        f"{ece * 100:.1f} percentage points away from how often the label is actually right "
+        f"for texts given that probability. On balance the model is {direction} "
+        f"(mean gap {lean:+.3f}).", "",
+        *_table(["label", "ECE", "reading"],
+                [(label, value, _ece_reading(value))
+                 for label, value in calibration["per_label_ece"].items()]), "",
+        *_table(["predicted probability", "pairs", "mean predicted", "observed"],
+                [(f"{b['low']:.1f}–{b['high']:.1f}", b["count"], b["confidence"],
+                  b["frequency"]) for b in bins]), "",
+        "Training weights classes to balance them, which pushes the probabilities of rare "
+        "labels upwards, and thresholds are tuned per label. Use the probabilities to rank "
+        "texts and the tags (probability over the label's threshold) to decide; do not read "
+        "a probability as a calibrated chance.", "",
+        f"![reliability diagram]({CALIBRATION_PLOT})", "",
+    ]
+
+
+def _limitations(meta: Mapping[str, Any]) -> list[str]:
+    """What the model cannot know or do."""
+    sources = _sources(meta)
+    lines = ["## Known limitations", ""]
+    if "demo" in sources:
+        lines.append("- The demo corpus is small (hundreds of records) and was written by the "
+                     "team: its style is cleaner and more regular than real news, so its dev "
+                     "scores overstate accuracy on real text.")
+    lines += [
+        "- The model only knows what the words of the text say: it cannot know facts that "
+        "are not stated (who was really behind an attack, whether a claim is true, events after "
+        "the text was written), and it does not understand negation, time or who did what to "
+        "whom (\"the bombing was foiled\" still looks like a bombing).",
+        "- One set of tags per text: an article that reports several incidents gets the union "
+        "of their tags, and a single country/region even when it covers several places.",
+        f"- Only the {len(meta['countries'])} countries and {len(meta['regions'])} regions "
+        "seen in training can be predicted; a place name never seen in training gives the "
+        "country head nothing to work with.",
+        "- Rare labels have few dev examples: their thresholds and scores are noisy.",
+        "- English only; not validated on other languages, on social-media text or on "
+        "machine translations.",
+    ]
+    if meta.get("constant_labels"):
+        lines.append("- No training example for " + ", ".join(meta["constant_labels"])
+                     + ": the model never gives these labels.")
+    return [*lines, ""]
+
+
+def _licences(meta: Mapping[str, Any]) -> list[str]:
+    """The terms of every training source, and what they mean for this model."""
+    sources = _sources(meta)
+    lines = ["## Licences of the training data", "",
+             *[f"- `{s}`: {LICENCES.get(s, 'see the terms of the source corpus')}"
+               for s in sources], ""]
+    restricted = [s for s in sources if s not in OPEN_SOURCES]
+    if restricted:
+        lines += [f"This model was fitted on {', '.join(restricted)}, which carry no open "
+                  "licence: treat the model folder as research material and check those terms "
+                  "before sharing it or using it commercially.", ""]
+    if "wikipedia" in sources:
+        lines += ["Wikipedia text is CC BY-SA: credit Wikipedia's contributors when sharing "
+                  "the model, and share derived text datasets under the same licence.", ""]
+    return lines
+
+
+def model_card(meta: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     """The README.md of a model folder."""
     dev, calibration = metrics["dev"], metrics["calibration"]
     incident = dev["incident_types"]
-    training = meta["training"]
-    sources = sorted({s for c in meta["corpora"] for s in c["sources"]})
-    ece = calibration["overall_ece"]
+    rule = meta["consistency_rule"]
     lines = [
         f"# Model card: `{meta['name']}`", "",
-        f"Created {meta['created_at']} by threat-tagger "
+        "A TF-IDF + linear model that tags English news articles and threat reports with "
+        "incident types, a GTD region and an ISO country, and can explain every tag by the "
+        f"n-grams behind it. On its grouped dev split: micro F1 {incident['micro_f1']}, "
+        f"false tags on {_pct(incident['false_tag_rate'])} of non-attack reports, region "
+        f"accuracy {dev['region']['accuracy']}, country accuracy {dev['country']['accuracy']}.",
+        "",
+        f"Created {meta['created_at']} with threat-tagger "
         f"{meta['versions'].get('threat-tagger')} (scikit-learn "
-        f"{meta['versions'].get('scikit-learn')}).", "",
+        f"{meta['versions'].get('scikit-learn')}, Python {meta['versions'].get('python')}).",
+        "",
         "## Intended use", "",
-        "Tagging English news articles and threat reports with incident types "
-        f"({', '.join(meta['labels'])}; none = not an attack report), a GTD region and an ISO "
-        "country, to triage and search large collections. Not for decisions about individuals, "
-        "not a substitute for analyst judgement, not validated on non-English text.", "",
-        "## Data", "",
-        *_table(["corpus", "records used", "left out by split", "sha256 (canonical records)"],
-                [(f"`{c['spec']}`", c["records"], c["excluded_by_split"], c["sha256"][:16])
-                 for c in meta["corpora"]]),
-        "",
-        f"{training['records']} records: {training['train']} train / {training['dev']} dev "
-        f"(grouped split: near-duplicates stay on one side); "
-        f"{training['no_incident_type']} have no incident type.", "",
-        *_table(["label", "training records"], list(training["per_label"].items())), "",
-        training["refit"], "",
-    ]
-    if meta["constant_labels"]:
-        lines += ["Labels with no positive training example (probability always 0): "
-                  + ", ".join(meta["constant_labels"]) + ".", ""]
-    lines += [
-        "## Dev metrics", "",
-        f"micro F1 {incident['micro_f1']}, macro F1 {incident['macro_f1']}, samples F1 "
-        f"{incident['samples_f1']}, false-tag rate {incident['false_tag_rate']} "
-        f"(share of non-attack reports given any tag). Region accuracy "
-        f"{dev['region']['accuracy']} (n={dev['region']['n']}), country accuracy "
-        f"{dev['country']['accuracy']} (n={dev['country']['n']}).", "",
-        *_table(["label", "precision", "recall", "f1", "support", "threshold"],
-                [(label, s["precision"], s["recall"], s["f1"], s["support"],
-                  meta["thresholds"][label]) for label, s in incident["per_label"].items()]),
-        "", f"![precision and recall]({PR_PLOT})", "",
-        "## Calibration", "",
-        f"Expected calibration error (10 bins, dev split, all labels pooled): {ece}: on "
-        f"average the predicted probabilities are about {ece * 100:.1f} percentage points away "
-        "from the observed frequency of the label. Per label: "
-        + ", ".join(f"{k} {v}" for k, v in calibration["per_label_ece"].items())
-        + ". Class-weighted training pushes probabilities of rare labels upwards; read scores "
-        "as rankings, not as calibrated chances.", "",
-        f"![reliability diagram]({CALIBRATION_PLOT})", "",
+        "Triage and search of large collections of English news and threat reports: flag "
+        "which texts report an attack, of which types "
+        f"({', '.join(f'`{label}`' for label in meta['labels'])}; no tag = not an attack "
+        "report), and where. A human analyst reads what the model flags.", "",
+        "Out of scope: decisions about individuals, automated alerting without review, "
+        "counting casualties or attributing attacks, non-English text.", "",
+        *_data_section(meta),
+        *_metrics_section(meta, dev),
+        *_calibration_section(calibration),
         "## Region and country", "",
-        meta["consistency_rule"]["text"]
-        + f" (country_min_probability = {meta['consistency_rule']['country_min_probability']},"
-        f" region_min_probability = {meta['consistency_rule']['region_min_probability']}).",
-        "",
-        "## Known limitations", "",
-        "- Bag-of-n-grams model: no understanding of negation, time or who did what to whom.",
-        "- Only countries and regions present in the training data can be predicted "
-        f"({len(meta['countries'])} countries, {len(meta['regions'])} regions).",
-        "- Dev metrics come from the same sources as the training data; expect lower scores on "
-        "other sources (evaluate on a held-out corpus).",
-        "- Rare labels have few dev examples: their thresholds and scores are noisy.", "",
-        "## Licences of the training data", "",
-        *[f"- `{source}`: {LICENCES.get(source, 'see the source corpus')}" for source in sources],
-        "",
+        rule["text"] + f" Here country_min_probability = {rule['country_min_probability']} "
+        f"and region_min_probability = {rule['region_min_probability']}. So a missing country "
+        "means \"not sure\", not \"no country\".", "",
+        *_limitations(meta),
+        *_licences(meta),
     ]
     return "\n".join(lines)
 
 
 def write_report(folder: Path, meta: dict[str, Any], metrics: dict[str, Any]) -> None:
     """Write README.md and the plots into the (staged) model folder."""
-    per_label = metrics["dev"]["incident_types"]["per_label"]
-    _plot_precision_recall(folder / PR_PLOT, per_label)
-    _plot_calibration(folder / CALIBRATION_PLOT, metrics["calibration"]["reliability"],
-                      metrics["calibration"]["overall_ece"])
+    plot_precision_recall(folder / PR_PLOT, metrics["dev"]["incident_types"]["per_label"])
+    plot_calibration(folder / CALIBRATION_PLOT, metrics["calibration"]["reliability"],
+                     metrics["calibration"]["overall_ece"])
     (folder / "README.md").write_text(model_card(meta, metrics), encoding="utf-8")
