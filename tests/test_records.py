@@ -136,3 +136,9 @@ def test_write_records_failure_leaves_existing_file_and_no_temp_file(tmp_path) -
         write_records([raw(), raw(text=object())], target)
     assert target.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_written_file_is_readable_by_others_like_a_normal_file(tmp_path) -> None:
+    target = tmp_path / "out.jsonl"
+    write_records([validate_record(raw(), WHERE)], target)
+    assert target.stat().st_mode & 0o777 == 0o644

@@ -172,6 +172,7 @@ def write_records(records: Iterable[Mapping[str, Any]], path: str | Path) -> Non
     os.close(fd)
     try:
         writers[suffix](rows, Path(tmp))
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)  # not mkstemp's 600
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
