@@ -1,4 +1,4 @@
-"""The satp converter: label columns, negatives kept, Other-only and empty rows dropped."""
+"""The satp converter: label columns, negatives kept, Other-only rows marked, empty dropped."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_rows_without_labels_are_kept_as_negatives_with_region_and_split(tmp_pat
     }]
 
 
-def test_other_only_rows_and_empty_texts_are_dropped_and_counted(tmp_path):
+def test_other_only_rows_are_kept_without_labels_and_marked_and_empty_texts_dropped(tmp_path):
     path = write_rows(tmp_path / "s.csv", [
         ("Cadres set two trucks ablaze.", 0, 0, 0, 1, "train"),
         ("", 0, 0, 0, 0, "train"),
@@ -70,5 +70,6 @@ def test_other_only_rows_and_empty_texts_are_dropped_and_counted(tmp_path):
         ("A bomb went off near a market.", 0, 1, 0, 0, "test"),
     ])
     result = satp.convert(path)
-    assert [record["id"] for record in result.records] == ["satp-000003"]
-    assert result.dropped == {"attack of an unnamed type (only Other)": 1, "empty text": 2}
+    assert [(r["id"], r["incident_types"], r["source"]) for r in result.records] == [
+        ("satp-000000", [], "satp:other"), ("satp-000003", ["bombing"], "satp")]
+    assert result.dropped == {"empty text": 2}

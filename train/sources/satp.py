@@ -7,6 +7,7 @@ from pathlib import Path
 from train.sources.base import Conversion, clean_text, make_record, read_rows
 
 SOURCE = "satp"
+OTHER_SOURCE = "satp:other"
 REGION = "South Asia"
 
 # Label column -> incident types it implies.
@@ -15,8 +16,10 @@ LABEL_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Bombing", ("bombing",)),
     ("Kidnapping", ("kidnap",)),
     # why: "Other" lumps arson, targeted killings, ambushes and encounters together; no single
-    # type of ours fits, so it adds no label. A row whose ONLY 1 is Other is still an attack
-    # report: labelling it [] ("not an attack") would be a false negative, so it is dropped.
+    # type of ours fits, so it adds no label (as ConfliBERT's "relevant" setting expects: an
+    # Other-only story should get none of our three types). Such a row IS an attack report of an
+    # unnamed type, so it is kept but marked with source OTHER_SOURCE: a run that wants clean
+    # negatives can leave it out, and benchmarks can find SATP's "any label" stories.
     ("Other", ()),
 )
 COLUMNS = ("text", *(column for column, _labels in LABEL_COLUMNS), "split")
@@ -24,7 +27,7 @@ _TRUE = {"1", "1.0", "true", "yes"}
 
 
 def convert(path: str | Path) -> Conversion:
-    """Convert SATP rows: unlabelled rows are negatives; empty and Other-only rows are dropped."""
+    """Convert SATP rows: unlabelled rows are negatives, Other-only rows are marked, empty dropped."""
     result = Conversion()
     for index, row in enumerate(read_rows(path, COLUMNS)):
         text = clean_text(row["text"])
@@ -36,13 +39,11 @@ def convert(path: str | Path) -> Conversion:
                    if row[column].strip().lower() in _TRUE]
         labels = [label for column, implied in LABEL_COLUMNS if column in flagged
                   for label in implied]
-        if flagged and not labels:
-            result.dropped["attack of an unnamed type (only Other)"] += 1
-            continue
+        source = OTHER_SOURCE if flagged and not labels else SOURCE
         split = row["split"].strip() or None
         # The five countries are mixed and unnamed per row: region only, country null.
         result.records.append(
-            make_record(f"{SOURCE}-{index:06d}", text, labels, source=SOURCE, region=REGION,
+            make_record(f"{SOURCE}-{index:06d}", text, labels, source=source, region=REGION,
                         split=split)
         )
     return result
