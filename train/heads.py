@@ -10,10 +10,12 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from infer.artifact import Head
 from infer.errors import ThreatTaggerError
 from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock
+from infer.places import PlaceBlock
 from train.config import FeaturesConfig, ModelConfig
 
 Step = Callable[[str], None]
@@ -34,9 +36,26 @@ def block_specs(cfg: FeaturesConfig) -> list[tuple[BlockSpec, int]]:
     return specs
 
 
-def fit_featurizer(texts: Sequence[str], cfg: FeaturesConfig) -> tuple[Featurizer, sp.csr_matrix]:
-    """Fit every block on the texts; return the data-only featuriser and the training matrix."""
-    blocks, parts = [], []
+def place_block(cfg: FeaturesConfig, texts: Sequence[str],
+                geo: Sequence[tuple[str | None, str | None]] | None = None) -> PlaceBlock:
+    """The gazetteer block, pruned of names the labelled texts show to mislead."""
+    from train.gazetteer import GazetteerOptions, build_gazetteer, prune_by_corpus
+
+    gazetteer = build_gazetteer(GazetteerOptions(min_population=cfg.gazetteer_min_population))
+    if cfg.gazetteer_prune and geo is not None:
+        gazetteer, _dropped = prune_by_corpus(gazetteer, texts, geo)
+    return PlaceBlock(gazetteer, cfg.gazetteer_weight)
+
+
+def fit_featurizer(texts: Sequence[str], cfg: FeaturesConfig,
+                   geo: Sequence[tuple[str | None, str | None]] | None = None,
+                   ) -> tuple[Featurizer, sp.csr_matrix]:
+    """Fit every block on the texts; return the data-only featuriser and the training matrix.
+
+    `geo` holds each text's (country, region) labels, used to prune the gazetteer.
+    """
+    blocks: list[TfidfBlock | PlaceBlock] = []
+    parts = []
     for spec, max_features in block_specs(cfg):
         vectorizer = TfidfVectorizer(analyzer=spec.analyze, sublinear_tf=True,
                                      min_df=cfg.min_df, max_features=max_features)
@@ -47,6 +66,10 @@ def fit_featurizer(texts: Sequence[str], cfg: FeaturesConfig) -> tuple[Featurize
                                     f"{len(texts)} texts with min_df={cfg.min_df}: {exc}") from None
         blocks.append(TfidfBlock(spec, tuple(vectorizer.get_feature_names_out()),
                                  vectorizer.idf_.astype(np.float64)))
+    if cfg.gazetteer:
+        block = place_block(cfg, texts, geo)
+        blocks.append(block)
+        parts.append(block.transform(texts))
     matrix = parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
     return Featurizer(blocks), sp.csr_matrix(matrix)
 
@@ -57,16 +80,17 @@ def _logistic(C: float, class_weight: str, max_iter: int) -> LogisticRegression:
                               max_iter=max_iter, solver="lbfgs")
 
 
-def _fit(estimator: LogisticRegression, matrix: sp.csr_matrix, y: np.ndarray) -> None:
-    """Fit quietly (convergence warnings are not user errors)."""
-    with warnings.catch_warnings():
+def _fit(estimator: LogisticRegression, matrix: sp.csr_matrix, y: np.ndarray,
+         sample_weight: np.ndarray | None = None) -> None:
+    """Fit quietly on one thread (faster here than oversubscribed BLAS/OpenMP threads)."""
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(matrix, y)
+        estimator.fit(matrix, y, sample_weight=sample_weight)
 
 
 def fit_incident_heads(
     matrix: sp.csr_matrix, y: np.ndarray, labels: Sequence[str], cfg: ModelConfig,
-    step: Step = _no_step,
+    step: Step = _no_step, sample_weight: np.ndarray | None = None,
 ) -> tuple[Head, list[str]]:
     """One binary logistic regression per label; labels without positives get probability 0."""
     n_features = matrix.shape[1]
@@ -84,13 +108,14 @@ def fit_incident_heads(
             constant.append(label)
         else:
             estimator = _logistic(cfg.C, cfg.class_weight, cfg.max_iter)
-            _fit(estimator, matrix, y[:, j])
+            _fit(estimator, matrix, y[:, j], sample_weight)
             coef[j], intercept[j] = estimator.coef_[0], estimator.intercept_[0]
     return Head(tuple(labels), coef, intercept), constant
 
 
 def fit_multiclass_head(
-    matrix: sp.csr_matrix, y: Sequence[str], cfg: ModelConfig
+    matrix: sp.csr_matrix, y: Sequence[str], cfg: ModelConfig,
+    sample_weight: np.ndarray | None = None,
 ) -> Head:
     """Multinomial logistic regression over the classes seen (softmax rows for two classes)."""
     classes = sorted(set(y))
@@ -98,7 +123,7 @@ def fit_multiclass_head(
     if len(classes) < 2:
         return Head(tuple(classes), np.zeros((len(classes), n_features)), np.zeros(len(classes)))
     estimator = _logistic(cfg.geo_C, cfg.geo_class_weight, cfg.max_iter)
-    _fit(estimator, matrix, np.asarray(y))
+    _fit(estimator, matrix, np.asarray(y), sample_weight)
     coef, intercept = estimator.coef_, estimator.intercept_
     if len(classes) == 2:  # softmax([-z/2, z/2]) == [1 - sigmoid(z), sigmoid(z)]
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
