@@ -95,8 +95,10 @@ def test_markdown_shows_ratios_goals_and_the_accuracy_table(demo, tmp_path):
                        "startup_s": 0.5}
                 for name, rate in (("naive", 1000.0), ("fasttext", 4000.0),
                                    ("threat-tagger", 6000.0))}
-    score = {"n": 100, "wall_s": 0.01, "peak_rss_mb": {"parent": 80.0, "worker-1": 120.0}}
-    million = {"n": 1000, "wall_s": 0.1, "peak_rss_mb": {"parent": 80.0, "worker-1": 350.0}}
+    score = {"n": 100, "wall_s": 0.01, "cpu_s": 0.02,
+             "peak_rss_mb": {"parent": 80.0, "worker-1": 120.0}}
+    million = {"n": 1000, "wall_s": 0.1, "cpu_s": 0.2,
+               "peak_rss_mb": {"parent": 80.0, "worker-1": 350.0}}
     speed = _summarise(measured, score, million, 100, 50, True, (1.0, 1.0, 1.0), 3.0)
     assert speed["systems"]["threat-tagger"]["vs_fasttext"] == 1.5
     assert speed["goals"]["score_1m_peak_rss_mb"]["value"] == 350.0

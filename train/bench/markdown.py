@@ -53,7 +53,7 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
              s["docs_per_cpu_s"], s["model_mb"], s["load_s"], s["startup_s"], s["peak_rss_mb"]]
             for name, s in systems.items()]
     rows.append(["threat-tagger `score --jobs 2` (subprocess, end to end)", score["docs_per_s"],
-                 score["vs_fasttext"], score["vs_naive"], None,
+                 score["vs_fasttext"], score["vs_naive"], score.get("docs_per_cpu_s"),
                  systems["threat-tagger"]["model_mb"], None, None,
                  " / ".join(f"{k} {v}" for k, v in score["peak_rss_mb"].items())])
     million = speed["score_1m"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import tempfile
 import time
@@ -44,9 +45,16 @@ def high_water_mb(pid: int) -> float | None:
     return None
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of every waited-for descendant of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def watch(command: list[str], cwd: Path) -> dict[str, Any]:
     """Run command to completion polling VmHWM; per-process peaks (parent, worker-1...)."""
     peaks: dict[int, float] = {}
+    cpu = _children_cpu()
     with tempfile.TemporaryFile(mode="w+") as errors:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
@@ -63,4 +71,4 @@ def watch(command: list[str], cwd: Path) -> dict[str, Any]:
     for i, pid in enumerate(sorted(peaks), 1):
         named[f"worker-{i}"] = round(peaks[pid], 1)
     return {"returncode": process.returncode, "wall_s": wall, "stderr": stderr,
-            "peak_rss_mb": named}
+            "cpu_s": _children_cpu() - cpu, "peak_rss_mb": named}

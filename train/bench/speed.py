@@ -21,7 +21,7 @@ from typing import Any
 from train.bench import REPO_ROOT, cli_executable
 from train.bench.baselines import FastTextModel, NaiveModel, fasttext_text
 from train.bench.data import Corpora, write_jsonl
-from train.bench.procwatch import watch
+from train.bench.procwatch import high_water_mb, watch
 from train.bench.tagger import config_path, train_cli
 
 log = logging.getLogger("train.bench")
@@ -69,7 +69,8 @@ def worker(system: str, model: str, docs: str | None) -> dict[str, Any]:
         else:
             loaded_model.predict(texts)
         out.update(n=len(texts), predict_s=time.perf_counter() - clock, cpu_s=_cpu() - cpu)
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: after fork+exec ru_maxrss still holds the parent's peak.
+    out["peak_rss_mb"] = high_water_mb(os.getpid())
     return out
 
 
@@ -188,11 +189,13 @@ def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[st
         "docs": n_docs, "training_records": n_train, "quick": quick,
         "systems": systems,
         "score": {"n": score["n"], "wall_s": round(score["wall_s"], 2), "docs_per_s": score_rate,
+                  "docs_per_cpu_s": round(score["n"] / max(score["cpu_s"], 1e-9), 1),
                   "vs_fasttext": round(score_rate / systems["fasttext"]["docs_per_s"], 2),
                   "vs_naive": round(score_rate / systems["naive"]["docs_per_s"], 2),
                   "peak_rss_mb": score["peak_rss_mb"]},
         "score_1m": {"n": score_1m["n"], "wall_s": round(score_1m["wall_s"], 2),
                      "docs_per_s": round(score_1m["n"] / score_1m["wall_s"], 1),
+                     "docs_per_cpu_s": round(score_1m["n"] / max(score_1m["cpu_s"], 1e-9), 1),
                      "peak_rss_mb": score_1m["peak_rss_mb"]},
         "goals": {key: {"goal": goal, "value": figures[key]} for key, goal in GOALS.items()},
         "load_average": {"before": [round(x, 2) for x in load_before],
