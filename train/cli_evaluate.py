@@ -21,32 +21,38 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def incident_table(metrics: dict[str, Any], title: str) -> Table:
+def incident_table(metrics: dict[str, Any]) -> Table:
     """Per-label precision/recall/F1/support and the averaged F1s."""
     incident = metrics["incident_types"]
-    table = Table(title=f"{title}: incident types (n={metrics['n']})", title_justify="left")
+    table = Table(title=f"Incident types ({metrics['n']} records)", title_justify="left")
     for column in ("label", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for label, scores in incident["per_label"].items():
         table.add_row(label, _fmt(scores["precision"]), _fmt(scores["recall"]),
-                      _fmt(scores["f1"]), str(scores["support"]))
+                      _fmt(scores["f1"]), str(scores["support"]),
+                      style="dim" if scores["support"] == 0 else None)
     table.add_section()
     for name in ("micro", "macro", "samples"):
         table.add_row(f"{name} F1", "", "", _fmt(incident[f"{name}_f1"]), "")
     return table
 
 
-def geography_table(metrics: dict[str, Any], title: str) -> Table:
+def geography_table(metrics: dict[str, Any], untagged: int) -> Table:
     """Region and country scores plus the false-tag rate on non-attack records."""
     region, country = metrics["region"], metrics["country"]
-    table = Table(title=f"{title}: geography and false tags", title_justify="left")
+    table = Table(title="Geography and false tags", title_justify="left")
     for column in ("metric", "value", "records"):
         table.add_column(column, justify="left" if column == "metric" else "right")
-    table.add_row("region accuracy", _fmt(region["accuracy"]), str(region["n"]))
-    table.add_row("region macro F1", _fmt(region["macro_f1"]), str(region["n"]))
-    table.add_row("country accuracy", _fmt(country["accuracy"]), str(country["n"]))
-    table.add_row("false-tag rate (records with no incident type)",
-                  _fmt(metrics["incident_types"]["false_tag_rate"]), "")
+
+    def value(score: float, n: int) -> str:
+        return _fmt(score) if n else "n/a"
+
+    table.add_row("region accuracy", value(region["accuracy"], region["n"]), str(region["n"]))
+    table.add_row("region macro F1", value(region["macro_f1"], region["n"]), str(region["n"]))
+    table.add_row("country accuracy", value(country["accuracy"], country["n"]),
+                  str(country["n"]))
+    table.add_row("false-tag rate (no incident type)",
+                  value(metrics["incident_types"]["false_tag_rate"], untagged), str(untagged))
     return table
 
 
@@ -76,8 +82,9 @@ def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
         evaluation = evaluate_records(predictor, corpus.records)
         results[spec] = evaluation.metrics
         if not as_json:
-            out.print(incident_table(evaluation.metrics, spec))
-            out.print(geography_table(evaluation.metrics, spec))
+            out.rule(f"[bold]{spec}")
+            out.print(incident_table(evaluation.metrics))
+            out.print(geography_table(evaluation.metrics, evaluation.untagged))
         if report is not None:
             from train.report import write_evaluation_plots
 

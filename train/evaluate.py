@@ -32,6 +32,11 @@ class Evaluation:
     metrics: dict[str, Any]
 
     @property
+    def untagged(self) -> int:
+        """Number of records with no incident type (the base of the false-tag rate)."""
+        return sum(not r["incident_types"] for r in self.records)
+
+    @property
     def calibration(self) -> dict[str, Any]:
         """ECE per label and overall, and the pooled reliability table."""
         return calibration_report(self.truth, self.scores, self.labels)
@@ -150,6 +155,11 @@ def _format_tags(tags: Mapping[str, float] | Sequence[str]) -> str:
     return ", ".join(f"`{label}`" for label in tags)
 
 
+def _geo(value: str | None, probability: float) -> str:
+    """A predicted region/country with its probability ("-" when the model abstained)."""
+    return f"{value} ({probability:.2f})" if value else f"- (best {probability:.2f})"
+
+
 def errors_markdown(errors: Sequence[Mapping[str, Any]], title: str) -> str:
     """errors.md: each error with excerpt, truth, prediction and the n-grams behind it."""
     lines = [f"# Worst errors: {title}", "",
@@ -167,8 +177,8 @@ def errors_markdown(errors: Sequence[Mapping[str, Any]], title: str) -> str:
             f"- truth: {_format_tags(truth['incident_types'])}; region {truth['region'] or '-'};"
             f" country {truth['country'] or '-'}",
             f"- predicted: {_format_tags(guess['incident_types'])}; region "
-            f"{guess['region'] or '-'} ({guess['region_probability']:.2f}); country "
-            f"{guess['country'] or '-'} ({guess['country_probability']:.2f})",
+            f"{_geo(guess['region'], guess['region_probability'])}; country "
+            f"{_geo(guess['country'], guess['country_probability'])}",
             "- mistakes: " + "; ".join(_describe(m) for m in error["mistakes"]),
         ]
         for driver in error["drivers"]:

@@ -41,6 +41,14 @@ def _save(fig: Any, path: Path) -> None:
     _pyplot().close(fig)
 
 
+def short_title(spec: str, limit: int = 40) -> str:
+    """A corpus spec short enough for a plot title: SOURCE:file name, or the file name."""
+    source, sep, rest = spec.partition(":")
+    name = f"{source}:{Path(rest).name}" if sep and "/" not in source else Path(spec).name
+    name = name or spec
+    return name if len(name) <= limit else "…" + name[-(limit - 1):]
+
+
 def plot_precision_recall(path: Path, per_label: Mapping[str, Mapping[str, Any]],
                           title: str = "Dev split") -> None:
     """Grouped precision/recall/F1 bars per label, with the support under each label."""
@@ -53,9 +61,10 @@ def plot_precision_recall(path: Path, per_label: Mapping[str, Mapping[str, Any]]
                label=key)
     ax.set_xticks(list(x), [f"{lb}\n(n={per_label[lb]['support']})" for lb in labels],
                   rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
-    ax.set_title(f"{title}: precision / recall / F1 per incident type")
-    ax.legend(loc="lower right")
+    ax.set_ylim(0, 1.18)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_title(f"{short_title(title)}: precision / recall / F1 per incident type")
+    ax.legend(loc="upper center", ncol=3, frameon=False)
     _save(fig, path)
 
 
@@ -72,11 +81,11 @@ def plot_calibration(path: Path, reliability: Sequence[Mapping[str, Any]], ece: 
     ax.set_ylabel("observed frequency")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_title(f"{title}: reliability (all labels pooled)")
+    ax.set_title(f"{short_title(title)}: reliability\n(all labels pooled)")
     ax.legend(loc="upper left")
-    counts.bar([(b["low"] + b["high"]) / 2 for b in reliability],
-               [b["count"] for b in reliability], width=0.09, color="grey")
-    counts.set_yscale("symlog")
+    counts.bar([(b["low"] + b["high"]) / 2 for b in used], [b["count"] for b in used],
+               width=0.09, color="grey")
+    counts.set_yscale("log")
     counts.set_xlabel("predicted probability")
     counts.set_ylabel("(record, label) pairs")
     _save(fig, path)
