@@ -99,6 +99,7 @@ def _init_worker(model: str | None, explain: bool) -> None:
     """Pool initializer: load the predictor once per worker (inherited as is under fork)."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Pool.terminate() must stop workers
     if _WORKER is None:
         _WORKER = Scorer(Predictor.load(model), explain)
 

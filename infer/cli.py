@@ -7,6 +7,7 @@ commands so that `threat-tagger score` starts fast.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -17,23 +18,21 @@ import typer
 
 MODEL_HELP = "Model folder (default: $THREAT_TAGGER_MODEL, else models/default)."
 FIRST_FAILURES = 5
-SCORE_HELP = """Tag every record of INPUT files (or folders, or - for JSONL on stdin) in order.
-
-INPUT may be .jsonl (one object per line), .csv (with a header), .txt (the whole file is one
-document, its id is the path), a folder (searched recursively for those) or any of them
-gzipped (.gz). Each input record gives exactly one output record, in input order.
-
-JSONL output: {"id", "source" ("file:line"), "incident_types" ({label: probability}), "region",
-"region_probability", "country", "country_probability"}, plus "warning" (non-UTF-8 bytes, text
-over 1 MB cut) and "explanation" with --explain. Records that cannot be scored become
-{"id", "source", "error"}, and the exit status is 1.
-
-CSV output columns: id, source, incident_types, incident_probabilities, region,
-region_probability, country, country_probability, warning, error (+ explanation as JSON with
---explain). incident_types is `label|label` (highest probability first) and
-incident_probabilities holds their probabilities in the same order, e.g. `bombing|kidnap` and
-`0.9312|0.7104`.
-"""
+SCORE_HELP = "\n\n".join((
+    "Tag every record of INPUTS (files, folders, or - for JSONL on stdin), in input order.",
+    "INPUTS may be .jsonl (one object per line), .csv (with a header), .txt (the whole file is "
+    "one document; its id is the path), a folder (searched recursively for those), or any of "
+    "them gzipped (.gz). Each input record gives exactly one output record.",
+    'JSONL output: {"id", "source" ("file:line"), "incident_types" ({label: probability}), '
+    '"region", "region_probability", "country", "country_probability"}, plus "warning" '
+    '(non-UTF-8 bytes replaced, text over 1 MB cut) and "explanation" with --explain. A record '
+    'that cannot be scored becomes {"id", "source", "error"} and the exit status is 1.',
+    "CSV output columns: id, source, incident_types, incident_probabilities, region, "
+    "region_probability, country, country_probability, warning, error (+ explanation as JSON "
+    "with --explain). incident_types is label|label (highest probability first) and "
+    "incident_probabilities holds their probabilities in the same order, e.g. bombing|kidnap "
+    "and 0.9312|0.7104.",
+))
 
 
 class OutputFormat(str, Enum):
@@ -136,8 +135,7 @@ def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
 
 
 def score(
-    inputs: Annotated[list[str], typer.Argument(help="Files, folders or - (JSONL on stdin).",
-                                                metavar="INPUT...")],
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders or - (JSONL on stdin).")],
     model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
     output: Annotated[str | None, typer.Option("-o", "--output", help="Write here "
                       "(atomically: complete or not at all) instead of stdout.")] = None,
@@ -166,6 +164,7 @@ def score(
                          batch_size=batch_size, explain=explain)
     records = iter_records(inputs, text_field=text_field, id_field=id_field)
     tally = _Tally()
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         with output_stream(output) as stream:
             writer = make_writer(stream, chosen, explain=explain)
@@ -173,11 +172,21 @@ def score(
                 writer.write(out)
     except KeyboardInterrupt:
         _fail("interrupted; no output file was written" if output else "interrupted", 130)
+    except BrokenPipeError:  # e.g. `score ... | head`: stop quietly, like other filters
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(141) from None
     except OSError as exc:
-        _fail(f"{exc.filename or output or 'output'}: {exc.strerror or exc}")
+        _fail(f"cannot write {output or 'the output'}: {exc.strerror or exc}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     tally.report()
     if tally.failures:
         raise typer.Exit(1)
+
+
+def _terminated(signum: int, frame: object) -> NoReturn:
+    """SIGTERM handler: stop like Ctrl-C so that a partial output file is removed."""
+    raise KeyboardInterrupt
 
 
 class _Tally:

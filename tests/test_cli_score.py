@@ -7,8 +7,10 @@ import gzip
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -244,3 +246,27 @@ def test_stdin_and_worker_processes_work_from_a_real_process(model_dir):
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["id"] for x in io.StringIO(done.stdout)] == [f"p{i}" for i in range(40)]
     assert "Traceback" not in done.stderr
+
+
+def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path):
+    source = tmp_path / "in" / "big.jsonl"
+    source.parent.mkdir()
+    line = json.dumps({"text": "gunmen attacked a police station and set it on fire " * 5})
+    source.write_text((line + "\n") * 100_000, encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    code = ("import typer; from infer.cli import register; app = typer.Typer(); "
+            "app.callback()(lambda: None); register(app); app()")
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "score", str(source), "--model", str(model_dir),
+         "--jobs", "1", "-o", str(out_dir / "scores.jsonl")],
+        stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 60
+    while not any(out_dir.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert any(out_dir.iterdir()), "the run never started writing"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.strip() == "error: interrupted; no output file was written"
+    assert list(out_dir.iterdir()) == []
