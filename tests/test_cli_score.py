@@ -270,3 +270,16 @@ def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path):
     assert process.returncode == 130, stderr
     assert stderr.strip() == "error: interrupted; no output file was written"
     assert list(out_dir.iterdir()) == []
+
+
+def test_spawned_workers_load_the_model_themselves(model_dir, monkeypatch):
+    from infer import batch
+    from infer.readers import InputRecord
+
+    records = [InputRecord(id=f"s{i}", source=f"mem:{i}", text=f"a bomb hit bus {i}")
+               for i in range(12)]
+    predictor = Predictor.load(model_dir)
+    expected = list(batch.BatchScorer(predictor, jobs=1, batch_size=4).score(records))
+    monkeypatch.setattr(batch, "start_method", lambda: "spawn")
+    spawned = batch.BatchScorer(predictor, model=model_dir, jobs=2, batch_size=4)
+    assert list(spawned.score(records)) == expected
