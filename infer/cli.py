@@ -230,13 +230,19 @@ def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict
 
     columns = (SpinnerColumn(), TextColumn("{task.completed:,.0f} records"),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    # auto_refresh=False: no refresh thread alive when the worker pool forks
+    with Progress(*columns, console=Console(stderr=True), transient=True,
+                  auto_refresh=False) as bar:
         task = bar.add_task("score", total=None, rate="")
+        shown = 0.0
         for out in outputs:
             tally.add(out)
-            if tally.records % 50 == 0:
-                rate = tally.records / max(time.perf_counter() - tally.start, 1e-9)
-                bar.update(task, completed=tally.records, rate=f"{rate:,.0f} records/s")
+            now = time.perf_counter()
+            if now - shown > 0.1:
+                rate = tally.records / max(now - tally.start, 1e-9)
+                bar.update(task, completed=tally.records, rate=f"{rate:,.0f} records/s",
+                           refresh=True)
+                shown = now
             yield out
 
 
