@@ -241,10 +241,22 @@ def test_invalid_corpus_is_a_one_line_error_unless_skipped(model_dir: Path,
     assert skipped["corpora"][str(path)]["n"] == 1
 
 
-def test_missing_corpus_is_a_one_line_error(model_dir: Path, tmp_path: Path) -> None:
-    result = run(model_dir, tmp_path / "nothing.jsonl")
+def test_missing_corpus_fails_before_any_table_is_printed(model_dir: Path, corpus_file: Path,
+                                                          tmp_path: Path) -> None:
+    result = run(model_dir, corpus_file, tmp_path / "nothing.jsonl")
     assert result.exit_code == 1
+    assert result.stdout == ""
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "nothing.jsonl" in result.stderr
+
+
+def test_unwritable_report_folder_is_a_one_line_error(model_dir: Path, corpus_file: Path,
+                                                      tmp_path: Path) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file, not a folder")
+    result = run(model_dir, corpus_file, "--json", "--report", blocker)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(f"error: {blocker}: cannot write")
 
 
 def _card_inputs(model_dir: Path) -> tuple[dict, dict]:

@@ -61,43 +61,56 @@ def report_folder(root: Path, spec: str, several: bool) -> Path:
     return root / (_UNSAFE.sub("_", spec).strip("_.") or "corpus") if several else root
 
 
+def _write_report(predictor: Any, evaluation: Any, folder: Path, spec: str) -> None:
+    """metrics.json (with calibration), the plots, errors.md and errors.jsonl for one corpus."""
+    from train.evaluate import worst_errors, write_errors
+    from train.report import write_evaluation_plots
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        metrics = {**evaluation.metrics, "calibration": evaluation.calibration}
+        (folder / "metrics.json").write_text(
+            json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_evaluation_plots(evaluation.metrics, evaluation.calibration, folder, spec)
+        write_errors(worst_errors(predictor, evaluation), folder, spec)
+    except OSError as exc:
+        raise ThreatTaggerError(f"{folder}: cannot write the report ({exc.strerror or exc})"
+                                ) from None
+
+
 def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
          skip_invalid: bool) -> None:
-    """Load the model and each corpus, print the scores, write the reports."""
+    """Load the model and every corpus first, then print the scores and write the reports."""
     from infer.predictor import Predictor
     from train.corpus import load_corpus
-    from train.evaluate import evaluate_records, worst_errors, write_errors
+    from train.evaluate import evaluate_records
 
     messages = Console(stderr=True)
     predictor = Predictor.load(model)
-    results: dict[str, Any] = {}
-    out = Console()
+    loaded = []
     for spec in corpora:
         corpus = load_corpus(spec, skip_invalid=skip_invalid)
         if corpus.dropped:
             messages.print(f"{spec}: skipped {corpus.dropped} invalid records")
         if not corpus.records:
             raise ThreatTaggerError(f"{spec}: no records to evaluate")
-        messages.print(f"evaluating {spec} ({len(corpus.records)} records)")
-        evaluation = evaluate_records(predictor, corpus.records)
+        loaded.append((spec, corpus.records))
+    results: dict[str, Any] = {}
+    out = Console()
+    for spec, records in loaded:
+        messages.print(f"evaluating {spec} ({len(records)} records)")
+        evaluation = evaluate_records(predictor, records)
         results[spec] = evaluation.metrics
         if not as_json:
             out.rule(f"[bold]{spec}")
             out.print(incident_table(evaluation.metrics))
             out.print(geography_table(evaluation.metrics, evaluation.untagged))
         if report is not None:
-            from train.report import write_evaluation_plots
-
             folder = report_folder(report, spec, len(corpora) > 1)
-            folder.mkdir(parents=True, exist_ok=True)
-            metrics = {**evaluation.metrics, "calibration": evaluation.calibration}
-            (folder / "metrics.json").write_text(
-                json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            write_evaluation_plots(evaluation.metrics, evaluation.calibration, folder, spec)
-            write_errors(worst_errors(predictor, evaluation), folder, spec)
+            _write_report(predictor, evaluation, folder, spec)
             messages.print(f"report for {spec} written to {folder}")
     if as_json:
-        typer.echo(json.dumps({"corpora": results}, sort_keys=False))
+        typer.echo(json.dumps({"corpora": results}))
 
 
 def evaluate(
