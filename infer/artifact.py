@@ -17,6 +17,7 @@ import numpy as np
 
 from infer.errors import ThreatTaggerError
 from infer.features import BlockSpec, Featurizer, TfidfBlock
+from infer.places import PLACES_ANALYZER, PlaceBlock
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.npz"
@@ -64,8 +65,9 @@ class ModelData:
         return out
 
     def vocab(self) -> dict[str, Any]:
-        """The content of vocab.json."""
-        return {"blocks": [{"name": b.spec.name, "terms": list(b.terms)}
+        """The content of vocab.json (a place block also stores its gazetteer there)."""
+        return {"blocks": [b.vocab_entry() if isinstance(b, PlaceBlock)
+                           else {"name": b.spec.name, "terms": list(b.terms)}
                            for b in self.featurizer.blocks]}
 
     def structure(self) -> dict[str, Any]:
@@ -162,6 +164,14 @@ def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str]) -> Head:
     return Head(tuple(classes), coef, intercept)
 
 
+def _block(spec: dict[str, Any], entry: dict[str, Any],
+           idf: np.ndarray) -> TfidfBlock | PlaceBlock:
+    """Rebuild one feature block from its meta.json spec, vocab.json entry and idf array."""
+    if spec.get("analyzer") == PLACES_ANALYZER:
+        return PlaceBlock.from_data(spec, entry, idf)
+    return TfidfBlock(BlockSpec.from_dict(spec), tuple(entry["terms"]), idf)
+
+
 def load_artifact(folder: str | Path) -> ModelData:
     """Load and verify a model folder (no pickle anywhere)."""
     folder = Path(folder)
@@ -174,11 +184,9 @@ def load_artifact(folder: str | Path) -> ModelData:
         for array in arrays.values():
             array.setflags(write=False)
         vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
-        blocks = [
-            TfidfBlock(BlockSpec.from_dict(spec), tuple(entry["terms"]),
-                       arrays[f"features.{i}.idf"])
-            for i, (spec, entry) in enumerate(zip(meta["features"], vocab["blocks"], strict=True))
-        ]
+        blocks = [_block(spec, entry, arrays[f"features.{i}.idf"])
+                  for i, (spec, entry) in enumerate(zip(meta["features"], vocab["blocks"],
+                                                        strict=True))]
         model = ModelData(
             featurizer=Featurizer(blocks),
             incident=_head(arrays, "incident", meta["labels"]),

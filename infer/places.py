@@ -184,18 +184,52 @@ class Gazetteer:
         return Counter(m.country for m in self.mentions(text))
 
 
-class PlaceBlock:
-    """A feature block: each text's share of place mentions per country and per region."""
+PLACES_ANALYZER = "places"
 
-    def __init__(self, gazetteer: Gazetteer, weight: float = 1.0) -> None:
+
+@dataclass(frozen=True)
+class PlaceSpec:
+    """Description of the place block as stored in meta.json."""
+
+    name: str = "places"
+    weight: float = 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description of the block."""
+        return {"name": self.name, "analyzer": PLACES_ANALYZER, "weight": self.weight}
+
+
+class PlaceBlock:
+    """A feature block: each text's share of place mentions per country and per region.
+
+    Columns are `country=XX` for every country the gazetteer knows, then `region=NAME`;
+    a row's country columns sum to `weight` when the text names any place (regions too).
+    """
+
+    def __init__(self, gazetteer: Gazetteer, weight: float = 1.0, name: str = "places") -> None:
         self.gazetteer = gazetteer
-        self.weight = float(weight)
+        self.spec = PlaceSpec(name, float(weight))
         codes = sorted(set(gazetteer.places.values()) - {BLOCKED})
-        self.countries = tuple(codes)
         self.terms = tuple(f"country={c}" for c in codes) + tuple(f"region={r}" for r in REGIONS)
+        self.idf = np.full(len(self.terms), float(weight))  # per-column scale, stored as data
         self._country_col = {c: i for i, c in enumerate(codes)}
         self._region_col = {r: len(codes) + i for i, r in enumerate(REGIONS)}
         self._region_of = {c: COUNTRIES[c].region for c in codes}
+
+    @classmethod
+    def from_data(cls, spec: Mapping[str, Any], entry: Mapping[str, Any],
+                  idf: np.ndarray) -> PlaceBlock:
+        """Rebuild a stored block (meta.json spec, vocab.json entry, idf array), checked."""
+        block = cls(Gazetteer.from_json(entry["gazetteer"]), float(spec["weight"]), spec["name"])
+        if tuple(entry["terms"]) != block.terms or idf.shape != block.idf.shape:
+            raise ValueError(f"block {spec['name']}: terms do not match its gazetteer")
+        block.idf = idf
+        return block
+
+    def vocab_entry(self) -> dict[str, Any]:
+        """The block's vocab.json entry: its terms and the gazetteer itself."""
+        return {"name": self.spec.name, "terms": list(self.terms),
+                "gazetteer": self.gazetteer.to_json()}
 
     @property
     def size(self) -> int:
@@ -203,7 +237,7 @@ class PlaceBlock:
         return len(self.terms)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Rows of mention shares (country columns sum to `weight`, region columns too)."""
+        """Rows of mention shares per country and per region, scaled by the column weights."""
         indptr, indices, values = [0], [], []
         for text in texts:
             counts = self.gazetteer.country_counts(text)
@@ -211,15 +245,15 @@ class PlaceBlock:
             regions: Counter[str] = Counter()
             for code, n in counts.items():
                 indices.append(self._country_col[code])
-                values.append(self.weight * n / total)
+                values.append(n / total)
                 regions[self._region_of[code]] += n
             for region, n in regions.items():
                 indices.append(self._region_col[region])
-                values.append(self.weight * n / total)
+                values.append(n / total)
             indptr.append(len(indices))
-        matrix = sp.csr_matrix((np.asarray(values, dtype=np.float64),
-                                np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-                               shape=(len(texts), self.size))
+        columns = np.asarray(indices, dtype=np.int32)
+        data = np.asarray(values, dtype=np.float64) * self.idf[columns]
+        matrix = sp.csr_matrix((data, columns, np.asarray(indptr)), shape=(len(texts), self.size))
         matrix.sort_indices()
         return matrix
 

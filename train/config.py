@@ -23,10 +23,12 @@ class ConfigError(ThreatTaggerError):
 
 @dataclass
 class CorporaConfig:
-    """Which corpora to train on; records whose own split is listed are left out."""
+    """Which corpora to train on (records whose own split is listed are left out) and the
+    sample weight of each source (records of unlisted sources weigh 1)."""
 
     train: list[str] = field(default_factory=lambda: ["data/demo"])
     exclude_splits: list[str] = field(default_factory=lambda: ["test"])
+    source_weights: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +53,10 @@ class FeaturesConfig:
     char: bool = False
     char_ngram_range: list[int] = field(default_factory=lambda: [3, 5])
     char_max_features: int = 50000
+    gazetteer: bool = False
+    gazetteer_weight: float = 1.0
+    gazetteer_min_population: int = 500
+    gazetteer_prune: bool = True
 
 
 @dataclass
@@ -107,6 +113,12 @@ _CLASS_WEIGHTS = ("balanced", "none")
 def _check_value(where: str, expected: Any, value: Any) -> Any:
     """Return value if it matches the annotated type, else raise ConfigError naming `where`."""
     origin = typing.get_origin(expected)
+    if origin is dict:
+        key_type, value_type = typing.get_args(expected)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {type(value).__name__} {value!r}")
+        return {_check_value(f"{where} key", key_type, k):
+                _check_value(f"{where}.{k}", value_type, v) for k, v in value.items()}
     if origin is list:
         (item_type,) = typing.get_args(expected)
         if not isinstance(value, list):
@@ -155,6 +167,8 @@ def _validate(config: Config, origin: str) -> None:
         raise ConfigError(f"{origin}: split.dev_size must be between 0 and 1")
     if not 0.0 <= config.thresholds.floor <= config.thresholds.ceiling <= 1.0:
         raise ConfigError(f"{origin}: thresholds need 0 <= floor <= ceiling <= 1")
+    if any(w < 0 for w in config.corpora.source_weights.values()):
+        raise ConfigError(f"{origin}: corpora.source_weights must not be negative")
     if not config.corpora.train:
         raise ConfigError(f"{origin}: corpora.train lists no corpus")
 

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from infer.artifact import CONSISTENCY_RULE, ModelData
+from infer.artifact import CONSISTENCY_RULE, Head, ModelData
 from infer.errors import ThreatTaggerError
+from infer.places import PlaceBlock
 from infer.predictor import Predictor
 from infer.taxonomy import INCIDENT_TYPES, region_of
 from train.config import Config
@@ -74,22 +75,47 @@ def load_training_records(config: Config) -> tuple[list[dict], list[dict[str, An
     return records, provenance
 
 
+def pad_head(head: Head, n_features: int) -> Head:
+    """The head with zero weights for the columns it was not fitted on (at the end)."""
+    extra = n_features - head.coef.shape[1]
+    if extra == 0:
+        return head
+    return Head(head.classes, np.hstack([head.coef, np.zeros((head.coef.shape[0], extra))]),
+                head.intercept)
+
+
+def source_weights(records: Sequence[dict], weights: dict[str, float]) -> np.ndarray | None:
+    """Per-record sample weights from the config's per-source weights (None when unset)."""
+    if not weights:
+        return None
+    return np.asarray([weights.get(r["source"], 1.0) for r in records], dtype=np.float64)
+
+
 def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | None = None,
               step: Step = _no_step) -> tuple[ModelData, list[str]]:
     """Fit the featuriser and all heads on the records; returns the model and constant labels."""
     labels = INCIDENT_TYPES
     step("features")
-    featurizer, matrix = fit_featurizer([r["text"] for r in records], config.features)
-    incident, constant = fit_incident_heads(matrix, label_matrix(records, labels), labels,
-                                            config.model, step)
+    featurizer, matrix = fit_featurizer([r["text"] for r in records], config.features,
+                                        [(r.get("country"), r.get("region")) for r in records])
+    weight = source_weights(records, config.corpora.source_weights)
+    # Incident heads read the text blocks only: where an attack happened says nothing about
+    # its type, and place features let them memorise places (the geo heads read everything).
+    text_columns = featurizer.n_features - sum(
+        b.size for b in featurizer.blocks if isinstance(b, PlaceBlock))
+    incident, constant = fit_incident_heads(matrix[:, :text_columns],
+                                            label_matrix(records, labels), labels, config.model,
+                                            step, weight)
+    incident = pad_head(incident, featurizer.n_features)
     step("head: region")
     with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
     region = fit_multiclass_head(matrix[with_region], [records[i]["region"] for i in with_region],
-                                 config.model)
+                                 config.model, None if weight is None else weight[with_region])
     step("head: country")
     with_country = [i for i, r in enumerate(records) if r.get("country") is not None]
     country = fit_multiclass_head(matrix[with_country],
-                                  [records[i]["country"] for i in with_country], config.model)
+                                  [records[i]["country"] for i in with_country], config.model,
+                                  None if weight is None else weight[with_country])
     if thresholds is None:
         thresholds = np.full(len(labels), config.thresholds.fallback)
     model = ModelData(

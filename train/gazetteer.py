@@ -57,11 +57,17 @@ def dictionary_words() -> frozenset[str]:
     return frozenset(w.lower() for w in _web2()) | english_words()
 
 
+def _in_words(word: str, words: frozenset[str]) -> bool:
+    """The word, its singular or its American spelling ("centre", "harbour") is in `words`."""
+    variants = {word, word[:-1] if word.endswith("s") else word, word.replace("our", "or"),
+                word[:-2] + "er" if word.endswith("re") else word}
+    return not variants.isdisjoint(words)
+
+
 def is_english(name: str, words: frozenset[str]) -> bool:
-    """Every word of the name (or its singular), as written or folded, is in `words`."""
-    return all(w in words or (w.endswith("s") and w[:-1] in words)
-               for w in normalize_name(name).split()) or \
-        all(w in words or (w.endswith("s") and w[:-1] in words) for w in place_key(name).split())
+    """Every word of the name, as written or folded, is an English word in `words`."""
+    return all(_in_words(w, words) for w in normalize_name(name).split()) or \
+        all(_in_words(w, words) for w in place_key(name).split())
 
 
 @cache
@@ -79,10 +85,13 @@ def load_cities(min_population: int) -> dict[str, dict]:
 
 
 def taxonomy_places() -> dict[str, str]:
-    """Country names, aliases, historical and subnational names (not the ISO codes)."""
+    """Country names, aliases, historical and subnational names (not the ISO codes, nor
+    one-word aliases that are English words: "the States", "CAR", "Emirates")."""
     places: dict[str, str] = {}
+    words = english_words()
     for name, code, origin in lookup_entries():
-        if "code" in origin:
+        if "code" in origin or (origin.startswith(("alias", "historical")) and
+                                " " not in name and is_english(name, words)):
             continue
         key = place_key(name)
         if key and places.setdefault(key, code) != code:
@@ -92,8 +101,10 @@ def taxonomy_places() -> dict[str, str]:
 
 def _is_latin_name(name: str) -> bool:
     """A name worth matching: starts upper-case, has a vowel and only Latin letters."""
+    if not name[:1].isupper():
+        return False
     key = place_key(name)
-    return bool(key) and name[:1].isupper() and any(v in key for v in "aeiouy") and \
+    return bool(key) and any(v in key for v in "aeiouy") and \
         all(part.isascii() and part.isalpha() for part in key.split())
 
 
@@ -107,15 +118,13 @@ def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
             continue
         population = max(int(city["population"] or 0), _MIN_UNKNOWN_POPULATION)
         primary = place_key(city["name"])
-        names = {city["name"]}
-        if options.alternate_names:
-            names.update(n for n in city.get("alternatenames") or () if _similar(
-                place_key(n), primary, options.alternate_similarity))
-        small = population < options.small_town_population
-        for name in names:
-            if not _is_latin_name(name) or is_english(name, dictionary if small else english):
-                continue
-            candidates[place_key(name)][code] += population
+        names = {city["name"], *(city.get("alternatenames") or ())} if options.alternate_names \
+            else {city["name"]}
+        words = dictionary if population < options.small_town_population else english
+        keys = {place_key(n) for n in names if _is_latin_name(n) and not is_english(n, words)}
+        for key in keys:
+            if key == primary or _similar(key, primary, options.alternate_similarity):
+                candidates[key][code] += population
     return candidates
 
 
@@ -152,22 +161,27 @@ def build_gazetteer(options: GazetteerOptions | None = None) -> Gazetteer:
 
 
 def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
-                    countries: Sequence[str | None], *, min_seen: int = 3,
+                    geo: Sequence[tuple[str | None, str | None]], *, min_seen: int = 3,
                     min_precision: float = 0.5) -> tuple[Gazetteer, list[str]]:
-    """Drop GeoNames keys seen >= min_seen times in labelled texts mostly with other countries."""
+    """Drop GeoNames keys seen in >= min_seen labelled texts mostly about somewhere else.
+
+    `geo` holds each text's (country, region); a text with only a region (SATP) checks the
+    region of the named place.
+    """
     seen: Counter[str] = Counter()
     agree: Counter[str] = Counter()
-    for text, country in zip(texts, countries, strict=True):
-        if country is None:
+    for text, (country, region) in zip(texts, geo, strict=True):
+        if country is None and region is None:
             continue
         for key, code in _mention_keys(gazetteer, text):
+            if key in gazetteer.trusted:
+                continue
             seen[key] += 1
-            agree[key] += code == country
-    dropped = sorted(key for key, n in seen.items()
-                     if n >= min_seen and key not in gazetteer.trusted
-                     and agree[key] < min_precision * n)
-    places = {k: c for k, c in gazetteer.places.items() if k not in set(dropped)}
-    return Gazetteer(places, gazetteer.trusted, gazetteer.max_words), dropped
+            agree[key] += code == country if country is not None else \
+                COUNTRIES[code].region == region
+    dropped = {key for key, n in seen.items() if n >= min_seen and agree[key] < min_precision * n}
+    places = {k: c for k, c in gazetteer.places.items() if k not in dropped}
+    return Gazetteer(places, gazetteer.trusted, gazetteer.max_words), sorted(dropped)
 
 
 def _mention_keys(gazetteer: Gazetteer, text: str) -> Iterable[tuple[str, str]]:
