@@ -72,7 +72,7 @@ def _merge_near_duplicates(
 ) -> None:
     """Merge pairs that LSH proposes and whose exact shingle Jaccard reaches threshold."""
     lsh_threshold = max(0.1, threshold - RECALL_MARGIN)
-    lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM, weights=(0.2, 0.8))
+    lsh = MinHashLSH(threshold=lsh_threshold, num_perm=NUM_PERM)
     shingles = [_shingles(norms[i]) for i in candidates]
     hashes = dict(
         zip(candidates, MinHash.bulk(shingles, num_perm=NUM_PERM, seed=seed), strict=True)
