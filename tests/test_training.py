@@ -23,6 +23,7 @@ from train.cli_train import register
 from train.config import ThresholdsConfig, load_config
 from train.fit import train_model
 from train.metrics import evaluate_predictions, expected_calibration_error, incident_metrics
+from train.model_folder import remove_stale_staging
 from train.thresholds import best_f1_threshold, tune_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -279,6 +280,11 @@ def test_killing_training_midway_keeps_the_old_model_loadable(trained, tmp_path,
     assert process.returncode != 0
     assert [p.to_dict() for p in Predictor.load(target).predict(texts)] == before
     if sig == signal.SIGINT:  # a clean exception: the finally block removed the staging folder
+        assert not list(target.parent.glob(".tmp-*"))
+    else:  # SIGKILL skips `finally`; the next run removes the dead process's staging folder
+        leftovers = list(target.parent.glob(".tmp-*"))
+        assert leftovers
+        assert remove_stale_staging(target) == leftovers
         assert not list(target.parent.glob(".tmp-*"))
 
 

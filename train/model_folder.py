@@ -52,16 +52,41 @@ def _swap_in(staged: Path, target: Path) -> None:
     old.rmdir()
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(target: Path) -> list[Path]:
+    """Delete staging folders of `target` left by killed runs (their process is gone)."""
+    removed = []
+    for folder in target.parent.glob(f".tmp-{target.name}-*-*"):
+        pid = folder.name[len(f".tmp-{target.name}-"):].split("-")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 @contextmanager
 def staged_model_folder(target: str | Path) -> Iterator[Path]:
     """Yield an empty temporary sibling of `target`; swap it in when the block succeeds.
 
     The temporary folder is removed on any exception (including Ctrl-C), so a failed run
-    leaves the previous model untouched and loadable.
+    leaves the previous model untouched and loadable. Its name carries the process id, so
+    a later run can remove the folders of runs that were killed (SIGKILL skips `finally`).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staged = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    remove_stale_staging(target)
+    staged = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-{os.getpid()}-",
+                                   dir=target.parent))
     try:
         staged.chmod(0o755)
         yield staged
