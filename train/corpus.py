@@ -314,7 +314,7 @@ def _read_hub(name: str, allow_network: bool) -> Iterator[_Read]:
         with _offline(not allow_network):
             loaded = datasets.load_dataset(name)
     except Exception as exc:
-        how = "" if allow_network else " (offline: not in the local cache; allow network to fetch)"
+        how = "" if allow_network else " (offline and not cached; --allow-network downloads it)"
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CorpusError(
             f"{name}: not a file, directory, glob or SOURCE:PATH, and not loadable as a "
