@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from enum import Enum
@@ -152,20 +153,20 @@ def score(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records per chunk "
                                                                         "sent to a worker.")] = 500,
 ) -> None:
-    """Tag every record of INPUT files (see the full help for formats)."""
+    """Tag every record of INPUTS (files, folders or - for stdin), in order."""
     from infer.batch import BatchScorer
     from infer.readers import iter_records
     from infer.writers import make_writer, output_stream
 
     chosen = fmt.value if fmt is not None else \
         ("csv" if output and output.lower().endswith(".csv") else "jsonl")
-    predictor = _load(model)
-    scorer = BatchScorer(predictor, model=model, jobs=jobs or os.cpu_count() or 1,
-                         batch_size=batch_size, explain=explain)
     records = iter_records(inputs, text_field=text_field, id_field=id_field)
     tally = _Tally()
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
+        scorer = BatchScorer(_load(model), model=model, jobs=jobs or os.cpu_count() or 1,
+                             batch_size=batch_size, explain=explain)
         with output_stream(output) as stream:
             writer = make_writer(stream, chosen, explain=explain)
             for out in _progress(scorer.score(records), tally):
@@ -178,7 +179,8 @@ def score(
     except OSError as exc:
         _fail(f"cannot write {output or 'the output'}: {exc.strerror or exc}")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     tally.report()
     if tally.failures:
         raise typer.Exit(1)
