@@ -31,6 +31,14 @@ def demo() -> list[dict]:
     return records[::12]
 
 
+@pytest.fixture(scope="module")
+def accuracy(demo, tmp_path_factory) -> dict:
+    """Every accuracy row and the matrix for the two baselines, on demo stand-in corpora."""
+    systems = Systems(DemoCorpora(demo), tmp_path_factory.mktemp("bench"),
+                      systems=("naive", "fasttext"))
+    return run_accuracy(systems, ["1", "2", "3", "4", "5", "6", "matrix"])
+
+
 class DemoCorpora(Corpora):
     """Every shared corpus replaced by demo records (no real corpora needed)."""
 
@@ -72,9 +80,8 @@ def test_fasttext_never_reports_its_internal_none_label(demo):
     assert all("none" not in p for p in model.predict(texts, threshold=0.0))
 
 
-def test_accuracy_rows_give_every_baseline_a_score_for_every_metric(demo, tmp_path):
-    systems = Systems(DemoCorpora(demo), tmp_path, systems=("naive", "fasttext"))
-    out = run_accuracy(systems, ["1", "2", "3", "4", "5", "6", "matrix"])
+def test_accuracy_rows_give_every_baseline_a_score_for_every_metric(demo, accuracy):
+    out = accuracy
     assert sorted(out["rows"]) == ["1", "2", "3", "4", "5", "6"]
     for row in out["rows"].values():
         assert row["n_test"] > 0 and set(row["metrics"]) == set(row["goals"])
@@ -87,9 +94,7 @@ def test_accuracy_rows_give_every_baseline_a_score_for_every_metric(demo, tmp_pa
     assert "full" in out["trainings"] and out["trainings"]["full"]["records"] == len(demo)
 
 
-def test_markdown_shows_ratios_goals_and_the_accuracy_table(demo, tmp_path):
-    systems = Systems(DemoCorpora(demo), tmp_path, systems=("naive", "fasttext"))
-    accuracy = run_accuracy(systems, ["1", "matrix"])
+def test_markdown_shows_ratios_goals_and_the_accuracy_table(accuracy):
     measured = {name: {"docs_per_s": rate, "docs_per_cpu_s": rate, "predict_s": 1.0,
                        "peak_rss_mb": 90.0, "model_mb": 3.0, "train_s": 1.0, "load_s": 0.2,
                        "startup_s": 0.5}
