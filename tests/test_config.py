@@ -116,3 +116,11 @@ def test_cli_options_override_the_file(tmp_path):
     assert config.run.out == "models/b"
     assert config.run.seed == 9 and config.split.seed == 9
     assert config.model.C == 0.25
+
+
+def test_full_config_points_at_existing_real_corpora(corpora_dir, monkeypatch):
+    monkeypatch.setenv("THREAT_CORPORA", str(corpora_dir))
+    config = load_config(REPO / "train/configs/full.toml")
+    for spec in config.corpora.train:
+        path = spec.split(":", 1)[1] if ":" in spec else spec
+        assert (REPO / path).exists(), spec
