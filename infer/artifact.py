@@ -53,6 +53,8 @@ class ModelData:
     country_min_probability: float
     region_min_probability: float
     meta: dict[str, Any]
+    window_sentences: int = 0
+    window_min_words: int = 0
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays stored in model.npz."""
@@ -81,6 +83,8 @@ class ModelData:
             "regions": list(self.region.classes),
             "countries": list(self.country.classes),
             "country_regions": dict(zip(self.country.classes, self.country_regions, strict=True)),
+            "pooling": {"window_sentences": self.window_sentences,
+                        "window_min_words": self.window_min_words, "text": POOLING_RULE},
             "consistency_rule": {
                 "country_min_probability": self.country_min_probability,
                 "region_min_probability": self.region_min_probability,
@@ -89,6 +93,12 @@ class ModelData:
         }
 
 
+POOLING_RULE = (
+    "When window_sentences > 0, a text of at least window_min_words words is also scored in "
+    "windows of window_sentences consecutive sentences; each incident probability is the "
+    "maximum of the whole-text probability and the best window's, so that one paragraph about "
+    "an attack in a long story is not diluted by the rest."
+)
 CONSISTENCY_RULE = (
     "If the country head's top probability >= country_min_probability, that country is "
     "reported and region = the country's GTD region; otherwise country = None and region = "
@@ -197,6 +207,8 @@ def load_artifact(folder: str | Path) -> ModelData:
             country_min_probability=float(meta["consistency_rule"]["country_min_probability"]),
             region_min_probability=float(meta["consistency_rule"]["region_min_probability"]),
             meta=meta,
+            window_sentences=int(meta.get("pooling", {}).get("window_sentences", 0)),
+            window_min_words=int(meta.get("pooling", {}).get("window_min_words", 0)),
         )
     except ModelError:
         raise

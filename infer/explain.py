@@ -76,7 +76,7 @@ def explain_text(predictor: Predictor, text: str, top: int = 10) -> Explanation:
     """Explain each assigned label, the region and the country of one text."""
     model = predictor.model
     matrix = model.featurizer.transform([text])
-    prediction = predictor._predict_matrix(matrix, None)[0]
+    prediction = predictor._predict_matrix(matrix, None, [text])[0]
     row = matrix.getrow(0)
     heads = [
         _explain_class(predictor, "incident", model.incident, label, p, row, top)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -56,6 +57,17 @@ def decision_scores(head: Head, matrix: sp.csr_matrix) -> np.ndarray:
     return np.asarray(matrix @ head.coef.T) + head.intercept
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])|\n\s*\n")
+
+
+def sentence_windows(text: str, size: int) -> list[str]:
+    """Overlapping windows of `size` consecutive sentences (none if the text is shorter)."""
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    if len(sentences) <= size:
+        return []
+    return [" ".join(sentences[i:i + size]) for i in range(len(sentences) - size + 1)]
+
+
 def _batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
     """Consecutive lists of at most `size` texts."""
     iterator = iter(texts)
@@ -93,13 +105,35 @@ class Predictor:
             raise TypeError("predict() takes an iterable of texts, not a single string")
         out: list[Prediction] = []
         for batch in _batches(texts, batch_size):
-            out.extend(self._predict_matrix(self.model.featurizer.transform(batch), threshold))
+            out.extend(self._predict_matrix(self.model.featurizer.transform(batch), threshold,
+                                            batch))
         return out
 
-    def _predict_matrix(self, matrix: sp.csr_matrix, threshold: float | None) -> list[Prediction]:
-        """Predictions for the rows of a feature matrix."""
+    def window_probabilities(self, texts: list[str]) -> np.ndarray:
+        """Per text, the best incident probabilities over its sentence windows (0 if short)."""
+        model = self.model
+        best = np.zeros((len(texts), len(self.labels)))
+        if model.window_sentences <= 0:
+            return best
+        owners, windows = [], []
+        for row, text in enumerate(texts):
+            if len(text.split()) >= model.window_min_words:
+                for window in sentence_windows(text, model.window_sentences):
+                    owners.append(row)
+                    windows.append(window)
+        if windows:
+            matrix = model.featurizer.transform(windows)
+            probability = sigmoid(decision_scores(model.incident, matrix))
+            np.maximum.at(best, np.asarray(owners), probability)
+        return best
+
+    def _predict_matrix(self, matrix: sp.csr_matrix, threshold: float | None,
+                        texts: list[str] | None = None) -> list[Prediction]:
+        """Predictions for the rows of a feature matrix (texts enable window pooling)."""
         model = self.model
         incident = sigmoid(decision_scores(model.incident, matrix))
+        if texts is not None and model.window_sentences > 0:
+            incident = np.maximum(incident, self.window_probabilities(texts))
         cut = model.thresholds if threshold is None else np.full(len(self.labels), threshold)
         region_p = softmax(decision_scores(model.region, matrix))
         country_p = softmax(decision_scores(model.country, matrix))

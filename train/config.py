@@ -70,6 +70,8 @@ class ModelConfig:
     max_iter: int = 2000
     country_min_probability: float = 0.5
     region_min_probability: float = 0.0
+    window_sentences: int = 0
+    window_min_words: int = 150
 
 
 @dataclass

@@ -124,6 +124,8 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
         country_regions=tuple(region_of(code) for code in country.classes),
         country_min_probability=config.model.country_min_probability,
         region_min_probability=config.model.region_min_probability, meta={},
+        window_sentences=config.model.window_sentences,
+        window_min_words=config.model.window_min_words,
     )
     return model, constant
 
@@ -133,12 +135,13 @@ def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
     """Tune thresholds on the dev records; return them and the dev metrics + calibration."""
     labels = list(model.incident.classes)
     matrix = model.featurizer.transform([r["text"] for r in dev])
-    raw = Predictor(model)._predict_matrix(matrix, None)
+    texts = [r["text"] for r in dev]
+    raw = Predictor(model)._predict_matrix(matrix, None, texts)
     probability = np.array([[p.scores[label] for label in labels] for p in raw])
     truth = label_matrix(dev, labels)
     thresholds, info = tune_thresholds(truth, probability, labels, config.thresholds)
     tuned = Predictor(dataclasses.replace(model, thresholds=thresholds))
-    predictions = tuned._predict_matrix(matrix, None)
+    predictions = tuned._predict_matrix(matrix, None, texts)
     metrics = {
         "dev": evaluate_predictions(dev, predictions, labels),
         "calibration": calibration_report(truth, probability, labels),

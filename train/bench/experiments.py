@@ -1,0 +1,219 @@
+"""Issue 6's accuracy experiments: each trial judged on grouped dev splits of training data.
+
+Run `python -m train.bench.experiments [--only DATASET] [--trials NAME,...]`. Every trial is
+a set of config overrides on top of the shipped config (satp.toml for the SATP sets,
+full.toml for the rest). The pipeline is the real one: `fit_model` on the train side of an
+inner grouped split, thresholds tuned on its dev side, then scored on the outer dev split,
+which is carved (grouped by near-duplicates) from training data only; no test split is read.
+Writes train/bench/experiments.json and prints the table (losers included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from infer.predictor import Predictor
+from infer.taxonomy import INCIDENT_TYPES
+from train.bench import REPO_ROOT, THREE_TYPES
+from train.bench.data import Corpora
+from train.bench.systems import wikipedia_split
+from train.config import Config, load_config
+from train.dedup import duplicate_groups
+from train.fit import dev_evaluation, fit_model
+from train.metrics import incident_metrics
+from train.splits import grouped_split
+
+log = logging.getLogger("train.bench.experiments")
+OUTPUT = REPO_ROOT / "train" / "bench" / "experiments.json"
+CONFIGS = REPO_ROOT / "train" / "configs"
+DEV_SIZE = 0.2
+SEED = 13
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One change to try: config overrides (`section.key=value`) and what it means."""
+
+    name: str
+    what: str
+    overrides: tuple[str, ...] = ()
+
+
+# Every trial is compared with "baseline" (the shipped config as it is) on each dataset.
+TRIALS: tuple[Trial, ...] = (
+    Trial("baseline", "shipped config as is"),
+    Trial("naive", "word 1-2 grams, no boilerplate removal, no gazetteer, no windows, "
+          "threshold 0.5", ("features.strip_boilerplate=false", "features.gazetteer=false",
+                            "model.window_sentences=0", "thresholds.floor=0.5",
+                            "thresholds.ceiling=0.5")),
+    Trial("char", "add char_wb 3-5 grams", ("features.char=true",)),
+    Trial("no-char", "drop char n-grams", ("features.char=false",)),
+    Trial("word-1-3", "word 1-3 grams", ("features.word_ngram_range=[1, 3]",)),
+    Trial("C=1", "weaker C (stronger regularisation)", ("model.C=1.0",)),
+    Trial("C=16", "larger C", ("model.C=16.0",)),
+    Trial("unweighted", "no class weighting", ("model.class_weight=\"none\"",)),
+    Trial("fixed-0.5", "threshold 0.5 for every label (no tuning)",
+          ("thresholds.floor=0.5", "thresholds.ceiling=0.5")),
+    Trial("no-boilerplate-removal", "keep datelines and agency tags",
+          ("features.strip_boilerplate=false",)),
+    Trial("no-windows", "no sentence-window max pooling", ("model.window_sentences=0",)),
+    Trial("windows-2", "max pooling over 2-sentence windows", ("model.window_sentences=2",)),
+    Trial("no-gazetteer", "no place-name block", ("features.gazetteer=false",)),
+    Trial("gazetteer-w2", "place block weight 2", ("features.gazetteer_weight=2.0",)),
+)
+
+
+class Data:
+    """The experiment datasets: (config name, outer train records, outer dev records)."""
+
+    def __init__(self, corpora: Corpora) -> None:
+        self.corpora = corpora
+
+    @staticmethod
+    def carve(records: list[dict]) -> tuple[list[dict], list[dict]]:
+        """Grouped train/dev split (near-duplicates on one side)."""
+        groups = duplicate_groups([r["text"] for r in records])
+        train_idx, dev_idx = grouped_split(records, groups, test_size=DEV_SIZE, seed=SEED)
+        return [records[i] for i in train_idx], [records[i] for i in dev_idx]
+
+    @cache  # noqa: B019 - one Data per run
+    def get(self, name: str) -> tuple[str, list[dict], list[dict]]:
+        """A dataset by name."""
+        c = self.corpora
+        if name == "satp-all":
+            return ("satp", *self.carve(c.satp_split(("train", "dev"), relevant_only=False)))
+        if name == "satp-relevant":
+            return ("satp", *self.carve(c.satp_split(("train", "dev"), relevant_only=True)))
+        if name == "wikipedia":
+            return ("full", *self.carve(wikipedia_split(c)[0]))
+        if name == "wiki+negatives->satp":
+            wiki_train, _ = self.carve(wikipedia_split(c)[0])
+            satp_train, satp_dev = self.get("satp-all")[1:]
+            negatives = [r for r in satp_train if not r["incident_types"]]
+            return ("full", wiki_train + negatives + c.demo, satp_dev)
+        raise KeyError(name)
+
+
+DATASETS = ("satp-relevant", "satp-all", "wikipedia", "wiki+negatives->satp")
+
+
+def fit_with_thresholds(records: list[dict], config: Config) -> Predictor:
+    """fit_model on an inner grouped split's train side, thresholds tuned on its dev side."""
+    inner_train, inner_dev = Data.carve(records)
+    model, _ = fit_model(inner_train, config)
+    thresholds, _ = dev_evaluation(model, inner_dev, config)
+    import dataclasses
+
+    return Predictor(dataclasses.replace(model, thresholds=thresholds))
+
+
+def score(dataset: str, dev: list[dict], predictor: Predictor,
+          unlabelled: set[str]) -> dict[str, float]:
+    """The dev metrics that matter for a dataset."""
+    predictions = predictor.predict([r["text"] for r in dev])
+    tags = [list(p.incident_types) for p in predictions]
+    truth = [r["incident_types"] for r in dev]
+    out: dict[str, float] = {}
+    if dataset.startswith("satp") or dataset.endswith("satp"):
+        three = [[t for t in tag if t in THREE_TYPES] for tag in tags]
+        m = incident_metrics(truth, three, THREE_TYPES)
+        out["micro_f1"] = m["micro_f1"]
+        out["samples_f1"] = m["samples_f1"]
+        negatives = [i for i, r in enumerate(dev) if r["id"] in unlabelled]
+        if negatives:
+            out["false_tag_share"] = sum(bool(tags[i]) for i in negatives) / len(negatives)
+        attacks = [i for i, r in enumerate(dev) if r["incident_types"]]
+        if dataset.endswith("->satp"):
+            m = incident_metrics([truth[i] for i in attacks], [three[i] for i in attacks],
+                                 THREE_TYPES)
+            out["attack_micro_f1"] = m["micro_f1"]
+    else:
+        m = incident_metrics(truth, tags, INCIDENT_TYPES)
+        out["micro_f1"], out["macro_f1"] = m["micro_f1"], m["macro_f1"]
+        known = [(r["country"], p.country) for r, p in zip(dev, predictions, strict=True)
+                 if r.get("country")]
+        if known:
+            out["country_accuracy"] = sum(a == b for a, b in known) / len(known)
+    return {k: round(float(v), 4) for k, v in out.items()}
+
+
+def run(datasets: Sequence[str], trials: Sequence[Trial],
+        progress: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Run every trial on every dataset; one result row each."""
+    corpora = Corpora()
+    data = Data(corpora)
+    unlabelled = corpora.satp_unlabelled_ids()
+    rows = []
+    for dataset in datasets:
+        config_name, train, dev = data.get(dataset)
+        for trial in trials:
+            config = load_config(CONFIGS / f"{config_name}.toml", overrides=list(trial.overrides))
+            start = time.perf_counter()
+            predictor = fit_with_thresholds(train, config)
+            metrics = score(dataset, dev, predictor, unlabelled)
+            row = {"dataset": dataset, "config": f"{config_name}.toml", "trial": trial.name,
+                   "what": trial.what, "overrides": list(trial.overrides),
+                   "n_train": len(train), "n_dev": len(dev), "dev": metrics,
+                   "seconds": round(time.perf_counter() - start, 1)}
+            rows.append(row)
+            progress(json.dumps(row))
+    return judge(rows)
+
+
+PRIMARY = {"satp-relevant": "samples_f1", "satp-all": "micro_f1", "wikipedia": "micro_f1",
+           "wiki+negatives->satp": "attack_micro_f1"}
+
+
+def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Delta of the primary metric against the baseline, and whether the change is kept
+    (kept = the shipped config already carries it; a trial that undoes a setting is 'no')."""
+    baseline = {r["dataset"]: r["dev"] for r in rows if r["trial"] == "baseline"}
+    for r in rows:
+        metric = PRIMARY[r["dataset"]]
+        base = baseline.get(r["dataset"], {}).get(metric)
+        value = r["dev"].get(metric)
+        r["primary"] = metric
+        r["delta"] = None if base is None or value is None else round(value - base, 4)
+        r["kept"] = "shipped" if r["trial"] == "baseline" else "no"
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of the results."""
+    lines = ["| dataset | trial | what changed | dev metrics | Δ primary | kept |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        metrics = ", ".join(f"{k} {v:.3f}" for k, v in r["dev"].items())
+        delta = "" if r["delta"] is None else f"{r['primary']} {r['delta']:+.3f}"
+        lines.append(f"| {r['dataset']} | {r['trial']} | {r['what']} | {metrics} | {delta} "
+                     f"| {r['kept']} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m train.bench.experiments")
+    parser.add_argument("--only", action="append", choices=DATASETS, help="dataset(s) to run")
+    parser.add_argument("--trials", help="comma-separated trial names (default: all)")
+    parser.add_argument("--out", default=str(OUTPUT), help="JSON file to write")
+    args = parser.parse_args(argv)
+    chosen = [t for t in TRIALS if not args.trials or t.name in args.trials.split(",")]
+    rows = run(args.only or DATASETS, chosen)
+    with open(args.out, "w", encoding="utf-8") as out:
+        json.dump({"generated": datetime.now(UTC).isoformat(timespec="seconds"),
+                   "command": "python -m train.bench.experiments", "dev_size": DEV_SIZE,
+                   "seed": SEED, "rows": rows}, out, indent=2)
+        out.write("\n")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
