@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ class HeadExplanation:
     intercept: float
     contributions: tuple[Contribution, ...]
     rest: float
+    segment: str | None = None  # the sentence window explained; None = the whole text
 
     @property
     def total(self) -> float:
@@ -72,16 +74,42 @@ def _explain_class(predictor: Predictor, head_name: str, head: Head, label: str,
                            float(head.intercept[k]), shown, rest)
 
 
+def _incident_segments(predictor: Predictor, text: str, row: Any
+                       ) -> dict[str, tuple[Any, str | None]]:
+    """Per label, the row and window that produced its pooled probability (max pooling)."""
+    from infer.predictor import decision_scores, sentence_windows
+
+    model = predictor.model
+    whole = decision_scores(model.incident, row)[0]
+    best = {label: (row, None, whole[k]) for k, label in enumerate(model.incident.classes)}
+    if model.window_sentences > 0 and len(text.split()) >= model.window_min_words:
+        windows = sentence_windows(text, model.window_sentences)
+        if windows:
+            matrix = model.featurizer.transform(windows)
+            scores = decision_scores(model.incident, matrix)
+            for k, label in enumerate(model.incident.classes):
+                w = int(np.argmax(scores[:, k]))
+                if scores[w, k] > best[label][2]:
+                    best[label] = (matrix.getrow(w), windows[w], scores[w, k])
+    return {label: (segment_row, window) for label, (segment_row, window, _) in best.items()}
+
+
 def explain_text(predictor: Predictor, text: str, top: int = 10) -> Explanation:
-    """Explain each assigned label, the region and the country of one text."""
+    """Explain each assigned label, the region and the country of one text.
+
+    With sentence-window pooling, an incident label is explained on the segment (whole
+    text or window) whose score was reported, so the decomposition matches its probability.
+    """
     model = predictor.model
     matrix = model.featurizer.transform([text])
     prediction = predictor._predict_matrix(matrix, None, [text])[0]
     row = matrix.getrow(0)
-    heads = [
-        _explain_class(predictor, "incident", model.incident, label, p, row, top)
-        for label, p in prediction.incident_types.items()
-    ]
+    segments = _incident_segments(predictor, text, row)
+    heads = []
+    for label, p in prediction.incident_types.items():
+        segment_row, window = segments[label]
+        item = _explain_class(predictor, "incident", model.incident, label, p, segment_row, top)
+        heads.append(dataclasses.replace(item, segment=window))
     if prediction.region is not None and prediction.region in model.region.classes:
         probability = prediction.region_probability
         heads.append(_explain_class(predictor, "region", model.region, prediction.region,

@@ -189,3 +189,16 @@ def test_decision_scores_follow_the_stored_arrays(predictor):
     manual = matrix.toarray() @ head.coef.T + head.intercept
     finite = np.isfinite(manual)
     assert np.allclose(decision_scores(head, matrix)[finite], manual[finite])
+
+
+def test_explanation_of_a_pooled_label_decomposes_the_window_it_came_from(predictor):
+    model = dataclasses.replace(predictor.model, window_sentences=1, window_min_words=0)
+    pooled = Predictor(model)
+    filler = " ".join(f"The council met on day {i} to discuss the town budget." for i in range(12))
+    text = f"{filler} A car bomb exploded outside a police station in Lagos. {filler}"
+    explanation = pooled.explain(text, top=3)
+    bombing = next(h for h in explanation.heads if h.label == "bombing")
+    assert bombing.segment is not None and "car bomb" in bombing.segment
+    assert float(1 / (1 + np.exp(-bombing.decision_score))) == pytest.approx(
+        explanation.prediction.incident_types["bombing"], abs=1e-9)
+    assert abs(bombing.total + bombing.intercept - bombing.decision_score) < 1e-9
