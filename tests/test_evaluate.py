@@ -269,7 +269,7 @@ def test_model_card_covers_use_data_metrics_calibration_rule_limits_licences(
         model_dir: Path) -> None:
     card = (model_dir / "README.md").read_text()
     meta, _ = _card_inputs(model_dir)
-    for heading in ("## Intended use", "## Data", "## Metrics", "## Calibration",
+    for heading in ("## Intended use", "## How it works", "## Data", "## Metrics", "## Calibration",
                     "## Region and country", "## Known limitations",
                     "## Licences of the training data"):
         assert heading in card, heading
@@ -279,6 +279,8 @@ def test_model_card_covers_use_data_metrics_calibration_rule_limits_licences(
     assert "demo corpus is small" in card
     assert "same licence as the project" in card
     assert "research material" not in card  # demo data only: no restricted source
+    has_places = any(block.get("analyzer") == "places" for block in meta["features"])
+    assert ("gazetteer" in card) == has_places
 
 
 def test_model_card_licences_follow_the_training_sources(model_dir: Path) -> None:

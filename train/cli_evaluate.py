@@ -64,7 +64,7 @@ def report_folder(root: Path, spec: str, several: bool) -> Path:
 def _write_report(predictor: Any, evaluation: Any, folder: Path, spec: str) -> None:
     """metrics.json (with calibration), the plots, errors.md and errors.jsonl for one corpus."""
     from train.evaluate import worst_errors, write_errors
-    from train.report import write_evaluation_plots
+    from train.plots import write_evaluation_plots
 
     try:
         folder.mkdir(parents=True, exist_ok=True)

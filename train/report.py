@@ -1,10 +1,12 @@
-"""The model card (README.md) and the plots of a model folder or an evaluation report."""
+"""The model card (README.md) of a model folder, and its plots (drawn by train.plots)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from train.plots import CALIBRATION_PLOT, PR_PLOT, plot_calibration, plot_precision_recall
 
 LICENCES = {
     "demo": "written by the project team for this repository; same licence as the project "
@@ -20,85 +22,6 @@ LICENCES = {
     "acled": "ACLED: ACLED terms of use (attribution; redistribution restricted)",
 }
 OPEN_SOURCES = frozenset({"demo", "wikipedia"})
-PR_PLOT = "precision_recall.png"
-CALIBRATION_PLOT = "calibration.png"
-
-
-def _pyplot() -> Any:
-    """matplotlib.pyplot on the non-interactive Agg backend (imported only when plotting)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: Path) -> None:
-    """Save a figure without a timestamp or version stamp (byte-stable output)."""
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    _pyplot().close(fig)
-
-
-def short_title(spec: str, limit: int = 40) -> str:
-    """A corpus spec short enough for a plot title: SOURCE:file name, or the file name."""
-    source, sep, rest = spec.partition(":")
-    name = f"{source}:{Path(rest).name}" if sep and "/" not in source else Path(spec).name
-    name = name or spec
-    return name if len(name) <= limit else "…" + name[-(limit - 1):]
-
-
-def plot_precision_recall(path: Path, per_label: Mapping[str, Mapping[str, Any]],
-                          title: str = "Dev split") -> None:
-    """Grouped precision/recall/F1 bars per label, with the support under each label."""
-    plt = _pyplot()
-    labels = list(per_label)
-    x = range(len(labels))
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
-    for offset, key in ((-0.27, "precision"), (0.0, "recall"), (0.27, "f1")):
-        ax.bar([i + offset for i in x], [per_label[lb][key] for lb in labels], width=0.27,
-               label=key)
-    ax.set_xticks(list(x), [f"{lb}\n(n={per_label[lb]['support']})" for lb in labels],
-                  rotation=30, ha="right")
-    ax.set_ylim(0, 1.18)
-    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    ax.set_title(f"{short_title(title)}: precision / recall / F1 per incident type")
-    ax.legend(loc="upper center", ncol=3, frameon=False)
-    _save(fig, path)
-
-
-def plot_calibration(path: Path, reliability: Sequence[Mapping[str, Any]], ece: float,
-                     title: str = "Dev split") -> None:
-    """Reliability diagram of the pooled incident-type probabilities, with bin counts below."""
-    plt = _pyplot()
-    used = [b for b in reliability if b["count"]]
-    fig, (ax, counts) = plt.subplots(2, 1, figsize=(5, 6), dpi=100, sharex=True,
-                                     gridspec_kw={"height_ratios": [3, 1]})
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    ax.plot([b["confidence"] for b in used], [b["frequency"] for b in used], marker="o",
-            label=f"model (ECE {ece:.3f})")
-    ax.set_ylabel("observed frequency")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_title(f"{short_title(title)}: reliability\n(all labels pooled)")
-    ax.legend(loc="upper left")
-    counts.bar([(b["low"] + b["high"]) / 2 for b in used], [b["count"] for b in used],
-               width=0.09, color="grey")
-    counts.set_yscale("log")
-    counts.set_xlabel("predicted probability")
-    counts.set_ylabel("(record, label) pairs")
-    _save(fig, path)
-
-
-def write_evaluation_plots(metrics: Mapping[str, Any], calibration: Mapping[str, Any],
-                           folder: Path, title: str) -> list[Path]:
-    """The per-label bars and the reliability diagram of one evaluated corpus."""
-    folder.mkdir(parents=True, exist_ok=True)
-    plot_precision_recall(folder / PR_PLOT, metrics["incident_types"]["per_label"], title)
-    plot_calibration(folder / CALIBRATION_PLOT, calibration["reliability"],
-                     calibration["overall_ece"], title)
-    return [folder / PR_PLOT, folder / CALIBRATION_PLOT]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -116,6 +39,35 @@ def _pct(value: float) -> str:
 def _sources(meta: Mapping[str, Any]) -> list[str]:
     """Every source the training records came from."""
     return sorted({s for c in meta["corpora"] for s in c["sources"]})
+
+
+def _block(spec: Mapping[str, Any]) -> str:
+    """One feature block in words."""
+    if spec.get("analyzer") == "places":
+        return ("place names matched against a gazetteer (GeoNames towns and the taxonomy's "
+                "country names), each turned into a feature for its country")
+    low, high = spec.get("ngram_range", (1, 1))
+    unit = "character (within words)" if spec.get("analyzer") == "char_wb" else "word"
+    return f"TF-IDF of {unit} {low}-{high}-grams"
+
+
+def _how_it_works(meta: Mapping[str, Any]) -> list[str]:
+    """Features, heads and pooling in a few lines."""
+    lines = ["## How it works", "",
+             "- Features: " + "; ".join(_block(spec) for spec in meta["features"]) + ".",
+             "- Incident types: one logistic regression per label on the shared features, each "
+             "with its own threshold tuned on the dev split (a text can get several tags).",
+             "- Region and country: one multinomial logistic regression each, tied together by "
+             "the consistency rule below.",
+             "- Every tag can be explained: `Predictor.explain` lists the n-grams whose weight x "
+             "TF-IDF value pushed it, and they add up exactly to the decision score."]
+    pooling = meta.get("pooling") or {}
+    if pooling.get("window_sentences"):
+        lines.append(f"- Long texts (at least {pooling['window_min_words']} words) are also "
+                     f"scored in windows of {pooling['window_sentences']} sentences; each "
+                     "label's probability is the larger of the whole text's and the best "
+                     "window's, so one paragraph about an attack is not diluted by the rest.")
+    return [*lines, ""]
 
 
 def _data_section(meta: Mapping[str, Any]) -> list[str]:
@@ -221,8 +173,11 @@ def _limitations(meta: Mapping[str, Any]) -> list[str]:
         "- One set of tags per text: an article that reports several incidents gets the union "
         "of their tags, and a single country/region even when it covers several places.",
         f"- Only the {len(meta['countries'])} countries and {len(meta['regions'])} regions "
-        "seen in training can be predicted; a place name never seen in training gives the "
-        "country head nothing to work with.",
+        "seen in training can be predicted. "
+        + ("A place that is neither in the training texts nor in the gazetteer (or whose name "
+           "is ambiguous) gives the country head nothing to work with."
+           if any(b.get("analyzer") == "places" for b in meta["features"]) else
+           "A place name never seen in training gives the country head nothing to work with."),
         "- Rare labels have few dev examples: their thresholds and scores are noisy.",
         "- English only; not validated on other languages, on social-media text or on "
         "machine translations.",
@@ -274,6 +229,7 @@ def model_card(meta: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         "report), and where. A human analyst reads what the model flags.", "",
         "Out of scope: decisions about individuals, automated alerting without review, "
         "counting casualties or attributing attacks, non-English text.", "",
+        *_how_it_works(meta),
         *_data_section(meta),
         *_metrics_section(meta, dev),
         *_calibration_section(calibration),
