@@ -205,6 +205,15 @@ def _licences(meta: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _benchmark_section(meta: Mapping[str, Any]) -> list[str]:
+    """For models/full: the issue-6 figures of the last `make bench` (BENCHMARKS.json)."""
+    if meta.get("name") != "full":
+        return []
+    from train.bench.card import accuracy_section, load_benchmarks
+
+    return accuracy_section(load_benchmarks())
+
+
 def model_card(meta: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
     """The README.md of a model folder."""
     dev, calibration = metrics["dev"], metrics["calibration"]
@@ -232,6 +241,7 @@ def model_card(meta: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
         *_how_it_works(meta),
         *_data_section(meta),
         *_metrics_section(meta, dev),
+        *_benchmark_section(meta),
         *_calibration_section(calibration),
         "## Region and country", "",
         rule["text"] + f" Here country_min_probability = {rule['country_min_probability']} "
