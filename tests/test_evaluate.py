@@ -57,11 +57,11 @@ def run(*args: str) -> object:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained on half of the demo corpus (to keep the suite fast)."""
+    """A model trained on half of the demo corpus, without the (slow to build) gazetteer."""
     out = tmp_path_factory.mktemp("models") / "demo"
     train_model(load_config(REPO / "train/configs/default.toml",
                             corpora=[str(DEMO / "a.jsonl"), str(DEMO / "b.jsonl")],
-                            out=str(out)))
+                            out=str(out), overrides=["features.gazetteer=false"]))
     return out
 
 
@@ -279,8 +279,14 @@ def test_model_card_covers_use_data_metrics_calibration_rule_limits_licences(
     assert "demo corpus is small" in card
     assert "same licence as the project" in card
     assert "research material" not in card  # demo data only: no restricted source
-    has_places = any(block.get("analyzer") == "places" for block in meta["features"])
-    assert ("gazetteer" in card) == has_places
+    assert "gazetteer" not in card  # trained without the places block
+
+
+def test_model_card_mentions_the_gazetteer_only_when_the_model_has_one(model_dir: Path) -> None:
+    meta, metrics = _card_inputs(model_dir)
+    meta["features"] = [*meta["features"], {"analyzer": "places", "name": "places"}]
+    how = model_card(meta, metrics).split("## How it works")[1].split("## Data")[0]
+    assert "gazetteer" in how and "word 1-2-grams" in how
 
 
 def test_model_card_licences_follow_the_training_sources(model_dir: Path) -> None:
@@ -318,7 +324,7 @@ def test_wikipedia_model_evaluates_on_satp(corpora_dir: Path, tmp_path: Path) ->
                                      (DEMO / "c.jsonl").read_text().splitlines()], subset)
     out = tmp_path / "wiki-model"
     train_model(load_config(REPO / "train/configs/default.toml", corpora=[str(subset)],
-                            out=str(out)))
+                            out=str(out), overrides=["features.gazetteer=false"]))
     spec = f"satp:{corpora / 'satp.csv'}"
     data = _json(run(out, spec, "--json", "--skip-invalid"))
     metrics = data["corpora"][spec]
