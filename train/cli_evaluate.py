@@ -68,10 +68,11 @@ def _write_report(predictor: Any, evaluation: Any, folder: Path, spec: str) -> N
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        metrics = {**evaluation.metrics, "calibration": evaluation.calibration}
+        calibration = evaluation.calibration
+        metrics = {**evaluation.metrics, "calibration": calibration}
         (folder / "metrics.json").write_text(
             json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        write_evaluation_plots(evaluation.metrics, evaluation.calibration, folder, spec)
+        write_evaluation_plots(evaluation.metrics, calibration, folder, spec)
         write_errors(worst_errors(predictor, evaluation), folder, spec)
     except OSError as exc:
         raise ThreatTaggerError(f"{folder}: cannot write the report ({exc.strerror or exc})"
