@@ -27,7 +27,7 @@ _TRUE = {"1", "1.0", "true", "yes"}
 
 
 def convert(path: str | Path) -> Conversion:
-    """Convert SATP rows: unlabelled rows are negatives, Other-only rows are marked, empty dropped."""
+    """Convert SATP rows: unlabelled rows are negatives, Other-only rows marked, empty dropped."""
     result = Conversion()
     for index, row in enumerate(read_rows(path, COLUMNS)):
         text = clean_text(row["text"])
