@@ -149,3 +149,14 @@ def test_bench_exits_1_with_one_error_line_when_corpora_are_absent(monkeypatch, 
     assert main(["--only", "accuracy", "--out-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().err.startswith("error: corpora folder")
     assert not (tmp_path / "BENCHMARKS.md").exists()
+
+
+def test_threat_tagger_column_trains_through_the_cli_on_exactly_the_given_records(demo, tmp_path):
+    from infer.taxonomy import INCIDENT_TYPES, REGIONS
+    from train.bench.tagger import ThreatTaggerModel, config_path
+
+    model = ThreatTaggerModel(config_path("satp"), tmp_path, "demo").fit_records(demo)
+    assert model.predictor.meta["training"]["records"] == len(demo)
+    texts = [r["text"] for r in demo[:6]]
+    assert all(set(tags) <= set(INCIDENT_TYPES) for tags in model.predict(texts))
+    assert all(region in (*REGIONS, None) for region, _country in model.predict_geo(texts))
