@@ -55,6 +55,7 @@ class ModelData:
     meta: dict[str, Any]
     window_sentences: int = 0
     window_min_words: int = 0
+    place_fallback_share: float = 0.0
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays stored in model.npz."""
@@ -88,6 +89,7 @@ class ModelData:
             "consistency_rule": {
                 "country_min_probability": self.country_min_probability,
                 "region_min_probability": self.region_min_probability,
+                "place_fallback_share": self.place_fallback_share,
                 "text": CONSISTENCY_RULE,
             },
         }
@@ -103,7 +105,9 @@ CONSISTENCY_RULE = (
     "If the country head's top probability >= country_min_probability, that country is "
     "reported and region = the country's GTD region; otherwise country = None and region = "
     "the region head's top class (None if its probability < region_min_probability). "
-    "Region and country therefore never disagree."
+    "Region and country therefore never disagree. When place_fallback_share > 0 and the "
+    "country head is not confident, a country that holds at least that share of the text's "
+    "place-name mentions (gazetteer block) is reported instead, with its region."
 )
 
 
@@ -209,6 +213,7 @@ def load_artifact(folder: str | Path) -> ModelData:
             meta=meta,
             window_sentences=int(meta.get("pooling", {}).get("window_sentences", 0)),
             window_min_words=int(meta.get("pooling", {}).get("window_min_words", 0)),
+            place_fallback_share=float(meta["consistency_rule"].get("place_fallback_share", 0)),
         )
     except ModelError:
         raise

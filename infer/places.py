@@ -210,6 +210,7 @@ class PlaceBlock:
         self.gazetteer = gazetteer
         self.spec = PlaceSpec(name, float(weight))
         codes = sorted(set(gazetteer.places.values()) - {BLOCKED})
+        self.countries = tuple(codes)
         self.terms = tuple(f"country={c}" for c in codes) + tuple(f"region={r}" for r in REGIONS)
         self.idf = np.full(len(self.terms), float(weight))  # per-column scale, stored as data
         self._country_col = {c: i for i, c in enumerate(codes)}

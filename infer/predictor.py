@@ -14,6 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from infer.artifact import Head, ModelData, load_artifact
+from infer.places import PlaceBlock
+from infer.taxonomy import COUNTRIES
 
 if TYPE_CHECKING:
     from infer.explain import Explanation
@@ -86,6 +88,11 @@ class Predictor:
         self._membership = np.zeros((len(model.country_regions), len(self._region_names)))
         for row, region in enumerate(model.country_regions):
             self._membership[row, self._region_names.index(region)] = 1.0
+        # (first column, country codes) of the place-name block, for the fallback rule
+        self._places: tuple[int, tuple[str, ...]] | None = None
+        for block, start in zip(model.featurizer.blocks, model.featurizer.offsets, strict=False):
+            if isinstance(block, PlaceBlock):
+                self._places = (start, block.countries)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Predictor:
@@ -138,6 +145,7 @@ class Predictor:
         region_p = softmax(decision_scores(model.region, matrix))
         country_p = softmax(decision_scores(model.country, matrix))
         by_region = country_p @ self._membership if len(model.country.classes) else None
+        places = self._place_majority(matrix)
         results = []
         for row in range(matrix.shape[0]):
             scores = {label: float(p) for label, p in zip(self.labels, incident[row], strict=True)}
@@ -148,11 +156,25 @@ class Predictor:
             results.append(Prediction(ordered, scores,
                                       *self._geography(region_p[row], country_p[row],
                                                        None if by_region is None
-                                                       else by_region[row])))
+                                                       else by_region[row], places[row])))
         return results
 
+    def _place_majority(self, matrix: sp.csr_matrix) -> list[str | None]:
+        """Per row, the country holding >= place_fallback_share of the place mentions."""
+        share = self.model.place_fallback_share
+        if self._places is None or share <= 0.0:
+            return [None] * matrix.shape[0]
+        start, codes = self._places
+        counts = matrix[:, start:start + len(codes)].toarray()
+        totals = counts.sum(axis=1)
+        best = counts.argmax(axis=1)
+        top = counts[np.arange(len(best)), best]
+        return [codes[b] if total > 0 and t >= share * total else None
+                for b, t, total in zip(best, top, totals, strict=True)]
+
     def _geography(self, region_p: np.ndarray, country_p: np.ndarray,
-                   by_region: np.ndarray | None) -> tuple[str | None, float, str | None, float]:
+                   by_region: np.ndarray | None, place: str | None = None,
+                   ) -> tuple[str | None, float, str | None, float]:
         """Apply the consistency rule: a confident country fixes the region."""
         model = self.model
         country, country_prob = None, 0.0
@@ -165,6 +187,13 @@ class Predictor:
                 assert by_region is not None
                 region_prob = float(by_region[self._region_names.index(region)])
                 return region, region_prob, country, country_prob
+        if place is not None:  # named places outvote an unsure country head
+            classes = model.country.classes
+            probability = float(country_p[classes.index(place)]) if place in classes else 0.0
+            region = COUNTRIES[place].region
+            region_prob = float(region_p[model.region.classes.index(region)]) \
+                if region in model.region.classes else 0.0
+            return region, region_prob, place, probability
         if not len(region_p):
             return None, 0.0, country, country_prob
         best = int(np.argmax(region_p))

@@ -8,6 +8,7 @@ describes in other terms.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,14 @@ def test_town_never_seen_in_training_maps_to_its_country(demo_predictor: Predict
         text = f"Gunmen opened fire on a crowded bus station in {town} on Tuesday."
         [prediction] = demo_predictor.predict([text])
         assert prediction.country == country, (town, prediction)
+
+
+def test_named_place_outvotes_an_unsure_country_head(demo_predictor: Predictor) -> None:
+    unsure = dataclasses.replace(demo_predictor.model, country_min_probability=1.01,
+                                 place_fallback_share=0.5)
+    text = "Gunmen opened fire on a crowded bus station in Nowshera on Tuesday."
+    [prediction] = Predictor(unsure).predict([text])
+    assert (prediction.country, prediction.region) == ("PK", "South Asia")
+    off = dataclasses.replace(unsure, place_fallback_share=0.0)
+    [prediction] = Predictor(off).predict([text])
+    assert prediction.country is None

@@ -72,6 +72,8 @@ class ModelConfig:
     region_min_probability: float = 0.0
     window_sentences: int = 0
     window_min_words: int = 150
+    place_fallback_share: float = 0.0
+    nb_scaling: bool = False
 
 
 @dataclass

@@ -126,6 +126,7 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
         region_min_probability=config.model.region_min_probability, meta={},
         window_sentences=config.model.window_sentences,
         window_min_words=config.model.window_min_words,
+        place_fallback_share=config.model.place_fallback_share,
     )
     return model, constant
 

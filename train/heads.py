@@ -108,9 +108,23 @@ def fit_incident_heads(
             constant.append(label)
         else:
             estimator = _logistic(cfg.C, cfg.class_weight, cfg.max_iter)
-            _fit(estimator, matrix, y[:, j], sample_weight)
+            scale = nb_ratios(matrix, y[:, j]) if cfg.nb_scaling else None
+            scaled = matrix if scale is None else sp.csr_matrix(matrix.multiply(scale))
+            _fit(estimator, scaled, y[:, j], sample_weight)
             coef[j], intercept[j] = estimator.coef_[0], estimator.intercept_[0]
+            if scale is not None:  # w . (x * r) == (w * r) . x: inference is unchanged
+                coef[j] *= scale
     return Head(tuple(labels), coef, intercept), constant
+
+
+def nb_ratios(matrix: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """NB-SVM feature scaling: |log-count ratio| of each feature between positives and the rest
+    (Wang & Manning 2012), so that the regulariser spares the features that discriminate."""
+    y = np.asarray(y).astype(bool)
+    positive = np.asarray(matrix[y].sum(axis=0)).ravel() + alpha
+    negative = np.asarray(matrix[~y].sum(axis=0)).ravel() + alpha
+    ratio = np.log((positive / positive.sum()) / (negative / negative.sum()))
+    return np.abs(ratio)
 
 
 def fit_multiclass_head(

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from infer.predictor import Predictor
@@ -25,7 +26,7 @@ from infer.taxonomy import INCIDENT_TYPES
 from train.bench import REPO_ROOT, THREE_TYPES
 from train.bench.data import Corpora
 from train.bench.systems import wikipedia_split
-from train.config import Config, load_config
+from train.config import Config, load_config, parse_set
 from train.dedup import duplicate_groups
 from train.fit import dev_evaluation, fit_model
 from train.metrics import incident_metrics
@@ -68,6 +69,17 @@ TRIALS: tuple[Trial, ...] = (
     Trial("windows-2", "max pooling over 2-sentence windows", ("model.window_sentences=2",)),
     Trial("no-gazetteer", "no place-name block", ("features.gazetteer=false",)),
     Trial("gazetteer-w2", "place block weight 2", ("features.gazetteer_weight=2.0",)),
+    Trial("thresholds-0.3-0.7", "tuned thresholds clipped to [0.3, 0.7]",
+          ("thresholds.floor=0.3", "thresholds.ceiling=0.7")),
+    Trial("char+fixed-0.5", "char_wb 3-5 grams and threshold 0.5",
+          ("features.char=true", "thresholds.floor=0.5", "thresholds.ceiling=0.5")),
+    Trial("geo-C=16", "larger C for the region and country heads", ("model.geo_C=16.0",)),
+    Trial("country-min-0.3", "report the country from probability 0.3 (was 0.5)",
+          ("model.country_min_probability=0.3",)),
+    Trial("nb-scaling", "NB-SVM scaling of the features for each incident head",
+          ("model.nb_scaling=true",)),
+    Trial("place-fallback", "unsure country head: report the country named by >= half of "
+          "the place mentions", ("model.place_fallback_share=0.5",)),
 )
 
 
@@ -94,15 +106,14 @@ class Data:
             return ("satp", *self.carve(c.satp_split(("train", "dev"), relevant_only=True)))
         if name == "wikipedia":
             return ("full", *self.carve(wikipedia_split(c)[0]))
-        if name == "wiki+negatives->satp":
-            wiki_train, _ = self.carve(wikipedia_split(c)[0])
-            satp_train, satp_dev = self.get("satp-all")[1:]
-            negatives = [r for r in satp_train if not r["incident_types"]]
-            return ("full", wiki_train + negatives + c.demo, satp_dev)
+        if name == "wikipedia->satp":
+            wiki_train = self.get("wikipedia")[1]
+            satp_dev = self.get("satp-all")[2]
+            return ("full", wiki_train, [r for r in satp_dev if r["incident_types"]])
         raise KeyError(name)
 
 
-DATASETS = ("satp-relevant", "satp-all", "wikipedia", "wiki+negatives->satp")
+DATASETS = ("satp-relevant", "satp-all", "wikipedia", "wikipedia->satp")
 
 
 def fit_with_thresholds(records: list[dict], config: Config) -> Predictor:
@@ -130,11 +141,8 @@ def score(dataset: str, dev: list[dict], predictor: Predictor,
         negatives = [i for i, r in enumerate(dev) if r["id"] in unlabelled]
         if negatives:
             out["false_tag_share"] = sum(bool(tags[i]) for i in negatives) / len(negatives)
-        attacks = [i for i, r in enumerate(dev) if r["incident_types"]]
-        if dataset.endswith("->satp"):
-            m = incident_metrics([truth[i] for i in attacks], [three[i] for i in attacks],
-                                 THREE_TYPES)
-            out["attack_micro_f1"] = m["micro_f1"]
+        if dataset.endswith("->satp"):  # attack stories only: micro-F1 is the metric
+            out = {"micro_f1": out["micro_f1"]}
     else:
         m = incident_metrics(truth, tags, INCIDENT_TYPES)
         out["micro_f1"], out["macro_f1"] = m["micro_f1"], m["macro_f1"]
@@ -169,12 +177,23 @@ def run(datasets: Sequence[str], trials: Sequence[Trial],
 
 
 PRIMARY = {"satp-relevant": "samples_f1", "satp-all": "micro_f1", "wikipedia": "micro_f1",
-           "wiki+negatives->satp": "attack_micro_f1"}
+           "wikipedia->satp": "micro_f1"}
+
+
+def shipped(config_name: str, overrides: Sequence[str]) -> bool:
+    """Whether the shipped config already has every value a trial sets."""
+    config = load_config(CONFIGS / config_name)
+    for item in overrides:
+        section, key, value = parse_set(item)
+        if getattr(getattr(config, section), key) != value:
+            return False
+    return True
 
 
 def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Delta of the primary metric against the baseline, and whether the change is kept
-    (kept = the shipped config already carries it; a trial that undoes a setting is 'no')."""
+    """Delta of the primary metric against the baseline, and whether the change is kept:
+    "shipped" for the baseline itself, "yes" when the shipped config carries the trial's
+    values (the baseline already includes it), else "no"."""
     baseline = {r["dataset"]: r["dev"] for r in rows if r["trial"] == "baseline"}
     for r in rows:
         metric = PRIMARY[r["dataset"]]
@@ -182,8 +201,20 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         value = r["dev"].get(metric)
         r["primary"] = metric
         r["delta"] = None if base is None or value is None else round(value - base, 4)
-        r["kept"] = "shipped" if r["trial"] == "baseline" else "no"
+        r["kept"] = "shipped" if r["trial"] == "baseline" else \
+            "yes" if shipped(r["config"], r["overrides"]) else "no"
     return rows
+
+
+def merge(path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of an earlier run in `path`, replaced by this run's rows of the same
+    (dataset, trial), then re-judged against the current configs."""
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))["rows"]
+    except (OSError, ValueError, KeyError):
+        old = []
+    fresh = {(r["dataset"], r["trial"]) for r in rows}
+    return judge([r for r in old if (r["dataset"], r["trial"]) not in fresh] + rows)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -204,9 +235,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", action="append", choices=DATASETS, help="dataset(s) to run")
     parser.add_argument("--trials", help="comma-separated trial names (default: all)")
     parser.add_argument("--out", default=str(OUTPUT), help="JSON file to write")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the other rows already in --out (replace same trial+dataset)")
+    parser.add_argument("--rejudge", action="store_true",
+                        help="run nothing: recompute deltas and 'kept' of --out")
     args = parser.parse_args(argv)
+    out_path = Path(args.out)
     chosen = [t for t in TRIALS if not args.trials or t.name in args.trials.split(",")]
-    rows = run(args.only or DATASETS, chosen)
+    if args.rejudge:
+        rows = merge(out_path, [])
+    else:
+        rows = run(args.only or DATASETS, chosen)
+        if args.merge:
+            rows = merge(out_path, rows)
+    order = {t.name: i for i, t in enumerate(TRIALS)}
+    rows.sort(key=lambda r: (DATASETS.index(r["dataset"]), order.get(r["trial"], 99)))
     with open(args.out, "w", encoding="utf-8") as out:
         json.dump({"generated": datetime.now(UTC).isoformat(timespec="seconds"),
                    "command": "python -m train.bench.experiments", "dev_size": DEV_SIZE,
