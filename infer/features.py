@@ -11,9 +11,13 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
+
+from infer import wordgrams
+from infer.wordgrams import WordGramIndex
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _PLACE_WORD = r"[A-Z][\w'.\-]*"
@@ -32,20 +36,28 @@ _AGENCIES = (
 _AGENCY = re.compile(rf"\s*\((?:{_AGENCIES})\)", re.IGNORECASE)
 _CITATION = re.compile(r"\[(?:\d+|[a-z]|citation needed|note \d+)\]", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s\s+")
-_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+_TOKEN = wordgrams.TOKEN
 _DATELINE_MAX_CHARS = 80
+
+
+_DASH = re.compile(r"[ ][-\u2013\u2014]")
 
 
 def strip_boilerplate(text: str, *, keep_place: bool = True) -> str:
     """Remove a leading dateline's date/agency/dash, agency tags and citation marks."""
-    match = _DATELINE.match(text)
+    # Cheap tests first: a usable dateline has " -" within its 80 characters, an agency tag
+    # a "(" and a citation mark a "[", so most texts skip most of the regexes.
+    match = None
+    if _DASH.search(text, 0, _DATELINE_MAX_CHARS) is not None:
+        match = _DATELINE.match(text)
     if match is None or match.end() > _DATELINE_MAX_CHARS:
         match = _CAPS_PREFIX.match(text)
     if match is not None and match.end() <= _DATELINE_MAX_CHARS:
         place = match.group("place") + " " if keep_place else ""
         text = place + text[match.end() :]
-    text = _AGENCY.sub("", text)
-    return _CITATION.sub("", text)
+    if "(" in text:
+        text = _AGENCY.sub("", text)
+    return _CITATION.sub("", text) if "[" in text else text
 
 
 @dataclass(frozen=True)
@@ -56,10 +68,15 @@ class TextOptions:
     strip_boilerplate: bool = True
     keep_dateline_place: bool = True
 
+    def strip(self, text: str) -> str:
+        """The cleaning steps before lower-casing (boilerplate stripping, if enabled)."""
+        if self.strip_boilerplate:
+            return strip_boilerplate(text, keep_place=self.keep_dateline_place)
+        return text
+
     def clean(self, text: str) -> str:
         """Apply the cleaning steps to one text."""
-        if self.strip_boilerplate:
-            text = strip_boilerplate(text, keep_place=self.keep_dateline_place)
+        text = self.strip(text)
         return text.lower() if self.lowercase else text
 
 
@@ -144,21 +161,43 @@ class TfidfBlock:
     spec: BlockSpec
     terms: tuple[str, ...]
     idf: np.ndarray
-    index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.terms) != len(self.idf):
             raise ValueError(f"block {self.spec.name}: {len(self.terms)} terms, "
                              f"{len(self.idf)} idf weights")
-        object.__setattr__(self, "index", {term: i for i, term in enumerate(self.terms)})
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Term -> column (built on first use)."""
+        return {term: i for i, term in enumerate(self.terms)}
+
+    @cached_property
+    def word_grams(self) -> WordGramIndex | None:
+        """The integer n-gram index of the fast path (None when the block needs the slow one)."""
+        spec = self.spec
+        if not wordgrams.supports(spec.analyzer, spec.ngram_range, len(self.terms)):
+            return None
+        return WordGramIndex(self.terms, spec.ngram_range, spec.options.lowercase)
 
     @property
     def size(self) -> int:
         """Number of columns."""
         return len(self.terms)
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Raw term counts of the texts (the vectorised word n-gram path when possible)."""
+        grams = self.word_grams
+        if grams is None:
+            return self.counts_by_analyzer(texts)
+        rows, columns = grams.columns([self.spec.options.strip(text) for text in texts])
+        matrix = sp.csr_matrix((np.ones(len(rows)), (rows, columns)),
+                               shape=(len(texts), self.size))
+        matrix.sum_duplicates()
+        return matrix
+
+    def counts_by_analyzer(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Raw term counts through `spec.analyze` and a dict look-up per term (reference path)."""
         index = self.index
         indptr = [0]
         indices: list[int] = []
@@ -168,17 +207,25 @@ class TfidfBlock:
             indices.extend(found.keys())
             counts.extend(found.values())
             indptr.append(len(indices))
-        data = np.asarray(counts, dtype=np.float64)
-        idx = np.asarray(indices, dtype=np.int32)
-        data = (np.log(data) + 1.0) * self.idf[idx] if len(data) else data
-        row_lengths = np.diff(indptr)
-        rows = np.repeat(np.arange(len(texts)), row_lengths)
-        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=len(texts)))
-        norms[norms == 0.0] = 1.0
-        data = data / norms[rows]
-        matrix = sp.csr_matrix((data, idx, np.asarray(indptr)), shape=(len(texts), self.size))
+        matrix = sp.csr_matrix((np.asarray(counts, dtype=np.float64),
+                                np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+                               shape=(len(texts), self.size))
         matrix.sort_indices()
         return matrix
+
+    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Sublinear tf x idf, l2-normalised per row, from a count matrix (sorted indices)."""
+        n_rows = counts.shape[0]
+        data = (np.log(counts.data) + 1.0) * self.idf[counts.indices]
+        rows = np.repeat(np.arange(n_rows), np.diff(counts.indptr))
+        norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n_rows))
+        norms[norms == 0.0] = 1.0
+        data /= norms[rows]
+        return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
+        return self.weigh(self.counts(texts))
 
 
 class Featurizer:
