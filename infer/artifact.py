@@ -62,7 +62,9 @@ class ModelData:
         out = {f"features.{i}.idf": b.idf for i, b in enumerate(self.featurizer.blocks)}
         for name in ("incident", "region", "country"):
             head: Head = getattr(self, name)
-            out[f"{name}.coef"] = head.coef
+            # Fortran order: coef.T, the (features, classes) matrix scipy multiplies by, is then
+            # C-contiguous as loaded, so scoring never copies the coefficients.
+            out[f"{name}.coef"] = np.asfortranarray(head.coef)
             out[f"{name}.intercept"] = head.intercept
         out["incident.thresholds"] = self.thresholds
         return out
@@ -175,6 +177,9 @@ def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str]) -> Head:
     if coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
         raise ModelError(f"{MODEL_FILE}: {name} head has shape {coef.shape}, "
                          f"expected {len(classes)} rows")
+    if not coef.flags.f_contiguous:  # a model written before the Fortran-order layout
+        coef = np.asfortranarray(coef)
+        coef.setflags(write=False)
     return Head(tuple(classes), coef, intercept)
 
 

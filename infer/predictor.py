@@ -56,7 +56,9 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 def decision_scores(head: Head, matrix: sp.csr_matrix) -> np.ndarray:
     """Raw linear scores (one column per class)."""
-    return np.asarray(matrix @ head.coef.T) + head.intercept
+    # scipy needs the (features, classes) matrix in C order; a stored head is Fortran-ordered,
+    # so this is a view (no copy of the coefficients per batch).
+    return np.asarray(matrix @ np.ascontiguousarray(head.coef.T)) + head.intercept
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])|\n\s*\n")
@@ -146,18 +148,64 @@ class Predictor:
         country_p = softmax(decision_scores(model.country, matrix))
         by_region = country_p @ self._membership if len(model.country.classes) else None
         places = self._place_majority(matrix)
-        results = []
-        for row in range(matrix.shape[0]):
-            scores = {label: float(p) for label, p in zip(self.labels, incident[row], strict=True)}
-            assigned = {label: p for label, p, t in zip(self.labels, incident[row], cut,
-                                                        strict=True) if p >= t and p > 0.0}
-            ordered = dict(sorted(((k, float(v)) for k, v in assigned.items()),
-                                  key=lambda kv: (-kv[1], self.labels.index(kv[0]))))
-            results.append(Prediction(ordered, scores,
-                                      *self._geography(region_p[row], country_p[row],
-                                                       None if by_region is None
-                                                       else by_region[row], places[row])))
-        return results
+        geography = self._geography_rows(region_p, country_p, by_region)
+        for row, place in enumerate(places):
+            if place is not None and geography[row][2] is None:  # rare: per row
+                geography[row] = self._geography(region_p[row], country_p[row],
+                                                 None if by_region is None else by_region[row],
+                                                 place)
+        labels = self.labels
+        return [Prediction(assigned, dict(zip(labels, scores, strict=True)), *where)
+                for assigned, scores, where in zip(self._assigned(incident, cut), incident.tolist(),
+                                                   geography, strict=True)]
+
+    def _assigned(self, incident: np.ndarray, cut: np.ndarray) -> list[dict[str, float]]:
+        """Per row, the labels over their thresholds, highest probability first (ties: label
+        order)."""
+        order = np.argsort(-incident, axis=1, kind="stable")
+        ranked = np.take_along_axis(incident, order, axis=1)
+        over = (ranked >= cut[order]) & (ranked > 0.0)
+        out: list[dict[str, float]] = [{} for _ in range(len(incident))]
+        rows, positions = np.nonzero(over)
+        labels = self.labels
+        for row, label, probability in zip(rows.tolist(), order[rows, positions].tolist(),
+                                           ranked[rows, positions].tolist(), strict=True):
+            out[row][labels[label]] = probability
+        return out
+
+    def _geography_rows(self, region_p: np.ndarray, country_p: np.ndarray,
+                        by_region: np.ndarray | None) -> list[tuple[Any, ...]]:
+        """`_geography` for every row at once (without the place fallback)."""
+        model = self.model
+        n = len(region_p)
+        country: list[str | None] = [None] * n
+        country_prob = [0.0] * n
+        region: list[str | None] = [None] * n
+        region_prob = [0.0] * n
+        confident = np.zeros(n, dtype=bool)
+        if country_p.shape[1]:
+            best = country_p.argmax(axis=1)
+            top = country_p[np.arange(n), best]
+            country_prob = top.tolist()
+            confident = top >= model.country_min_probability
+            rows = np.flatnonzero(confident)
+            if len(rows):
+                assert by_region is not None
+                own = self._membership.argmax(axis=1)[best[rows]]  # column of its region
+                for row, code, name, p in zip(rows.tolist(), best[rows].tolist(),
+                                              own.tolist(), by_region[rows, own].tolist(),
+                                              strict=True):
+                    country[row], region[row], region_prob[row] = \
+                        model.country.classes[code], self._region_names[name], p
+        if region_p.shape[1]:
+            rows = np.flatnonzero(~confident)
+            best = region_p[rows].argmax(axis=1)
+            top = region_p[rows, best]
+            keep = top >= model.region_min_probability
+            for row, code, p, kept in zip(rows.tolist(), best.tolist(), top.tolist(),
+                                          keep.tolist(), strict=True):
+                region[row], region_prob[row] = (model.region.classes[code] if kept else None), p
+        return list(zip(region, region_prob, country, country_prob, strict=True))
 
     def _place_majority(self, matrix: sp.csr_matrix) -> list[str | None]:
         """Per row, the country holding >= place_fallback_share of the place mentions."""
