@@ -31,7 +31,13 @@ CONNECTORS = frozenset({"al", "el", "ad", "as", "ash", "ar", "an", "de", "del", 
 # Capitalised words that may follow a lone town name ("Makhmour District", "Quetta City").
 _QUALIFIER_WORDS = (*TRAILING_QUALIFIERS, "city", "town", "village", "area", "camp", "airport",
                     "market", "road", "highway")
-_TOKEN = re.compile(r"[^\W\d_](?:[\w'’\-]*[^\W_])?")
+_WORD_TAIL = r"(?:[\w'’\-]*[^\W_])?"
+# Only the words a place name can be made of: capitalised ones (any script), "al-Ain"-style
+# ones and the connectors; the lower-case rest of the text is skipped by the regex engine.
+_TOKEN = re.compile(
+    rf"\b(?:[^\W\d_a-z]{_WORD_TAIL}|[a-z]+-[^\W\d_a-z]{_WORD_TAIL}"
+    rf"|(?:{'|'.join(sorted(CONNECTORS, key=len, reverse=True))})\b)"
+)
 _SENTENCE_END = frozenset(".!?\n")
 _OPENERS = " \t\"'“‘(["
 _VOWEL_RUNS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("aa", "a"))
@@ -84,6 +90,15 @@ class Gazetteer:
     trusted: frozenset[str] = frozenset()
     max_words: int = field(default=MAX_WORDS)
 
+    @property
+    def first_words(self) -> frozenset[str]:
+        """The first word of every key (a cheap test before trying longer spans)."""
+        cached = self.__dict__.get("_first_words")
+        if cached is None:
+            cached = frozenset(key.split(" ", 1)[0] for key in self.places)
+            object.__setattr__(self, "_first_words", cached)
+        return cached
+
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form, grouped by country to stay compact."""
         by_country: dict[str, list[str]] = {}
@@ -112,9 +127,11 @@ class Gazetteer:
         """Places named in the text, longest match first, skipping ambiguous and weak ones."""
         tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
         found: list[Mention] = []
+        first_words = self.first_words
         i = 0
         while i < len(tokens):
-            if not tokens[i][0][0].isupper():
+            if not tokens[i][0][0].isupper() or _token_key(tokens[i][0]).split(" ", 1)[0] \
+                    not in first_words:
                 i += 1
                 continue
             used = self._match_at(text, tokens, i, found)
@@ -127,7 +144,9 @@ class Gazetteer:
         keys: list[str] = []
         spans: list[tuple[int, str]] = []
         for j in range(i, min(i + self.max_words + 2, len(tokens))):
-            word = tokens[j][0]
+            word, start = tokens[j]
+            if j > i and text[tokens[j - 1][1] + len(tokens[j - 1][0]):start] not in (" ", "-"):
+                break  # words of one name are next to each other
             key = _token_key(word)
             if not key:
                 break

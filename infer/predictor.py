@@ -92,9 +92,14 @@ class Predictor:
             self._membership[row, self._region_names.index(region)] = 1.0
         # (first column, country codes) of the place-name block, for the fallback rule
         self._places: tuple[int, tuple[str, ...]] | None = None
+        self._text_blocks = []
         for block, start in zip(model.featurizer.blocks, model.featurizer.offsets, strict=False):
             if isinstance(block, PlaceBlock):
                 self._places = (start, block.countries)
+                if np.any(model.incident.coef[:, start:start + block.size]):
+                    self._text_blocks.append((block, start))  # a model that uses it: keep it
+            else:
+                self._text_blocks.append((block, start))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Predictor:
@@ -131,10 +136,17 @@ class Predictor:
                     owners.append(row)
                     windows.append(window)
         if windows:
-            matrix = model.featurizer.transform(windows)
-            probability = sigmoid(decision_scores(model.incident, matrix))
-            np.maximum.at(best, np.asarray(owners), probability)
+            np.maximum.at(best, np.asarray(owners), sigmoid(self._text_scores(windows)))
         return best
+
+    def _text_scores(self, texts: list[str]) -> np.ndarray:
+        """Incident decision scores from the text blocks only (the place block carries no
+        incident weight), so window pooling skips the place matching."""
+        head = self.model.incident
+        scores = np.tile(head.intercept, (len(texts), 1))
+        for block, start in self._text_blocks:
+            scores += np.asarray(block.transform(texts) @ head.coef[:, start:start + block.size].T)
+        return scores
 
     def _predict_matrix(self, matrix: sp.csr_matrix, threshold: float | None,
                         texts: list[str] | None = None) -> list[Prediction]:

@@ -78,6 +78,13 @@ TRIALS: tuple[Trial, ...] = (
           ("model.country_min_probability=0.3",)),
     Trial("nb-scaling", "NB-SVM scaling of the features for each incident head",
           ("model.nb_scaling=true",)),
+    Trial("char+nb", "char_wb 3-5 grams and NB-SVM scaling",
+          ("features.char=true", "model.nb_scaling=true")),
+    Trial("char+floor-0.5", "char_wb 3-5 grams, tuned thresholds never below 0.5",
+          ("features.char=true", "thresholds.floor=0.5")),
+    Trial("no-nb", "no NB-SVM scaling", ("model.nb_scaling=false",)),
+    Trial("floor-0.5", "tuned thresholds never below 0.5", ("thresholds.floor=0.5",)),
+    Trial("windows-3", "max pooling over 3-sentence windows", ("model.window_sentences=3",)),
     Trial("place-fallback", "unsure country head: report the country named by >= half of "
           "the place mentions", ("model.place_fallback_share=0.5",)),
 )
