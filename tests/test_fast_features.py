@@ -10,6 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from infer import features
 from infer.features import BlockSpec, TextOptions, TfidfBlock, strip_boilerplate
+from infer.keytable import KeyTable
 
 CORPUS = [
     "KABUL, March 3 (AFP) - A suicide bomber hit the Interior Ministry's gate.",
@@ -20,6 +21,7 @@ CORPUS = [
     "İstanbul police: the İzmir attack was a bombing. STRASSE straße Straße",
     "北京 报道 爆炸 police station 爆炸 bomb",
     "under_score snake_case 2019 2020 a1 b2 x y z",
+    "abcdefgh abcdefghi abcdefghijklmnop abcdefghijklmnopq counterterrorism internationalization",
 ]
 TRICKY = [
     "",
@@ -39,6 +41,9 @@ TRICKY = [
     "HAVANA - A bomb exploded (AFP) at the car [3] bomb",
     "police station police station police station",
     "under_score snake_case 2019 2020 a1 b2",
+    "ABCDEFGH abcdefghi abcdefghijklmnop abcdefghijklmnopq internationalization abcdefg",
+    "abcdefghijklmnopq abcdefghijklmnopqr internationalizations internationalization",
+    "a" * 40 + " " + "ab" * 9 + " car",
 ]
 SPECS = [
     BlockSpec("word", "word", (1, 2)),
@@ -99,7 +104,7 @@ def test_empty_batch_gives_an_empty_matrix():
     assert block.transform([]).shape == (0, block.size)
 
 
-PIECES = [*"ab AB.-,\n\x00é\u0301Σς_1(", "car", "bomb", " - "]
+PIECES = [*"ab AB.-,\n\x00é\u0301Σς_1(", "car", "bomb", " - ", "abcdefg", "HIJKLMNOP"]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=25).map("".join)
 
 
@@ -145,3 +150,22 @@ def test_boilerplate_pretests_do_not_change_the_result(parts, keep):
     text = "".join(parts)
     assert strip_boilerplate(text, keep_place=keep) == reference_strip(text, keep)
 
+
+
+U64 = st.integers(0, 2**64 - 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(keys=st.sets(st.tuples(U64, st.sampled_from([0, 1, 2**63, 2**64 - 1])), max_size=60),
+       probes=st.lists(st.tuples(U64, U64), max_size=20))
+def test_key_table_finds_every_key_and_nothing_else(keys, probes):
+    keys = sorted(keys)
+    high = np.array([k[0] for k in keys], dtype=np.uint64)
+    low = np.array([k[1] for k in keys], dtype=np.uint64)
+    table = KeyTable(high, low, np.arange(len(keys)))
+    assert table.get(high, low).tolist() == list(range(len(keys)))
+    index = {key: i for i, key in enumerate(keys)}
+    expected = [index.get(probe, -1) for probe in probes]
+    found = table.get(np.array([p[0] for p in probes], dtype=np.uint64),
+                      np.array([p[1] for p in probes], dtype=np.uint64))
+    assert found.tolist() == expected
