@@ -85,6 +85,10 @@ TRIALS: tuple[Trial, ...] = (
     Trial("no-nb", "no NB-SVM scaling", ("model.nb_scaling=false",)),
     Trial("floor-0.5", "tuned thresholds never below 0.5", ("thresholds.floor=0.5",)),
     Trial("windows-3", "max pooling over 3-sentence windows", ("model.window_sentences=3",)),
+    Trial("country-min-0.5", "report the country only from probability 0.5",
+          ("model.country_min_probability=0.5",)),
+    Trial("no-place-fallback", "no place-name fallback for the country",
+          ("model.place_fallback_share=0.0",)),
     Trial("place-fallback", "unsure country head: report the country named by >= half of "
           "the place mentions", ("model.place_fallback_share=0.5",)),
 )

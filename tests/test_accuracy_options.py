@@ -1,0 +1,69 @@
+"""Training options added for accuracy: source weights, NB scaling, place block kept out of
+the incident heads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import train.heads
+from infer.places import PlaceBlock, gazetteer_from_pairs
+from train.config import ConfigError, load_config
+from train.fit import fit_model, source_weights
+from train.heads import nb_ratios
+
+TEXTS = {
+    ("bombing",): "A bomb exploded in the market of {place}, killing {n} people.",
+    ("armed_assault",): "Gunmen opened fire on shoppers in {place}, killing {n}.",
+    (): "The council of {place} approved {n} new schools and a road.",
+}
+PLACES = [("Mosul", "IQ"), ("Peshawar", "PK"), ("Kano", "NG"), ("Medellin", "CO")]
+
+
+def records() -> list[dict]:
+    out = []
+    for k in range(40):
+        for labels, template in TEXTS.items():
+            place, country = PLACES[k % len(PLACES)]
+            out.append({"id": f"r{len(out)}", "text": template.format(place=place, n=k + 2),
+                        "incident_types": list(labels), "country": country, "region": None,
+                        "source": "a" if k % 2 else "b"})
+    return out
+
+
+def test_source_weights_parse_and_apply(tmp_path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[corpora]\nsource_weights = { satp = 0.5, wikipedia = 2 }\n')
+    config = load_config(path)
+    assert config.corpora.source_weights == {"satp": 0.5, "wikipedia": 2.0}
+    weights = source_weights([{"source": "satp"}, {"source": "demo"}],
+                             config.corpora.source_weights)
+    assert weights.tolist() == [0.5, 1.0]
+    assert source_weights([{"source": "x"}], {}) is None
+
+
+def test_negative_source_weight_is_a_config_error(tmp_path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[corpora]\nsource_weights = { satp = -1 }\n')
+    with pytest.raises(ConfigError, match="source_weights"):
+        load_config(path)
+
+
+def test_nb_ratio_favours_features_that_separate_the_classes() -> None:
+    # column 0 only in positives, column 1 equally everywhere
+    matrix = sp.csr_matrix(np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 1.0], [0.0, 1.0]]))
+    ratio = nb_ratios(matrix, np.array([1, 1, 0, 0]))
+    assert ratio[0] > 1.5 * ratio[1] > 0.0
+
+
+def test_incident_heads_give_no_weight_to_place_features(monkeypatch) -> None:
+    block = PlaceBlock(gazetteer_from_pairs(PLACES))
+    monkeypatch.setattr(train.heads, "place_block", lambda cfg, texts, geo=None: block)
+    config = load_config(overrides=["features.gazetteer=true", "features.min_df=1",
+                                    "model.nb_scaling=true"])
+    model, _ = fit_model(records(), config)
+    start = model.featurizer.n_features - block.size
+    assert not np.any(model.incident.coef[:, start:])
+    assert np.any(model.country.coef[:, start:])
+    assert model.incident.coef.shape[1] == model.featurizer.n_features
