@@ -104,6 +104,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         speed_dir.mkdir(exist_ok=True)
         results["speed"] = {**run_speed(corpora, speed_dir, args.quick), "measured": date,
                             "cores": os.cpu_count()}
+        (workdir / "speed.json").write_text(json.dumps(results["speed"], indent=2),
+                                            encoding="utf-8")  # survives a later crash
     if args.only in (None, "accuracy"):
         from train.bench.accuracy import run_accuracy
         from train.bench.systems import Systems
@@ -119,6 +121,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if "matrix" in fresh:
             accuracy["matrix"] = fresh["matrix"]
         accuracy["seconds"] = fresh["seconds"]
+        if "errors" in fresh:
+            accuracy["errors"] = fresh["errors"]
+        else:
+            accuracy.pop("errors", None)
         results["accuracy"] = accuracy
     if EXPERIMENTS.exists():
         results["experiments"] = json.loads(EXPERIMENTS.read_text(encoding="utf-8"))

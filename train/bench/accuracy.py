@@ -157,10 +157,14 @@ def run_accuracy(s: Systems, rows: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": {}}
     for name in rows:
         log.info("accuracy row %s", name)
-        if name == "matrix":
-            out["matrix"] = cross_corpus(s)
-        else:
-            out["rows"][name] = ROWS[name](s)
+        try:
+            if name == "matrix":
+                out["matrix"] = cross_corpus(s)
+            else:
+                out["rows"][name] = ROWS[name](s)
+        except Exception as error:  # one failing row must not lose the others
+            log.exception("accuracy row %s failed", name)
+            out.setdefault("errors", {})[name] = f"{type(error).__name__}: {error}"
     out["trainings"] = {key: {"describe": TRAININGS[key].describe,
                               "records": s.train_sizes.get(key), "seconds": seconds}
                         for key, seconds in s.train_seconds.items()}

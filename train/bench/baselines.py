@@ -90,6 +90,7 @@ class FastTextModel:
         self.multi_label = multi_label
         self.classes_: list[str] = []
         self.model = None
+        self.lr_used: float | None = None
 
     def fit(self, texts: Sequence[str], targets: Sequence) -> FastTextModel:
         """Fit on texts and label lists (multi-label) or one class per text (single-label)."""
@@ -106,7 +107,18 @@ class FastTextModel:
                 for text, labels in zip(texts, label_sets, strict=True):
                     tags = " ".join(f"__label__{_token(label)}" for label in labels or [NONE_LABEL])
                     out.write(f"{tags} {fasttext_text(text)}\n")
-            self.model = fasttext.train_supervised(input=name, **params)
+            for _attempt in range(4):
+                try:
+                    self.model = fasttext.train_supervised(input=name, **params)
+                    break
+                except RuntimeError as error:  # "Encountered NaN": lr too high for this data
+                    if "NaN" not in str(error):
+                        raise
+                    params["lr"] /= 2
+            else:
+                raise RuntimeError("fastText diverged (NaN) even at lr "
+                                   f"{params['lr'] * 2}")
+            self.lr_used = params["lr"]
         finally:
             os.unlink(name)
         return self

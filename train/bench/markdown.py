@@ -107,6 +107,8 @@ def accuracy_section(accuracy: dict[str, Any]) -> list[str]:
                         for k, t in trainings.items()])
     if "matrix" in accuracy:
         lines += ["", *matrix_section(accuracy["matrix"])]
+    for name, error in accuracy.get("errors", {}).items():
+        lines += ["", f"**Row {name} failed in this run:** `{error}`"]
     return [*lines, ""]
 
 
