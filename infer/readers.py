@@ -99,12 +99,13 @@ def _open(path: Path) -> IO[bytes]:
 
 def _guarded(name: str, records: Iterator[InputRecord]) -> Iterator[InputRecord]:
     """Pass records through; a read failure mid-file (e.g. corrupt gzip) becomes an error record."""
-    line = 0
+    last: InputRecord | None = None
     try:
         for record in records:
-            line = int(record.source.rsplit(":", 1)[1])
+            last = record
             yield record
     except READ_ERRORS as exc:
+        line = 0 if last is None else int(last.source.rsplit(":", 1)[1])
         source = f"{name}:{line + 1}"
         yield _failed(source, source, f"cannot read input: {exc}")
 

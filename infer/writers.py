@@ -22,6 +22,10 @@ CSV_HELP = (
 )
 
 
+# json.dumps(record, ensure_ascii=False) builds a new encoder per call; this one is reused.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
 class RecordWriter(Protocol):
     """Anything that writes output records one at a time."""
 
@@ -37,7 +41,7 @@ class JsonlWriter:
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one output record."""
-        self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._stream.write(_ENCODE(record) + "\n")
 
 
 class CsvWriter:
