@@ -108,9 +108,14 @@ def test_markdown_shows_ratios_goals_and_the_accuracy_table(accuracy):
     assert speed["systems"]["threat-tagger"]["vs_fasttext"] == 1.5
     assert speed["goals"]["score_1m_peak_rss_mb"]["value"] == 350.0
     text = render({"command": "python -m train.bench --quick", "date": "today",
-                   "machine": {"CPU": "test cpu"}, "speed": speed, "accuracy": accuracy})
+                   "machine": {"CPU": "test cpu"}, "speed": speed, "accuracy": accuracy,
+                   "experiments": {"rows": [{"dataset": "wikipedia", "trial": "no-char",
+                                             "what": "word n-grams only", "dev": {"micro_f1": 0.8},
+                                             "primary": "micro_f1", "delta": -0.02,
+                                             "kept": "no"}]}})
     assert "| threat-tagger `Predictor.predict` | 6,000 | 1.5 | 6 |" in text
     assert "**missed**" in text and "SATP relevant" in text and "Cross-corpus matrix" in text
+    assert "| no-char | word n-grams only | micro_f1=0.8 | micro_f1 -0.0200 | no |" in text
 
 
 def test_goal_met_reads_both_directions():

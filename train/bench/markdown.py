@@ -127,19 +127,20 @@ def matrix_section(matrix: dict[str, Any]) -> list[str]:
 
 
 def experiments_section(experiments: Any) -> list[str]:
-    """The accuracy engineer's trial table (train/bench/experiments.json), rendered as given."""
-    trials = experiments
-    if isinstance(experiments, dict):
-        trials = experiments.get("trials", experiments)
+    """The accuracy engineer's trial table (train/bench/experiments.json: {"rows": [...]})."""
+    trials = experiments.get("rows") if isinstance(experiments, dict) else experiments
     if not isinstance(trials, list) or not trials or not all(isinstance(t, dict) for t in trials):
         return []
-    header: list[str] = []
-    for trial in trials:
-        header += [k for k in trial if k not in header]
-    rows = [[_flat(t.get(k)) for k in header] for t in trials]
+    rows = [[t.get("dataset"), t.get("trial"), t.get("what"), _flat(t.get("dev")),
+             None if t.get("delta") is None else f"{t.get('primary')} {t['delta']:+.4f}",
+             t.get("kept")] for t in trials]
+    stamp = experiments.get("generated", "?") if isinstance(experiments, dict) else "?"
     return ["## Accuracy experiments (train/bench/experiments.json)", "",
-            "Trials judged on grouped dev splits of the training data, losers included.", "",
-            *table(header, rows), ""]
+            f"Trials judged on grouped dev splits carved from the training data (never a test "
+            f"split), losers included; generated {stamp} by `python -m train.bench.experiments`."
+            " Δ is against the shipped config's baseline.", "",
+            *table(["dataset", "trial", "what changed", "dev metrics", "Δ primary", "kept"],
+                   rows), ""]
 
 
 def _flat(value: Any) -> Any:
