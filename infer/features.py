@@ -16,7 +16,8 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from infer import wordgrams
+from infer import chargrams, wordgrams
+from infer.chargrams import CharGramIndex
 from infer.wordgrams import WordGramIndex
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
@@ -173,12 +174,16 @@ class TfidfBlock:
         return {term: i for i, term in enumerate(self.terms)}
 
     @cached_property
-    def word_grams(self) -> WordGramIndex | None:
-        """The integer n-gram index of the fast path (None when the block needs the slow one)."""
+    def fast_index(self) -> WordGramIndex | CharGramIndex | None:
+        """The vectorised n-gram counter of this block (None: count through the analyzer)."""
         spec = self.spec
-        if not wordgrams.supports(spec.analyzer, spec.ngram_range, len(self.terms)):
-            return None
-        return WordGramIndex(self.terms, spec.ngram_range, spec.options.lowercase)
+        if wordgrams.supports(spec.analyzer, spec.ngram_range, len(self.terms)):
+            return WordGramIndex(self.terms, spec.ngram_range, spec.options.lowercase)
+        if chargrams.supports(spec.analyzer, spec.ngram_range):
+            lowercase, ngram_range = spec.options.lowercase, spec.ngram_range
+            return CharGramIndex(self.terms, ngram_range, lowercase, lambda text: char_wb_ngrams(
+                text.lower() if lowercase else text, ngram_range))
+        return None
 
     @property
     def size(self) -> int:
@@ -187,7 +192,7 @@ class TfidfBlock:
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Raw term counts of the texts (the vectorised word n-gram path when possible)."""
-        grams = self.word_grams
+        grams = self.fast_index
         if grams is None:
             return self.counts_by_analyzer(texts)
         rows, columns = grams.columns([self.spec.options.strip(text) for text in texts])

@@ -45,6 +45,8 @@ TRICKY = [
     "abcdefghijklmnopq abcdefghijklmnopqr internationalizations internationalization",
     "a" * 40 + " " + "ab" * 9 + " car",
 ]
+PIECES = [*"ab AB.-,\n\x00é\u0301Σς_1(", "car", "bomb", " - ", "abcdefg", "HIJKLMNOP"]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=25).map("".join)
 SPECS = [
     BlockSpec("word", "word", (1, 2)),
     BlockSpec("uni", "word", (1, 1)),
@@ -73,7 +75,7 @@ def same_counts(block: TfidfBlock, texts: list[str]) -> None:
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_fast_counts_equal_analyzer_counts_on_tricky_texts(spec):
     block = fitted(spec, CORPUS + TRICKY[5:9])
-    assert block.word_grams is not None
+    assert block.fast_index is not None
     same_counts(block, TRICKY + CORPUS + TRICKY)
 
 
@@ -92,9 +94,30 @@ def test_one_text_alone_gets_the_same_row_as_inside_a_batch():
         assert np.array_equal(block.transform([text]).toarray()[0], batch.toarray()[row])
 
 
-def test_char_blocks_keep_the_analyzer_path():
-    block = fitted(BlockSpec("char", "char_wb", (2, 4)), CORPUS)
-    assert block.word_grams is None
+@pytest.mark.parametrize("spec", [BlockSpec("char", "char_wb", (3, 5)),
+                                  BlockSpec("c14", "char_wb", (1, 4), TextOptions(lowercase=False)),
+                                  BlockSpec("c2", "char_wb", (2, 2)),
+                                  BlockSpec("c68", "char_wb", (6, 8))], ids=lambda s: s.name)
+def test_fast_char_counts_equal_analyzer_counts_on_tricky_texts(spec):
+    block = fitted(spec, CORPUS + TRICKY[5:9])
+    assert block.fast_index is not None
+    same_counts(block, TRICKY + CORPUS + TRICKY)
+
+
+@settings(max_examples=150, deadline=None)
+@given(vocabulary=st.lists(TEXT, min_size=1, max_size=5), texts=st.lists(TEXT, max_size=6))
+def test_fast_char_counts_equal_analyzer_counts_on_generated_texts(vocabulary, texts):
+    spec = BlockSpec("char", "char_wb", (2, 5), TextOptions(strip_boilerplate=False))
+    try:
+        block = fitted(spec, vocabulary)
+    except ValueError:  # empty vocabulary: nothing to compare
+        return
+    same_counts(block, texts + vocabulary)
+
+
+def test_blocks_the_fast_paths_do_not_cover_keep_the_analyzer():
+    block = fitted(BlockSpec("long", "char_wb", (3, 9)), CORPUS)
+    assert block.fast_index is None
     assert np.array_equal(block.counts(TRICKY).toarray(),
                           block.counts_by_analyzer(TRICKY).toarray())
 
@@ -104,8 +127,6 @@ def test_empty_batch_gives_an_empty_matrix():
     assert block.transform([]).shape == (0, block.size)
 
 
-PIECES = [*"ab AB.-,\n\x00é\u0301Σς_1(", "car", "bomb", " - ", "abcdefg", "HIJKLMNOP"]
-TEXT = st.lists(st.sampled_from(PIECES), max_size=25).map("".join)
 
 
 @settings(max_examples=150, deadline=None)
