@@ -279,3 +279,23 @@ def test_directory_spec_skips_hidden_files_and_folders(tmp_path: Path) -> None:
     (tmp_path / ".cache").mkdir()
     write_records([rec(3)], tmp_path / ".cache" / "b.jsonl")
     assert [r["id"] for r in load_corpus(str(tmp_path)).records] == ["t-1"]
+
+
+def test_ctrl_c_inside_the_datasets_loader_is_not_swallowed(tmp_path, monkeypatch):
+    import datasets
+
+    from train.corpus import load_corpus
+
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"id": "1", "text": "A bomb went off.", "incident_types": ["bombing"], '
+                    '"source": "t"}\n', encoding="utf-8")
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:  # datasets wraps it in its own error type
+            raise datasets.exceptions.DatasetGenerationError("generation failed") from interrupt
+
+    monkeypatch.setattr(datasets, "load_dataset", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load_corpus(str(path))

@@ -17,6 +17,7 @@ from unittest import mock
 
 from infer.errors import ThreatTaggerError
 from train.records import RecordError, fingerprint, missing_columns, validate_record, write_records
+from train.sources.base import reraise_interrupt
 
 __all__ = ["Corpus", "CorpusError", "fingerprint", "load_corpora", "load_corpus", "write_records"]
 
@@ -187,7 +188,8 @@ def _load_with_datasets(builder: str, path: Path, cache_dir: str, **kwargs: Any)
             cache_dir=cache_dir,
             **kwargs,
         )
-    except Exception:  # datasets wraps parser errors in several types; callers re-scan
+    except Exception as error:  # datasets wraps parser errors in several types; callers re-scan
+        reraise_interrupt(error)
         return None
 
 

@@ -31,6 +31,19 @@ class Conversion:
     unmapped: Counter[str] = field(default_factory=Counter)
 
 
+
+def reraise_interrupt(error: BaseException) -> None:
+    """Raise KeyboardInterrupt again when a library wrapped a Ctrl-C into its own error.
+
+    datasets turns an interrupt inside its builder into DatasetGenerationError; a reader that
+    falls back on parser errors must not swallow the user's Ctrl-C with it.
+    """
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            raise KeyboardInterrupt from error
+        cause = cause.__cause__ or cause.__context__
+
 def read_rows(path: str | Path, columns: Iterable[str], *, delimiter: str = ",") -> list[dict]:
     """Read a CSV/TSV (or XLSX) file as a list of row dicts of str, checking required columns."""
     path = Path(path)
@@ -95,7 +108,8 @@ def _load_csv_dataset(datasets, path: Path, delimiter: str, encoding: str) -> li
                 features=features,
                 keep_default_na=False,
             )
-        except (datasets.exceptions.DatasetGenerationError, ValueError):
+        except (datasets.exceptions.DatasetGenerationError, ValueError) as error:
+            reraise_interrupt(error)
             # pandas' C parser (behind datasets) chokes on ragged rows, duplicate column names
             # and undecodable bytes; the csv module copes, so the caller falls back to it.
             return None
