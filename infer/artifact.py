@@ -17,6 +17,7 @@ import numpy as np
 
 from infer.errors import ThreatTaggerError
 from infer.features import BlockSpec, Featurizer, TfidfBlock
+from infer.npzview import read_npz
 from infer.places import PLACES_ANALYZER, PlaceBlock
 
 FORMAT_VERSION = 1
@@ -157,18 +158,50 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
-def verify_files(folder: Path, meta: dict[str, Any]) -> None:
-    """Check every file listed in meta.json against its sha256 (and that none is missing)."""
+def verify_files(folder: Path, meta: dict[str, Any], *, skip: tuple[str, ...] = ()) -> None:
+    """Check every file listed in meta.json against its sha256 (and that none is missing);
+    the files in `skip` only for presence (the loader hashes the bytes it reads)."""
     files = meta.get("files")
     if not isinstance(files, dict) or any(name not in files for name in REQUIRED_FILES):
         raise ModelError(f"{folder / META_FILE}: 'files' must list {', '.join(REQUIRED_FILES)}")
-    for name, expected in sorted(files.items()):
+    for name in sorted(files):
         path = folder / name
         if Path(name).name != name or not path.is_file():
             raise ModelError(f"{path}: listed in meta.json but missing")
-        if sha256_file(path) != expected:
-            raise ModelError(f"{path}: sha256 does not match meta.json; the folder was modified "
-                             f"after training, refusing to load it")
+    for name, expected in sorted(files.items()):
+        if name not in skip:
+            _check_hash(folder / name, sha256_file(folder / name), expected)
+
+
+def _check_hash(path: Path, actual: str, expected: str) -> None:
+    """Refuse a file whose sha256 is not the one meta.json lists."""
+    if actual != expected:
+        raise ModelError(f"{path}: sha256 does not match meta.json; the folder was modified "
+                         f"after training, refusing to load it")
+
+
+def _verified_arrays(folder: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
+    """model.npz's arrays (read once, hashed, viewed without copies; np.load if unusual)."""
+    path = folder / MODEL_FILE
+    try:
+        arrays, digest = read_npz(path)
+    except (ValueError, OSError):  # not a plain stored .npz: the checks of the plain path
+        _check_hash(path, sha256_file(path), meta["files"][MODEL_FILE])
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        for array in arrays.values():
+            array.setflags(write=False)
+        return arrays
+    _check_hash(path, digest, meta["files"][MODEL_FILE])
+    return arrays
+
+
+def _verified_json(folder: Path, name: str, meta: dict[str, Any]) -> Any:
+    """A JSON file of the folder, hashed from the same bytes it is parsed from."""
+    path = folder / name
+    data = path.read_bytes()
+    _check_hash(path, hashlib.sha256(data).hexdigest(), meta["files"][name])
+    return json.loads(data.decode("utf-8"))
 
 
 def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str]) -> Head:
@@ -195,14 +228,11 @@ def load_artifact(folder: str | Path) -> ModelData:
     """Load and verify a model folder (no pickle anywhere)."""
     folder = Path(folder)
     meta = _read_meta(folder)
-    verify_files(folder, meta)
-    _check_versions(folder, meta)
+    verify_files(folder, meta, skip=REQUIRED_FILES)
     try:
-        with np.load(folder / MODEL_FILE, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-        for array in arrays.values():
-            array.setflags(write=False)
-        vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
+        arrays = _verified_arrays(folder, meta)
+        vocab = _verified_json(folder, VOCAB_FILE, meta)
+        _check_versions(folder, meta)
         blocks = [_block(spec, entry, arrays[f"features.{i}.idf"])
                   for i, (spec, entry) in enumerate(zip(meta["features"], vocab["blocks"],
                                                         strict=True))]
