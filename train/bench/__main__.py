@@ -103,7 +103,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         speed_dir = workdir / "speed"
         speed_dir.mkdir(exist_ok=True)
         results["speed"] = {**run_speed(corpora, speed_dir, args.quick), "measured": date,
-                            "cores": os.cpu_count()}
+                            "command": command, "cores": os.cpu_count()}
         (workdir / "speed.json").write_text(json.dumps(results["speed"], indent=2),
                                             encoding="utf-8")  # survives a later crash
     if args.only in (None, "accuracy"):
