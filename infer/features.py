@@ -2,7 +2,9 @@
 
 Training fits each block with scikit-learn (passing the analyzers below) and keeps only
 data: the terms and the idf weights. At run time `Featurizer.transform` rebuilds the same
-matrix with dict look-ups and scipy.sparse, so `infer` never imports scikit-learn.
+matrix with numpy and scipy.sparse, so `infer` never imports scikit-learn: word and char_wb
+blocks count their n-grams in vectorised form (`infer.wordgrams`, `infer.chargrams`), other
+blocks through their analyzer (`TfidfBlock.counts_by_analyzer`, the reference path).
 """
 
 from __future__ import annotations
