@@ -18,6 +18,7 @@ import numpy as np
 from infer.keytable import KeyTable
 
 MAX_BYTES = 8
+SLICE = 256  # ASCII texts handled together
 _SPACE = ord(" ")
 
 
@@ -60,8 +61,14 @@ class CharGramIndex:
         """(row, column) of every vocabulary n-gram occurrence in the texts (any order)."""
         fast = [row for row, text in enumerate(texts) if text.isascii()]
         slow = [row for row, text in enumerate(texts) if not text.isascii()]
-        rows, columns = self._ascii_columns([texts[row] for row in fast])
-        rows = np.asarray(fast, dtype=np.int64)[rows]
+        parts = []  # slices of texts: a text has ~700 n-grams, this bounds the temporaries
+        for at in range(0, len(fast), SLICE):
+            part_rows, part_columns = self._ascii_columns([texts[row] for row in
+                                                           fast[at:at + SLICE]])
+            parts.append((np.asarray(fast[at:at + SLICE], dtype=np.int64)[part_rows],
+                          part_columns))
+        rows = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+        columns = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
         if slow:
             index = self.index
             slow_rows: list[int] = []

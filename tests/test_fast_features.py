@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from infer import features
+from infer import chargrams, features
 from infer.features import BlockSpec, TextOptions, TfidfBlock, strip_boilerplate
 from infer.keytable import KeyTable
 
@@ -190,3 +190,10 @@ def test_key_table_finds_every_key_and_nothing_else(keys, probes):
     found = table.get(np.array([p[0] for p in probes], dtype=np.uint64),
                       np.array([p[1] for p in probes], dtype=np.uint64))
     assert found.tolist() == expected
+
+
+def test_char_counts_of_a_batch_longer_than_one_slice_match_the_analyzer():
+    block = fitted(BlockSpec("char", "char_wb", (3, 5)), CORPUS)
+    texts = [f"{i} {text}" for i, text in enumerate((CORPUS + TRICKY) * 30)]
+    assert len([t for t in texts if t.isascii()]) > 2 * chargrams.SLICE
+    same_counts(block, texts)
