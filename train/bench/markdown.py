@@ -77,7 +77,8 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
         + ", ".join(f"{k} {v} MB" for k, v in million["peak_rss_mb"].items()) + ".", "",
         *table(["goal", "target", "measured", ""], goals), "",
         f"Load average (1/5/15 min) before: {load['before']}, after: {load['after']}"
-        f" on {speed.get('cores', '?')} cores; section took {speed['seconds']:.0f} s"
+        f" on {speed.get('cores', '?')} cores (above the core count, other jobs competed for the"
+        f" CPU and wall-clock figures are pessimistic); section took {speed['seconds']:.0f} s"
         + (f" (run: `{speed['command']}`, {speed['measured']})." if "command" in speed else "."),
         "",
     ]
