@@ -202,3 +202,10 @@ def test_explanation_of_a_pooled_label_decomposes_the_window_it_came_from(predic
     assert float(1 / (1 + np.exp(-bombing.decision_score))) == pytest.approx(
         explanation.prediction.incident_types["bombing"], abs=1e-9)
     assert abs(bombing.total + bombing.intercept - bombing.decision_score) < 1e-9
+
+
+def test_the_package_exports_the_predictor_without_importing_numpy_up_front():
+    code = ("import sys, infer; assert 'numpy' not in sys.modules; "
+            "from infer import Explanation, Prediction, Predictor, ThreatTaggerError; "
+            "assert Predictor.__module__ == 'infer.predictor'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
