@@ -251,11 +251,19 @@ def test_refuses_to_replace_a_folder_that_is_not_a_model(trained, tmp_path):
 
 SLOW_TRAINING = """
 import sys, time
+from pathlib import Path
 from train.config import load_config
 from train.fit import train_model
 cfg = load_config(None, corpora=[sys.argv[1]], out=sys.argv[2],
                   overrides=["features.min_df=1", "split.dev_size=0.25"])
-train_model(cfg, step=lambda description: time.sleep(0.4))
+progress = Path(sys.argv[3])
+
+def step(description):
+    with progress.open("a") as handle:
+        handle.write(description + "\\n")
+    time.sleep(0.4)
+
+train_model(cfg, step=step)
 """
 
 
@@ -267,14 +275,17 @@ def test_killing_training_midway_keeps_the_old_model_loadable(trained, tmp_path,
     subprocess.run(["cp", "-r", str(result.folder), str(target)], check=True)
     texts = ["A car bomb exploded in Lagos", "Gunmen kidnapped workers near Karachi"]
     before = [p.to_dict() for p in Predictor.load(target).predict(texts)]
-    process = subprocess.Popen([sys.executable, "-c", SLOW_TRAINING, str(corpus), str(target)],
-                               cwd=REPO, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not list(target.parent.glob(".tmp-tiny-*")):
+    progress = tmp_path / "progress.txt"
+    process = subprocess.Popen([sys.executable, "-c", SLOW_TRAINING, str(corpus), str(target),
+                                str(progress)], cwd=REPO, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    # Interrupt while features are being fitted: the folder is staged, the corpus is loaded,
+    # and the process is in the project's own code (not inside a library's import).
+    while "features" not in (progress.read_text() if progress.exists() else ""):
         assert process.poll() is None, process.stderr.read().decode()
-        assert time.monotonic() < deadline, "training never staged a folder"
+        assert time.monotonic() < deadline, "training never reached the features step"
         time.sleep(0.01)
-    time.sleep(0.5)  # well inside training: loading, grouping and fitting
+    assert list(target.parent.glob(".tmp-tiny-*")), "no staged folder while training"
     os.kill(process.pid, sig)
     process.wait(timeout=30)
     assert process.returncode != 0
