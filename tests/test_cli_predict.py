@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 import typer
-from test_cli_score import train_small_model
 from typer.testing import CliRunner
 
-from infer.cli import register
 from infer.predictor import Predictor
 from infer.taxonomy import country_name
 
 TEXT = ("Masked gunmen ambushed a police patrol on the highway outside the town on Monday, "
         "killing two officers, and later set fire to the nearby customs post.")
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo model folder (shared with test_cli_score through the session temp dir)."""
-    return train_small_model(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    """A typer app with the scoring commands registered."""
-    application = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @application.callback()
-    def _root() -> None:
-        """Test root."""
-
-    register(application)
-    return application
 
 
 def predict(app: typer.Typer, *args: str, stdin: str | None = None):

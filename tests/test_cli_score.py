@@ -18,49 +18,12 @@ import typer
 from typer.testing import CliRunner
 
 from infer import writers
-from infer.cli import register
 from infer.predictor import Predictor
 from infer.writers import CSV_COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = REPO / "data" / "demo"
-
-
-def train_small_model(base: Path) -> Path:
-    """A model trained once per session on every 4th demo record, always naming a country."""
-    out = base / "scoring-model"
-    if (out / "meta.json").is_file():
-        return out
-    from train.config import load_config
-    from train.fit import train_model
-
-    subset = base / "scoring-corpus.jsonl"
-    lines = [line for path in sorted(DEMO.glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    subset.write_text("\n".join(lines[::4]) + "\n", encoding="utf-8")
-    train_model(load_config(REPO / "train/configs/default.toml", corpora=[str(subset)],
-                            out=str(out), overrides=["model.country_min_probability=0.0"]))
-    return out
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small demo model folder."""
-    return train_small_model(tmp_path_factory.getbasetemp())
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    """A typer app with the scoring commands registered, as train/cli.py does."""
-    application = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-
-    @application.callback()
-    def _root() -> None:
-        """Test root."""
-
-    register(application)
-    return application
 
 
 def run(app: typer.Typer, model_dir: Path, *args: str, stdin: str | None = None):
