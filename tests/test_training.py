@@ -250,8 +250,10 @@ def test_refuses_to_replace_a_folder_that_is_not_a_model(trained, tmp_path):
 
 
 SLOW_TRAINING = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
+# A shell that starts jobs in the background makes them ignore SIGINT; restore Ctrl-C.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from train.config import load_config
 from train.fit import train_model
 cfg = load_config(None, corpora=[sys.argv[1]], out=sys.argv[2],
