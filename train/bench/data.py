@@ -10,7 +10,7 @@ from pathlib import Path
 
 from infer.errors import ThreatTaggerError
 from train.bench import REPO_ROOT, THREE_TYPES, corpora_dir
-from train.sources.base import clean_text, make_record
+from train.sources.base import clean_text
 
 FILES = {
     "wikipedia": "wikipedia_incidents.csv",
@@ -100,9 +100,8 @@ class Corpora:
     def satp(self) -> list[tuple[dict, bool]]:
         """Every SATP story with a flag: does it carry any SATP label (Other included)?
 
-        The satp converter drops Other-only stories (attacks of a type we do not tag); the
-        "relevant" and "all stories" settings need them, so they are added back here with no
-        incident type, from the raw rows at the same index as the converter's ids.
+        The satp converter keeps Other-only stories with no incident type (source
+        "satp:other"); the raw rows give each story's flags, matched by the converter's ids.
         """
         from train.corpus import load_corpus
 
@@ -113,13 +112,9 @@ class Corpora:
                      for c in SATP_LABEL_COLUMNS]
             record_id = f"satp-{index:06d}"
             record = converted.get(record_id)
-            if record is None:
-                text = clean_text(row.get("text"))
-                if not text or text.lower() == "nan" or not flags[-1]:
-                    continue
-                record = make_record(record_id, text, [], source="satp", region="South Asia",
-                                     split=row.get("split", "").strip() or None)
-            elif record["text"] != clean_text(row.get("text")):
+            if record is None:  # an empty text the converter dropped
+                continue
+            if record["text"] != clean_text(row.get("text")):
                 raise ThreatTaggerError(f"{self.path('satp')}: row {index} does not match "
                                         f"converter record {record_id}")
             out.append((record, any(flags)))
