@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from train.sources.acled_types import is_known_sub_event, sub_event_labels
+from train.sources.acled_types import labels_or_drop
 from train.sources.base import Conversion, clean_text, lookup_country, make_record, read_rows
 
 SOURCE = "acled"
@@ -34,13 +34,8 @@ def convert(path: str | Path) -> Conversion:
             result.dropped["empty notes"] += 1
             continue
         sub_type = row["sub_event_type"].strip()
-        if not is_known_sub_event(sub_type):
-            result.unmapped[f"sub_event_type: {sub_type}"] += 1
-            result.dropped["sub_event_type unmapped"] += 1
-            continue
-        labels = sub_event_labels(sub_type)
+        labels = labels_or_drop(result, sub_type, "sub_event_type", sub_type)
         if labels is None:
-            result.dropped[f"ambiguous sub_event_type {sub_type}"] += 1
             continue
         # ACLED's region names differ from the GTD's: the region comes from the country.
         raw_country = row["country"].strip()

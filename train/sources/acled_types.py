@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from train.sources.base import Conversion
+
 # Sentinel: the sub-type is too ambiguous for our taxonomy; its rows are dropped (and counted),
 # because both a forced label and [] ("not an attack report") would often be wrong.
 DROP = None
@@ -100,3 +105,19 @@ def sub_event_labels(name: str) -> tuple[str, ...] | None:
 def is_known_sub_event(name: str) -> bool:
     """Tell whether name is an ACLED sub-event type of the table (case-insensitive)."""
     return name.strip().casefold() in _BY_KEY
+
+
+def labels_or_drop(result: Conversion, name: str, column: str, raw: str) -> tuple[str, ...] | None:
+    """The labels of an ACLED sub-event, or None after counting why its row is dropped.
+
+    `column` and `raw` name the source's own column and value in the counts (ACLED's
+    `sub_event_type`, CASE's `SubType` code), so each converter reports in its own terms.
+    """
+    if not is_known_sub_event(name):
+        result.unmapped[f"{column}: {raw}"] += 1
+        result.dropped[f"{column} unmapped"] += 1
+        return None
+    labels = sub_event_labels(name)
+    if labels is None:
+        result.dropped[f"ambiguous {column} {raw}"] += 1
+    return labels

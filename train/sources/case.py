@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from train.sources.acled_types import CASE_CODES, is_known_sub_event, sub_event_labels
+from train.sources.acled_types import CASE_CODES, labels_or_drop
 from train.sources.base import Conversion, clean_text, make_record, read_rows
 
 SOURCE = "case"
@@ -20,14 +20,8 @@ def convert(path: str | Path) -> Conversion:
         if not text:
             result.dropped["empty text"] += 1
             continue
-        name = CASE_CODES.get(code.upper(), code)
-        if not is_known_sub_event(name):
-            result.unmapped[f"SubType: {code}"] += 1
-            result.dropped["SubType unmapped"] += 1
-            continue
-        labels = sub_event_labels(name)
+        labels = labels_or_drop(result, CASE_CODES.get(code.upper(), code), "SubType", code)
         if labels is None:
-            result.dropped[f"ambiguous SubType {code}"] += 1
             continue
         record_id = f"{SOURCE}-{row['id'].strip() or f'{index:06d}'}"
         result.records.append(make_record(record_id, text, labels, source=SOURCE))
