@@ -38,17 +38,25 @@ def samples_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def incident_metrics(
     y_true: Sequence[Iterable[str]], y_pred: Sequence[Iterable[str]], labels: Sequence[str]
 ) -> dict[str, Any]:
-    """Micro/macro/samples F1, false-tag rate and per-label scores for multi-label tags."""
+    """Micro/macro/samples F1, false-tag rate and per-label scores for multi-label tags.
+
+    Macro-F1 averages only the labels present in the truth or the predictions (a label
+    neither true nor predicted anywhere, e.g. hijacking on SATP, is left out, not scored 0);
+    per_label still lists every label.
+    """
     truth = _binarize(y_true, labels)
     guess = _binarize(y_pred, labels)
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, guess, labels=list(range(len(labels))), average=None, zero_division=0
     )
+    present = np.flatnonzero(truth.any(axis=0) | guess.any(axis=0)).tolist()
+    macro = f1_score(truth, guess, labels=present, average="macro",
+                     zero_division=0) if present else 0.0
     untagged = truth.sum(axis=1) == 0
     false_tags = (guess[untagged].sum(axis=1) > 0).mean() if untagged.any() else 0.0
     return {
         "micro_f1": _round(f1_score(truth, guess, average="micro", zero_division=0)),
-        "macro_f1": _round(f1_score(truth, guess, average="macro", zero_division=0)),
+        "macro_f1": _round(macro),
         "samples_f1": _round(samples_f1(truth, guess)),
         "false_tag_rate": _round(false_tags),
         "per_label": {
