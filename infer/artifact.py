@@ -57,12 +57,15 @@ class ModelData:
     window_sentences: int = 0
     window_min_words: int = 0
     place_fallback_share: float = 0.0
+    gate: Head | None = None  # the attack gate (one class); None in models without one
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays stored in model.npz."""
         out = {f"features.{i}.idf": b.idf for i, b in enumerate(self.featurizer.blocks)}
-        for name in ("incident", "region", "country"):
-            head: Head = getattr(self, name)
+        for name in ("incident", "region", "country", "gate"):
+            head: Head | None = getattr(self, name)
+            if head is None:
+                continue
             # Fortran order: coef.T, the (features, classes) matrix scipy multiplies by, is then
             # C-contiguous as loaded, so scoring never copies the coefficients.
             out[f"{name}.coef"] = np.asfortranarray(head.coef)
@@ -87,6 +90,8 @@ class ModelData:
             "regions": list(self.region.classes),
             "countries": list(self.country.classes),
             "country_regions": dict(zip(self.country.classes, self.country_regions, strict=True)),
+            **({} if self.gate is None else
+               {"gate": {"classes": list(self.gate.classes), "text": GATE_RULE}}),
             "pooling": {"window_sentences": self.window_sentences,
                         "window_min_words": self.window_min_words, "text": POOLING_RULE},
             "consistency_rule": {
@@ -103,6 +108,11 @@ POOLING_RULE = (
     "windows of window_sentences consecutive sentences; each incident probability is the "
     "maximum of the whole-text probability and the best window's, so that one paragraph about "
     "an attack in a long story is not diluted by the rest."
+)
+GATE_RULE = (
+    "P(label) = P(attack) * P(label | attack): the gate head gives the probability that the "
+    "text reports any attack, each incident head the probability of its type among attacks "
+    "(fitted on attack records only). Window pooling takes the maximum of the product."
 )
 CONSISTENCY_RULE = (
     "If the country head's top probability >= country_min_probability, that country is "
@@ -249,13 +259,15 @@ def load_artifact(folder: str | Path) -> ModelData:
             window_sentences=int(meta.get("pooling", {}).get("window_sentences", 0)),
             window_min_words=int(meta.get("pooling", {}).get("window_min_words", 0)),
             place_fallback_share=float(meta["consistency_rule"].get("place_fallback_share", 0)),
+            gate=_head(arrays, "gate", meta["gate"]["classes"]) if "gate" in meta else None,
         )
     except ModelError:
         raise
     except (ValueError, KeyError, TypeError, OSError, json.JSONDecodeError) as exc:
         problem = f"{type(exc).__name__}: {exc}"
         raise ModelError(f"{folder}: malformed model folder ({problem})") from None
-    for name in ("incident", "region", "country"):
-        if getattr(model, name).coef.shape[1] != model.featurizer.n_features:
+    for name in ("incident", "region", "country", "gate"):
+        head = getattr(model, name)
+        if head is not None and head.coef.shape[1] != model.featurizer.n_features:
             raise ModelError(f"{folder / MODEL_FILE}: {name} head does not match the features")
     return model

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from infer.artifact import Head
+from infer.predictor import IMPLIED
 
 if TYPE_CHECKING:
     from infer.predictor import Prediction, Predictor
@@ -36,6 +38,12 @@ class HeadExplanation:
     contributions: tuple[Contribution, ...]
     rest: float
     segment: str | None = None  # the sentence window explained; None = the whole text
+    # With an attack gate: P(attack) on the same segment, so that probability ==
+    # sigmoid(decision_score) * gate_probability (the gate's own item decomposes it).
+    gate_probability: float | None = None
+    # Set on armed_assault when its reported probability is P(ambush) (an ambush is an armed
+    # assault); that label's own item follows and explains the probability.
+    implied_by: str | None = None
 
     @property
     def total(self) -> float:
@@ -75,41 +83,71 @@ def _explain_class(predictor: Predictor, head_name: str, head: Head, label: str,
 
 
 def _incident_segments(predictor: Predictor, text: str, row: Any
-                       ) -> dict[str, tuple[Any, str | None]]:
-    """Per label, the row and window that produced its pooled probability (max pooling)."""
+                       ) -> dict[str, tuple[Any, str | None, float]]:
+    """Per label, the row, window and probability of the segment that produced its pooled
+    probability (max pooling of P(attack) * P(label | attack); P(label) without a gate)."""
     from infer.predictor import decision_scores, sentence_windows
 
     model = predictor.model
-    whole = decision_scores(model.incident, row)[0]
-    best = {label: (row, None, whole[k]) for k, label in enumerate(model.incident.classes)}
+    stacked, windows = row, [None]
     if model.window_sentences > 0 and len(text.split()) >= model.window_min_words:
-        windows = sentence_windows(text, model.window_sentences)
-        if windows:
-            matrix = model.featurizer.transform(windows)
-            scores = decision_scores(model.incident, matrix)
-            for k, label in enumerate(model.incident.classes):
-                w = int(np.argmax(scores[:, k]))
-                if scores[w, k] > best[label][2]:
-                    best[label] = (matrix.getrow(w), windows[w], scores[w, k])
-    return {label: (segment_row, window) for label, (segment_row, window, _) in best.items()}
+        found = sentence_windows(text, model.window_sentences)
+        if found:
+            stacked = sp.vstack([row, model.featurizer.transform(found)], format="csr")
+            windows += found
+    probability = predictor.incident_probabilities(
+        decision_scores(model.incident, stacked),
+        None if model.gate is None else decision_scores(model.gate, stacked))
+    best = np.argmax(probability, axis=0)  # first segment (the whole text) wins ties
+    return {label: (stacked.getrow(best[k]), windows[best[k]], float(probability[best[k], k]))
+            for k, label in enumerate(model.incident.classes)}
+
+
+def _gate_item(predictor: Predictor, segment_row: Any, window: str | None,
+               top: int) -> HeadExplanation:
+    """The attack gate's decomposition on one segment."""
+    from infer.predictor import decision_scores, sigmoid
+
+    gate = predictor.model.gate
+    assert gate is not None
+    probability = float(sigmoid(decision_scores(gate, segment_row))[0, 0])
+    item = _explain_class(predictor, "gate", gate, gate.classes[0], probability, segment_row, top)
+    return dataclasses.replace(item, segment=window)
 
 
 def explain_text(predictor: Predictor, text: str, top: int = 10) -> Explanation:
     """Explain each assigned label, the region and the country of one text.
 
     With sentence-window pooling, an incident label is explained on the segment (whole
-    text or window) whose score was reported, so the decomposition matches its probability.
+    text or window) whose probability was reported, so the decomposition matches it. With an
+    attack gate, each segment's gate head is explained too (head "gate", label "attack").
     """
     model = predictor.model
     matrix = model.featurizer.transform([text])
     prediction = predictor._predict_matrix(matrix, None, [text])[0]
     row = matrix.getrow(0)
     segments = _incident_segments(predictor, text, row)
-    heads = []
-    for label, p in prediction.incident_types.items():
-        segment_row, window = segments[label]
+    labels = list(prediction.incident_types)
+    implied = {}
+    aa, ambush = IMPLIED[1], IMPLIED[0]
+    if aa in prediction.incident_types and ambush in segments \
+            and segments[ambush][2] > segments[aa][2]:
+        implied[aa] = ambush
+        if ambush not in labels:
+            labels.insert(labels.index(aa) + 1, ambush)
+    heads: list[HeadExplanation] = []
+    gates: set[str | None] = set()
+    for label in labels:
+        segment_row, window, own = segments[label]
+        p = prediction.incident_types.get(label, own)
         item = _explain_class(predictor, "incident", model.incident, label, p, segment_row, top)
-        heads.append(dataclasses.replace(item, segment=window))
+        gate = None if model.gate is None else _gate_item(predictor, segment_row, window, top)
+        heads.append(dataclasses.replace(
+            item, segment=window, implied_by=implied.get(label),
+            gate_probability=None if gate is None else gate.probability))
+        if gate is not None and window not in gates:  # one gate item per segment
+            gates.add(window)
+            heads.append(gate)
     if prediction.region is not None and prediction.region in model.region.classes:
         probability = prediction.region_probability
         heads.append(_explain_class(predictor, "region", model.region, prediction.region,

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 MODEL_VAR = "THREAT_TAGGER_MODEL"
 DEFAULT_MODEL = "models/default"
+IMPLIED = ("ambush", "armed_assault")  # the first label implies the second
 BATCH_SIZE = 1024  # texts per vectorised batch (measured fastest; bigger ones leave the caches)
 
 
@@ -85,6 +86,9 @@ class Predictor:
     def __init__(self, model: ModelData) -> None:
         self.model = model
         self.labels = model.incident.classes
+        # (armed_assault, ambush) columns: an ambush is an armed assault, so P(aa) >= P(ambush)
+        self._implied = ((self.labels.index(IMPLIED[1]), self.labels.index(IMPLIED[0]))
+                         if set(IMPLIED) <= set(self.labels) else None)
         # membership[c, r] = 1 when country c lies in region r (to sum country probabilities)
         self._region_names = tuple(sorted(set(model.country_regions)))
         self._membership = np.zeros((len(model.country_regions), len(self._region_names)))
@@ -136,25 +140,44 @@ class Predictor:
                     owners.append(row)
                     windows.append(window)
         if windows:
-            np.maximum.at(best, np.asarray(owners), sigmoid(self._text_scores(windows)))
+            np.maximum.at(best, np.asarray(owners), self.incident_probabilities(
+                *self._text_scores(windows)))
         return best
 
-    def _text_scores(self, texts: list[str]) -> np.ndarray:
-        """Incident decision scores from the text blocks only (the place block carries no
-        incident weight), so window pooling skips the place matching."""
-        head = self.model.incident
-        scores = np.tile(head.intercept, (len(texts), 1))
+    def _text_scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Incident (and gate) decision scores from the text blocks only (the place block
+        carries no incident weight), so window pooling skips the place matching."""
+        heads = [self.model.incident] + ([] if self.model.gate is None else [self.model.gate])
+        scores = [np.tile(head.intercept, (len(texts), 1)) for head in heads]
         for block, start in self._text_blocks:
-            scores += np.asarray(block.transform(texts) @ head.coef[:, start:start + block.size].T)
-        return scores
+            part = block.transform(texts)
+            for head, total in zip(heads, scores, strict=True):
+                total += np.asarray(part @ head.coef[:, start:start + block.size].T)
+        return scores[0], (scores[1] if len(scores) > 1 else None)
+
+    @staticmethod
+    def incident_probabilities(incident: np.ndarray, gate: np.ndarray | None) -> np.ndarray:
+        """P(label) from the decision scores: sigmoid, times P(attack) when there is a gate."""
+        probability = sigmoid(incident)
+        return probability if gate is None else probability * sigmoid(gate)
+
+    def _imply(self, incident: np.ndarray) -> np.ndarray:
+        """Raise P(armed_assault) to P(ambush) where lower (in place; returns the array)."""
+        if self._implied is not None:
+            aa, ambush = self._implied
+            np.maximum(incident[:, aa], incident[:, ambush], out=incident[:, aa])
+        return incident
 
     def _predict_matrix(self, matrix: sp.csr_matrix, threshold: float | None,
                         texts: list[str] | None = None) -> list[Prediction]:
         """Predictions for the rows of a feature matrix (texts enable window pooling)."""
         model = self.model
-        incident = sigmoid(decision_scores(model.incident, matrix))
+        incident = self.incident_probabilities(
+            decision_scores(model.incident, matrix),
+            None if model.gate is None else decision_scores(model.gate, matrix))
         if texts is not None and model.window_sentences > 0:
             incident = np.maximum(incident, self.window_probabilities(texts))
+        incident = self._imply(incident)
         cut = model.thresholds if threshold is None else np.full(len(self.labels), threshold)
         region_p = softmax(decision_scores(model.region, matrix))
         country_p = softmax(decision_scores(model.country, matrix))

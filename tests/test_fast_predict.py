@@ -37,6 +37,10 @@ def reference(predictor: Predictor, texts: list[str], threshold: float | None) -
     model = predictor.model
     matrix = model.featurizer.transform(texts)
     incident = sigmoid(decision_scores(model.incident, matrix))
+    if model.gate is not None:
+        incident = incident * sigmoid(decision_scores(model.gate, matrix))
+    aa, ambush = predictor.labels.index("armed_assault"), predictor.labels.index("ambush")
+    incident[:, aa] = np.maximum(incident[:, aa], incident[:, ambush])  # ambush implies it
     cut = model.thresholds if threshold is None else np.full(len(predictor.labels), threshold)
     region_p = softmax(decision_scores(model.region, matrix))
     country_p = softmax(decision_scores(model.country, matrix))

@@ -74,6 +74,9 @@ class ModelConfig:
     window_min_words: int = 150
     place_fallback_share: float = 0.0
     nb_scaling: bool = False
+    # The attack gate: P(label) = P(attack) * P(label | attack); type heads fit on attacks only.
+    gate: bool = False
+    gate_class_weight: str = "balanced"
 
 
 @dataclass
@@ -160,7 +163,7 @@ def _apply(config: Config, data: dict[str, Any], origin: str) -> None:
 
 def _validate(config: Config, origin: str) -> None:
     """Checks that span more than a type."""
-    for key in ("class_weight", "geo_class_weight"):
+    for key in ("class_weight", "geo_class_weight", "gate_class_weight"):
         if getattr(config.model, key) not in _CLASS_WEIGHTS:
             raise ConfigError(f"{origin}: model.{key} must be one of {_CLASS_WEIGHTS}")
     for key in ("word_ngram_range", "char_ngram_range"):

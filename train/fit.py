@@ -30,6 +30,7 @@ from train.heads import (
     Step,
     _no_step,
     fit_featurizer,
+    fit_gate_head,
     fit_incident_heads,
     fit_multiclass_head,
     label_matrix,
@@ -103,9 +104,16 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
     # its type, and place features let them memorise places (the geo heads read everything).
     text_columns = featurizer.n_features - sum(
         b.size for b in featurizer.blocks if isinstance(b, PlaceBlock))
-    incident, constant = fit_incident_heads(matrix[:, :text_columns],
-                                            label_matrix(records, labels), labels, config.model,
-                                            step, weight)
+    y = label_matrix(records, labels)
+    gate = None
+    attacks: slice | np.ndarray = slice(None)  # the type heads' records: all, or the attacks
+    if config.model.gate:  # P(label) = P(attack) * P(label | attack)
+        gate = pad_head(fit_gate_head(matrix[:, :text_columns], y, config.model, step, weight),
+                        featurizer.n_features)
+        attacks = np.flatnonzero(y.any(axis=1))
+    incident, constant = fit_incident_heads(matrix[attacks, :text_columns], y[attacks], labels,
+                                            config.model, step,
+                                            None if weight is None else weight[attacks])
     incident = pad_head(incident, featurizer.n_features)
     step("head: region")
     with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
@@ -126,7 +134,7 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
         region_min_probability=config.model.region_min_probability, meta={},
         window_sentences=config.model.window_sentences,
         window_min_words=config.model.window_min_words,
-        place_fallback_share=config.model.place_fallback_share,
+        place_fallback_share=config.model.place_fallback_share, gate=gate,
     )
     return model, constant
 

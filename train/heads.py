@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -115,6 +116,20 @@ def fit_incident_heads(
             if scale is not None:  # w . (x * r) == (w * r) . x: inference is unchanged
                 coef[j] *= scale
     return Head(tuple(labels), coef, intercept), constant
+
+
+GATE_CLASS = "attack"
+
+
+def fit_gate_head(matrix: sp.csr_matrix, y: np.ndarray, cfg: ModelConfig,
+                  step: Step = _no_step, sample_weight: np.ndarray | None = None) -> Head:
+    """The attack gate: one binary head "any incident type" over every record (a constant
+    probability 1 when no record is a negative, e.g. Wikipedia alone)."""
+    attack = np.asarray(y).any(axis=1).astype(np.int64).reshape(-1, 1)
+    gate_cfg = dataclasses.replace(cfg, class_weight=cfg.gate_class_weight)
+    head, _constant = fit_incident_heads(matrix, attack, (GATE_CLASS,), gate_cfg,
+                                         lambda _: step("head: attack gate"), sample_weight)
+    return head
 
 
 def nb_ratios(matrix: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray:
