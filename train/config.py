@@ -87,6 +87,8 @@ class ThresholdsConfig:
     ceiling: float = 0.9
     fallback: float = 0.5
     min_dev_positives: int = 3
+    # Raise thresholds until at most this share of the dev records without a type get a tag.
+    max_false_tag_share: float = 1.0
 
 
 @dataclass
@@ -174,6 +176,8 @@ def _validate(config: Config, origin: str) -> None:
         raise ConfigError(f"{origin}: split.dev_size must be between 0 and 1")
     if not 0.0 <= config.thresholds.floor <= config.thresholds.ceiling <= 1.0:
         raise ConfigError(f"{origin}: thresholds need 0 <= floor <= ceiling <= 1")
+    if not 0.0 <= config.thresholds.max_false_tag_share <= 1.0:
+        raise ConfigError(f"{origin}: thresholds.max_false_tag_share must be within [0, 1]")
     if any(w < 0 for w in config.corpora.source_weights.values()):
         raise ConfigError(f"{origin}: corpora.source_weights must not be negative")
     if not config.corpora.train:

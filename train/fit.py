@@ -37,6 +37,7 @@ from train.heads import (
 )
 from train.metrics import calibration_report, evaluate_predictions
 from train.model_folder import finish_meta, staged_model_folder, write_model_files
+from train.sources.satp import OTHER_SOURCE as SATP_OTHER
 from train.thresholds import tune_thresholds
 
 MIN_RECORDS = 10
@@ -148,7 +149,10 @@ def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
     raw = Predictor(model)._predict_matrix(matrix, None, texts)
     probability = np.array([[p.scores[label] for label in labels] for p in raw])
     truth = label_matrix(dev, labels)
-    thresholds, info = tune_thresholds(truth, probability, labels, config.thresholds)
+    # the false-tag limit counts non-attack records only, not SATP's Other-only attack stories
+    negatives = np.array([not r["incident_types"] and r["source"] != SATP_OTHER for r in dev],
+                         dtype=bool)
+    thresholds, info = tune_thresholds(truth, probability, labels, config.thresholds, negatives)
     tuned = Predictor(dataclasses.replace(model, thresholds=thresholds))
     predictions = tuned._predict_matrix(matrix, None, texts)
     metrics = {
