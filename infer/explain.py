@@ -145,7 +145,8 @@ def explain_text(predictor: Predictor, text: str, top: int = 10) -> Explanation:
         heads.append(dataclasses.replace(
             item, segment=window, implied_by=implied.get(label),
             gate_probability=None if gate is None else gate.probability))
-        if gate is not None and window not in gates:  # one gate item per segment
+        # one gate item per segment; none for a constant gate (a corpus without negatives)
+        if gate is not None and window not in gates and np.isfinite(gate.decision_score):
             gates.add(window)
             heads.append(gate)
     if prediction.region is not None and prediction.region in model.region.classes:

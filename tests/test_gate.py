@@ -79,7 +79,11 @@ def test_a_corpus_without_negatives_gets_a_constant_gate_of_one(tmp_path):
     gate = sigmoid(decision_scores(model.gate, model.featurizer.transform(TEXTS)))
     assert np.all(gate == 1.0)
     assert Predictor(model).predict(TEXTS) == Predictor.load(plain).predict(TEXTS)
-    assert Predictor(model).explain(TEXTS[0]).heads  # still explainable
+    explanation = Predictor(model).explain(TEXTS[0])
+    incident = [h for h in explanation.heads if h.head == "incident"]
+    assert incident and all(h.gate_probability == 1.0 for h in incident)
+    assert not [h for h in explanation.heads if h.head == "gate"]  # nothing to explain
+    json.dumps(explanation.to_dict(), allow_nan=False)
 
 
 def test_a_model_folder_without_a_gate_loads_with_no_gate(tmp_path):
