@@ -1,25 +1,33 @@
 """Score a stream of input records in chunks, in-process or in worker processes, in order.
 
 Memory stays flat: records are read lazily, and at most a few chunks per worker are in flight.
+A worker process that dies (e.g. killed by the out-of-memory killer) stops the run with a
+ThreatTaggerError naming the records that were lost, instead of hanging.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import signal
+import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, islice
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from infer.errors import ThreatTaggerError
 from infer.predictor import Prediction, Predictor
 from infer.readers import InputRecord
 
 DEFAULT_BATCH_SIZE = 500
 CHUNKS_PER_WORKER = 3
 DIGITS = 4
+InFlight = tuple[list[InputRecord], "Future[list[dict[str, Any]]]"]  # a chunk and its result
 
 
 def chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
@@ -99,7 +107,7 @@ def _init_worker(model: str | None, explain: bool) -> None:
     """Pool initializer: load the predictor once per worker (inherited as is under fork)."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # Pool.terminate() must stop workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # terminating a worker must stop it
     if _WORKER is None:
         _WORKER = Scorer(Predictor.load(model), explain)
 
@@ -145,16 +153,82 @@ class BatchScorer:
         method = start_method()
         _WORKER = self._scorer if method == "fork" else None
         model = None if self.model is None else str(self.model)
-        context = multiprocessing.get_context(method)
+        pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
+                                   initializer=_init_worker, initargs=(model, self.explain))
+        pending: deque[InFlight] = deque()
         try:
-            with context.Pool(self.jobs, initializer=_init_worker,
-                              initargs=(model, self.explain)) as pool:
-                pending: deque[Any] = deque()
-                for chunk in chunks:
-                    pending.append(pool.apply_async(_work, (chunk,)))
-                    if len(pending) >= self.jobs * CHUNKS_PER_WORKER:
-                        yield from pending.popleft().get()
-                while pending:
-                    yield from pending.popleft().get()
+            for chunk in chunks:
+                pending.append((chunk, _submit(pool, chunk)))
+                if len(pending) >= self.jobs * CHUNKS_PER_WORKER:
+                    yield from _oldest(pending)
+            while pending:
+                yield from _oldest(pending)
+        except BrokenProcessPool:
+            processes = _stop(pool)
+            raise ThreatTaggerError(_lost_message(processes, [c for c, _ in pending])) from None
+        except BaseException:  # Ctrl-C, SIGTERM, the consumer closing the generator, ...
+            _stop(pool)
+            raise
+        else:
+            pool.shutdown()
         finally:
             _WORKER = None
+
+
+def _oldest(pending: deque[InFlight]) -> list[dict[str, Any]]:
+    """The outputs of the oldest chunk in flight, removed from the window once it succeeded."""
+    outputs = pending[0][1].result()
+    pending.popleft()
+    return outputs
+
+
+def _submit(pool: ProcessPoolExecutor,
+            chunk: list[InputRecord]) -> Future[list[dict[str, Any]]]:
+    """Submit a chunk; a pool already broken gives a failed future (reported like the others)."""
+    try:
+        return pool.submit(_work, chunk)
+    except BrokenProcessPool as exc:
+        failed: Future[list[dict[str, Any]]] = Future()
+        failed.set_exception(exc)
+        return failed
+
+
+def _stop(pool: ProcessPoolExecutor) -> list[BaseProcess]:
+    """Cancel queued chunks and terminate the workers now (not after their current chunk)."""
+    # ProcessPoolExecutor has no public way to stop running workers before Python 3.14.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+    return processes
+
+
+def _exit_of(processes: Sequence[BaseProcess]) -> str:
+    """How the worker that broke the pool ended (the others were terminated afterwards)."""
+    deadline = time.monotonic() + 1.0
+    codes: list[int] = []
+    while time.monotonic() < deadline:  # another thread may be reaping them this instant
+        codes = [p.exitcode for p in processes if p.exitcode is not None]
+        if len(codes) == len(processes):
+            break
+        time.sleep(0.01)
+    unusual = [c for c in codes if c != -signal.SIGTERM] or codes
+    if not unusual:
+        return "stopped unexpectedly"
+    code = unusual[0]
+    if code >= 0:
+        return f"exited unexpectedly with status {code}"
+    name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+    oom = " (the out-of-memory killer does this)" if -code == signal.SIGKILL else ""
+    return f"was killed by {name}{oom}"
+
+
+def _lost_message(processes: Sequence[BaseProcess], lost: Sequence[list[InputRecord]]) -> str:
+    """The error of a broken pool: how the worker ended and which records were lost."""
+    records = [record for chunk in lost for record in chunk]
+    what = (f"the {len(records)} records from {records[0].source} to {records[-1].source} "
+            "were not scored" if records else "no record was lost")
+    return (f"a scoring worker process {_exit_of(processes)}; {what} and scoring stopped "
+            "there (try fewer --jobs or a smaller --batch-size if memory ran out)")

@@ -155,6 +155,7 @@ def score(
 ) -> None:
     """Tag every record of INPUTS (files, folders or - for stdin), in order."""
     from infer.batch import BatchScorer
+    from infer.errors import ThreatTaggerError
     from infer.readers import iter_records
     from infer.writers import make_writer, output_stream
 
@@ -173,6 +174,9 @@ def score(
                 writer.write(out)
     except KeyboardInterrupt:
         _fail("interrupted; no output file was written" if output else "interrupted", 130)
+    except ThreatTaggerError as exc:  # e.g. a worker process died: the output is incomplete
+        _fail(f"{exc}; " + ("no output file was written" if output else
+                            "the output written so far is incomplete"))
     except BrokenPipeError:  # e.g. `score ... | head`: stop quietly, like other filters
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(141) from None
