@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 import train.sources
-from train.corpus import Corpus, CorpusError, load_corpora, load_corpus, write_records
+from train.corpus import (
+    Corpus,
+    CorpusError,
+    hf_offline,
+    load_corpora,
+    load_corpus,
+    write_records,
+)
 from train.sources.base import Conversion
 
 HEADER = ["id", "text", "incident_types", "region", "country", "source", "split", "date"]
@@ -247,6 +254,53 @@ def test_uncached_hub_name_fails_offline_with_clear_error() -> None:
     with pytest.raises(CorpusError, match=r"no-such-threat-corpus-xyz: .*offline"):
         load_corpus("no-such-threat-corpus-xyz")
     assert {k: os.environ.get(k) for k in before} == before
+
+
+def hf_switches() -> dict[str, object]:
+    """The offline switches: environment variables and the values the libraries cached."""
+    import datasets.config
+    import huggingface_hub.constants as hub_constants
+
+    return {"env": {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")},
+            "datasets": (datasets.config.HF_HUB_OFFLINE, datasets.config.HF_DATASETS_OFFLINE),
+            "hub": hub_constants.HF_HUB_OFFLINE}
+
+
+@pytest.mark.parametrize("hub_env", [None, "0"])
+def test_hf_offline_switches_env_and_cached_flags_and_restores_them(
+    monkeypatch: pytest.MonkeyPatch, hub_env: str | None
+) -> None:
+    import datasets.config
+    import huggingface_hub.constants as hub_constants
+
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    if hub_env is None:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    else:
+        monkeypatch.setenv("HF_HUB_OFFLINE", hub_env)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", False)
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
+    before = hf_switches()
+    with hf_offline():
+        assert hf_switches() == {"env": {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+                                 "datasets": (True, True), "hub": True}
+        assert hub_constants.is_offline_mode()
+    assert hf_switches() == before
+    assert "HF_DATASETS_OFFLINE" not in os.environ
+
+
+def test_hf_offline_restores_the_switches_when_the_body_raises(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datasets.config
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    before = hf_switches()
+    with pytest.raises(KeyboardInterrupt), hf_offline():
+        raise KeyboardInterrupt
+    assert hf_switches() == before
 
 
 def test_loading_leaves_no_cache_files_beside_the_data(

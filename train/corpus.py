@@ -9,11 +9,10 @@ import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from infer.errors import ThreatTaggerError
 from train.records import RecordError, fingerprint, missing_columns, validate_record, write_records
@@ -295,25 +294,45 @@ def _scan_csv(path: Path, header: list[str]) -> _Read:
 # --- Hugging Face hub datasets ----------------------------------------------------------------
 
 
-def _offline(enabled: bool) -> AbstractContextManager[Any]:
-    """Context that forces datasets / huggingface_hub offline while it is active."""
-    if not enabled:
-        return nullcontext()
+HF_OFFLINE_ENV = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+
+
+@contextmanager
+def hf_offline() -> Iterator[None]:
+    """Switch datasets / huggingface_hub offline while active; everything is restored on exit.
+
+    Sets the documented environment switches and, because both libraries read them once at
+    import, the module attributes that hold the values they read.
+    """
     import datasets.config
     import huggingface_hub.constants as hub_constants
 
-    stack = ExitStack()
-    stack.enter_context(mock.patch.dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1"))
-    stack.enter_context(mock.patch.object(datasets.config, "HF_HUB_OFFLINE", True))
-    stack.enter_context(mock.patch.object(hub_constants, "HF_HUB_OFFLINE", True))
-    return stack
+    cached = [(module, name, getattr(module, name))
+              for module, name in ((datasets.config, "HF_HUB_OFFLINE"),
+                                   (datasets.config, "HF_DATASETS_OFFLINE"),
+                                   (hub_constants, "HF_HUB_OFFLINE"))
+              if hasattr(module, name)]
+    environment = {key: os.environ.get(key) for key in HF_OFFLINE_ENV}
+    try:
+        os.environ.update(dict.fromkeys(HF_OFFLINE_ENV, "1"))
+        for module, name, _ in cached:
+            setattr(module, name, True)
+        yield
+    finally:
+        for module, name, value in cached:
+            setattr(module, name, value)
+        for key, value in environment.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _read_hub(name: str, allow_network: bool) -> Iterator[_Read]:
     """Every split of a Hugging Face hub dataset (offline unless allow_network)."""
     datasets = _quiet_datasets()
     try:
-        with _offline(not allow_network):
+        with nullcontext() if allow_network else hf_offline():
             loaded = datasets.load_dataset(name)
     except Exception as exc:
         how = "" if allow_network else " (offline and not cached; --allow-network downloads it)"
