@@ -1,11 +1,15 @@
-"""The data-only model folder: arrays in model.npz, terms in vocab.json, the rest in meta.json.
+"""The data-only model folder: arrays and terms in model.npz, gazetteers in vocab.json, the
+rest in meta.json.
 
 Loading verifies every file's sha256 against meta.json, refuses a model written by another
-scikit-learn major.minor, and never unpickles (np.load(allow_pickle=False), json).
+scikit-learn major.minor, and never unpickles (np.load(allow_pickle=False), json). Format 2
+stores float32 coefficients over the columns each head reads (format 1: float64 over every
+column, terms in vocab.json; still loaded); the gazetteer is parsed on first use.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,14 +19,17 @@ from typing import Any
 
 import numpy as np
 
+from infer.blockstore import VOCAB_FILE, blocks_v1, blocks_v2, encode_terms, terms_key
 from infer.errors import ThreatTaggerError
-from infer.features import BlockSpec, Featurizer, TfidfBlock
+from infer.features import Featurizer, TfidfBlock, idf_key
+from infer.linear import Head, HeadInput
 from infer.npzview import read_npz
-from infer.places import PLACES_ANALYZER, PlaceBlock
+from infer.places import PlaceBlock
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+HEADS = ("incident", "region", "country", "gate")
 MODEL_FILE = "model.npz"
-VOCAB_FILE = "vocab.json"
 META_FILE = "meta.json"
 REQUIRED_FILES = (MODEL_FILE, VOCAB_FILE)
 HOW_TO_TRAIN = "train one with `make train` or `threat-tagger train --config <file.toml>`"
@@ -32,13 +39,7 @@ class ModelError(ThreatTaggerError):
     """A model folder is missing, tampered with, foreign or malformed."""
 
 
-@dataclass(frozen=True)
-class Head:
-    """A linear head: scores = X @ coef.T + intercept, one row per class."""
-
-    classes: tuple[str, ...]
-    coef: np.ndarray
-    intercept: np.ndarray
+__all__ = ["Head", "HeadInput", "ModelData", "ModelError", "load_artifact"]
 
 
 @dataclass(frozen=True)
@@ -59,25 +60,44 @@ class ModelData:
     place_fallback_share: float = 0.0
     gate: Head | None = None  # the attack gate (one class); None in models without one
 
+    def heads(self) -> dict[str, Head]:
+        """The model's heads by name (the optional ones only when present)."""
+        return {name: head for name in HEADS if (head := getattr(self, name, None)) is not None}
+
     def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays stored in model.npz."""
-        out = {f"features.{i}.idf": b.idf for i, b in enumerate(self.featurizer.blocks)}
-        for name in ("incident", "region", "country", "gate"):
-            head: Head | None = getattr(self, name)
-            if head is None:
-                continue
+        """The arrays stored in model.npz: float32 weights, terms as UTF-8 lines."""
+        out = {}
+        for i, block in enumerate(self.featurizer.blocks):
+            out[idf_key(i)] = np.asarray(block.idf, dtype=np.float32)
+            out[terms_key(i)] = encode_terms(block.terms)
+        for name, head in self.heads().items():
             # Fortran order: coef.T, the (features, classes) matrix scipy multiplies by, is then
             # C-contiguous as loaded, so scoring never copies the coefficients.
-            out[f"{name}.coef"] = np.asfortranarray(head.coef)
+            out[f"{name}.coef"] = np.asfortranarray(head.coef, dtype=np.float32)
             out[f"{name}.intercept"] = head.intercept
+            for item in head.inputs:
+                if item.columns is not None:
+                    out[f"{name}.columns.{item.block}"] = np.asarray(item.columns, np.int32)
         out["incident.thresholds"] = self.thresholds
         return out
 
     def vocab(self) -> dict[str, Any]:
-        """The content of vocab.json (a place block also stores its gazetteer there)."""
-        return {"blocks": [b.vocab_entry() if isinstance(b, PlaceBlock)
-                           else {"name": b.spec.name, "terms": list(b.terms)}
+        """The content of vocab.json: the gazetteer of each place block (terms are arrays)."""
+        return {"blocks": [b.vocab_entry() if isinstance(b, PlaceBlock) else {"name": b.spec.name}
                            for b in self.featurizer.blocks]}
+
+    def as_stored(self) -> ModelData:
+        """This model with its weights rounded to what model.npz keeps (float32), so that a
+        model in memory scores exactly like the folder written from it."""
+        def rounded(array: np.ndarray) -> np.ndarray:
+            return np.asarray(array, dtype=np.float32).astype(np.float64)
+
+        blocks = [dataclasses.replace(b, idf=rounded(b.idf)) if isinstance(b, TfidfBlock) else b
+                  for b in self.featurizer.blocks]
+        changes: dict[str, Any] = {
+            name: dataclasses.replace(head, coef=np.asfortranarray(rounded(head.coef)))
+            for name, head in self.heads().items()}
+        return dataclasses.replace(self, featurizer=Featurizer(blocks), **changes)
 
     def structure(self) -> dict[str, Any]:
         """The meta.json entries needed to rebuild the model from the arrays."""
@@ -90,6 +110,9 @@ class ModelData:
             "regions": list(self.region.classes),
             "countries": list(self.country.classes),
             "country_regions": dict(zip(self.country.classes, self.country_regions, strict=True)),
+            "heads": {name: [{"block": i.block, "start": i.start, "stop": i.stop,
+                              "subset": i.columns is not None} for i in head.inputs]
+                      for name, head in self.heads().items()},
             **({} if self.gate is None else
                {"gate": {"classes": list(self.gate.classes), "text": GATE_RULE}}),
             "pooling": {"window_sentences": self.window_sentences,
@@ -163,8 +186,10 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: missing; not a model folder ({HOW_TO_TRAIN})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{path}: unsupported model format (expected {FORMAT_VERSION})")
+    if not isinstance(meta, dict) or meta.get("format_version") not in READABLE_VERSIONS:
+        found = meta.get("format_version") if isinstance(meta, dict) else None
+        raise ModelError(f"{path}: unsupported model format {found!r} (this version reads "
+                         f"{', '.join(map(str, READABLE_VERSIONS))}); {HOW_TO_TRAIN}")
     return meta
 
 
@@ -206,32 +231,36 @@ def _verified_arrays(folder: Path, meta: dict[str, Any]) -> dict[str, np.ndarray
     return arrays
 
 
-def _verified_json(folder: Path, name: str, meta: dict[str, Any]) -> Any:
-    """A JSON file of the folder, hashed from the same bytes it is parsed from."""
+def _verified_bytes(folder: Path, name: str, meta: dict[str, Any]) -> bytes:
+    """A file of the folder, hashed from the bytes returned."""
     path = folder / name
     data = path.read_bytes()
     _check_hash(path, hashlib.sha256(data).hexdigest(), meta["files"][name])
-    return json.loads(data.decode("utf-8"))
+    return data
 
 
-def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str]) -> Head:
-    """Rebuild one head, checking shapes."""
+def _verified_json(folder: Path, name: str, meta: dict[str, Any]) -> Any:
+    """A JSON file of the folder, hashed from the same bytes it is parsed from."""
+    return json.loads(_verified_bytes(folder, name, meta).decode("utf-8"))
+
+
+def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str],
+          layout: list[dict[str, Any]] | None = None) -> Head:
+    """Rebuild one head (float64 weights in memory), checking shapes."""
     coef, intercept = arrays[f"{name}.coef"], arrays[f"{name}.intercept"]
     if coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
         raise ModelError(f"{MODEL_FILE}: {name} head has shape {coef.shape}, "
                          f"expected {len(classes)} rows")
-    if not coef.flags.f_contiguous:  # a model written before the Fortran-order layout
-        coef = np.asfortranarray(coef)
+    if coef.dtype != np.float64 or not coef.flags.f_contiguous:  # float32 or format 1 in C
+        coef = np.asfortranarray(coef, dtype=np.float64)
         coef.setflags(write=False)
-    return Head(tuple(classes), coef, intercept)
-
-
-def _block(spec: dict[str, Any], entry: dict[str, Any],
-           idf: np.ndarray) -> TfidfBlock | PlaceBlock:
-    """Rebuild one feature block from its meta.json spec, vocab.json entry and idf array."""
-    if spec.get("analyzer") == PLACES_ANALYZER:
-        return PlaceBlock.from_data(spec, entry, idf)
-    return TfidfBlock(BlockSpec.from_dict(spec), tuple(entry["terms"]), idf)
+    inputs = tuple(HeadInput(str(item["block"]), int(item["start"]), int(item["stop"]),
+                             arrays[f"{name}.columns.{item['block']}"] if item["subset"] else None)
+                   for item in layout or ())
+    if inputs and sum(i.width for i in inputs) != coef.shape[1]:
+        raise ModelError(f"{MODEL_FILE}: {name} head has {coef.shape[1]} columns, its inputs "
+                         f"{sum(i.width for i in inputs)}")
+    return Head(tuple(classes), coef, intercept, inputs)
 
 
 def load_artifact(folder: str | Path) -> ModelData:
@@ -241,17 +270,19 @@ def load_artifact(folder: str | Path) -> ModelData:
     verify_files(folder, meta, skip=REQUIRED_FILES)
     try:
         arrays = _verified_arrays(folder, meta)
-        vocab = _verified_json(folder, VOCAB_FILE, meta)
         _check_versions(folder, meta)
-        blocks = [_block(spec, entry, arrays[f"features.{i}.idf"])
-                  for i, (spec, entry) in enumerate(zip(meta["features"], vocab["blocks"],
-                                                        strict=True))]
+        version = meta["format_version"]
+        if version == 1:
+            blocks = blocks_v1(meta["features"], _verified_json(folder, VOCAB_FILE, meta), arrays)
+        else:
+            blocks = blocks_v2(meta["features"], _verified_bytes(folder, VOCAB_FILE, meta), arrays)
+        layout = meta.get("heads", {})
         model = ModelData(
             featurizer=Featurizer(blocks),
-            incident=_head(arrays, "incident", meta["labels"]),
+            incident=_head(arrays, "incident", meta["labels"], layout.get("incident")),
             thresholds=arrays["incident.thresholds"],
-            region=_head(arrays, "region", meta["regions"]),
-            country=_head(arrays, "country", meta["countries"]),
+            region=_head(arrays, "region", meta["regions"], layout.get("region")),
+            country=_head(arrays, "country", meta["countries"], layout.get("country")),
             country_regions=tuple(meta["country_regions"][c] for c in meta["countries"]),
             country_min_probability=float(meta["consistency_rule"]["country_min_probability"]),
             region_min_probability=float(meta["consistency_rule"]["region_min_probability"]),
@@ -259,15 +290,26 @@ def load_artifact(folder: str | Path) -> ModelData:
             window_sentences=int(meta.get("pooling", {}).get("window_sentences", 0)),
             window_min_words=int(meta.get("pooling", {}).get("window_min_words", 0)),
             place_fallback_share=float(meta["consistency_rule"].get("place_fallback_share", 0)),
-            gate=_head(arrays, "gate", meta["gate"]["classes"]) if "gate" in meta else None,
+            gate=_head(arrays, "gate", meta["gate"]["classes"], layout.get("gate"))
+            if "gate" in meta else None,
         )
     except ModelError:
         raise
     except (ValueError, KeyError, TypeError, OSError, json.JSONDecodeError) as exc:
         problem = f"{type(exc).__name__}: {exc}"
         raise ModelError(f"{folder}: malformed model folder ({problem})") from None
-    for name in ("incident", "region", "country", "gate"):
-        head = getattr(model, name)
-        if head is not None and head.coef.shape[1] != model.featurizer.n_features:
-            raise ModelError(f"{folder / MODEL_FILE}: {name} head does not match the features")
+    _check_inputs(folder, model)
     return model
+
+
+def _check_inputs(folder: Path, model: ModelData) -> None:
+    """Every head reads existing blocks at their own columns (all columns when unlisted)."""
+    featurizer = model.featurizer
+    where = {b.spec.name: (start, start + b.size) for b, start in
+             zip(featurizer.blocks, featurizer.offsets, strict=False)}
+    for name, head in model.heads().items():
+        ok = all(where.get(i.block) == (i.start, i.stop) and (
+            i.columns is None or bool(np.all((i.columns >= 0) & (i.columns < i.stop - i.start))))
+            for i in head.inputs)
+        if not ok or (not head.inputs and head.coef.shape[1] != featurizer.n_features):
+            raise ModelError(f"{folder / MODEL_FILE}: {name} head does not match the features")

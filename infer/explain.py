@@ -68,13 +68,16 @@ def _explain_class(predictor: Predictor, head_name: str, head: Head, label: str,
                    probability: float, row: Any, top: int) -> HeadExplanation:
     """Decompose one class's linear score over the non-zero features of one row."""
     k = head.classes.index(label)
-    weights = np.asarray(head.coef[k, row.indices], dtype=np.float64)
-    parts = weights * row.data
-    decision = float((row @ head.coef[k]).item() + head.intercept[k])
+    every = head.class_weights(k, row.shape[1])  # 0 where the head reads no column
+    read = np.isin(row.indices, head.global_columns(row.shape[1]))
+    indices, values = row.indices[read], row.data[read]
+    weights = every[indices]
+    parts = weights * values
+    decision = float((row @ every).item() + head.intercept[k])
     order = np.argsort(-np.abs(parts), kind="stable")[:top]
     shown = tuple(
-        Contribution(predictor.model.featurizer.feature_name(int(row.indices[i])),
-                     float(row.data[i]), float(weights[i]), float(parts[i]))
+        Contribution(predictor.model.featurizer.feature_name(int(indices[i])),
+                     float(values[i]), float(weights[i]), float(parts[i]))
         for i in order
     )
     rest = float(parts.sum() - parts[order].sum())

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from infer.artifact import Head, ModelData, load_artifact
+from infer.linear import BlockRows
 from infer.places import PlaceBlock
 from infer.taxonomy import COUNTRIES
 
@@ -55,11 +56,10 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def decision_scores(head: Head, matrix: sp.csr_matrix) -> np.ndarray:
-    """Raw linear scores (one column per class)."""
-    # scipy needs the (features, classes) matrix in C order; a stored head is Fortran-ordered,
-    # so this is a view (no copy of the coefficients per batch).
-    return np.asarray(matrix @ np.ascontiguousarray(head.coef.T)) + head.intercept
+def decision_scores(head: Head, matrix: sp.csr_matrix | BlockRows) -> np.ndarray:
+    """Raw linear scores (one column per class) of a full feature matrix or a batch's blocks
+    (only the blocks the head reads are computed)."""
+    return head.scores(matrix)
 
 
 _SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])|\n\s*\n")
@@ -94,12 +94,12 @@ class Predictor:
         self._membership = np.zeros((len(model.country_regions), len(self._region_names)))
         for row, region in enumerate(model.country_regions):
             self._membership[row, self._region_names.index(region)] = 1.0
-        # (first column, country codes) of the place-name block, for the fallback rule
-        self._places: tuple[int, tuple[str, ...]] | None = None
+        # (first column, country codes, block name) of the place-name block (fallback rule)
+        self._places: tuple[int, tuple[str, ...], str] | None = None
         self._text_blocks = []
         for block, start in zip(model.featurizer.blocks, model.featurizer.offsets, strict=False):
             if isinstance(block, PlaceBlock):
-                self._places = (start, block.countries)
+                self._places = (start, block.countries, block.spec.name)
                 if np.any(model.incident.coef[:, start:start + block.size]):
                     self._text_blocks.append((block, start))  # a model that uses it: keep it
             else:
@@ -123,7 +123,7 @@ class Predictor:
             raise TypeError("predict() takes an iterable of texts, not a single string")
         out: list[Prediction] = []
         for batch in _batches(texts, batch_size):
-            out.extend(self._predict_matrix(self.model.featurizer.transform(batch), threshold,
+            out.extend(self._predict_matrix(BlockRows(self.model.featurizer, batch), threshold,
                                             batch))
         return out
 
@@ -168,7 +168,7 @@ class Predictor:
             np.maximum(incident[:, aa], incident[:, ambush], out=incident[:, aa])
         return incident
 
-    def _predict_matrix(self, matrix: sp.csr_matrix, threshold: float | None,
+    def _predict_matrix(self, matrix: sp.csr_matrix | BlockRows, threshold: float | None,
                         texts: list[str] | None = None) -> list[Prediction]:
         """Predictions for the rows of a feature matrix (texts enable window pooling)."""
         model = self.model
@@ -242,13 +242,16 @@ class Predictor:
                 region[row], region_prob[row] = (model.region.classes[code] if kept else None), p
         return list(zip(region, region_prob, country, country_prob, strict=True))
 
-    def _place_majority(self, matrix: sp.csr_matrix) -> list[str | None]:
+    def _place_majority(self, matrix: sp.csr_matrix | BlockRows) -> list[str | None]:
         """Per row, the country holding >= place_fallback_share of the place mentions."""
         share = self.model.place_fallback_share
         if self._places is None or share <= 0.0:
             return [None] * matrix.shape[0]
-        start, codes = self._places
-        counts = matrix[:, start:start + len(codes)].toarray()
+        start, codes, name = self._places
+        if isinstance(matrix, BlockRows):
+            counts = matrix[name][:, :len(codes)].toarray()
+        else:
+            counts = matrix[:, start:start + len(codes)].toarray()
         totals = counts.sum(axis=1)
         best = counts.argmax(axis=1)
         top = counts[np.arange(len(best)), best]

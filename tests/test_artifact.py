@@ -109,7 +109,7 @@ def test_loaded_model_predicts_like_a_fresh_load(model_folder):
 
 def test_tampered_file_is_refused_naming_it(copy):
     vocab = json.loads((copy / "vocab.json").read_text())
-    vocab["blocks"][0]["terms"][0] = "tampered"
+    vocab["blocks"][0]["name"] = "tampered"
     (copy / "vocab.json").write_text(json.dumps(vocab))
     with pytest.raises(ModelError, match=r"vocab\.json: sha256 does not match"):
         load_artifact(copy)

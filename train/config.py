@@ -67,6 +67,12 @@ class ModelConfig:
     class_weight: str = "balanced"
     geo_C: float = 4.0
     geo_class_weight: str = "none"
+    # The feature blocks the region and country heads read (blocks the features lack are
+    # skipped) and how many of the most frequent word terms they keep (0: every word term).
+    region_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
+    country_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
+    region_word_features: int = 0
+    country_word_features: int = 0
     max_iter: int = 2000
     country_min_probability: float = 0.5
     region_min_probability: float = 0.0
@@ -117,6 +123,7 @@ class Config:
 
 
 _CLASS_WEIGHTS = ("balanced", "none")
+BLOCK_NAMES = ("word", "char", "places")  # the feature blocks a config can build
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:
@@ -172,6 +179,14 @@ def _validate(config: Config, origin: str) -> None:
         low_high = getattr(config.features, key)
         if len(low_high) != 2 or not 1 <= low_high[0] <= low_high[1]:
             raise ConfigError(f"{origin}: features.{key} must be [low, high] with 1 <= low <= high")
+    for key in ("region_blocks", "country_blocks"):
+        unknown = sorted(set(getattr(config.model, key)) - set(BLOCK_NAMES))
+        if unknown:
+            raise ConfigError(f"{origin}: model.{key} names unknown blocks {unknown}; "
+                              f"known: {', '.join(BLOCK_NAMES)}")
+    for key in ("region_word_features", "country_word_features"):
+        if getattr(config.model, key) < 0:
+            raise ConfigError(f"{origin}: model.{key} must be >= 0 (0: every word term)")
     if not 0.0 < config.split.dev_size < 1.0:
         raise ConfigError(f"{origin}: split.dev_size must be between 0 and 1")
     if not 0.0 <= config.thresholds.floor <= config.thresholds.ceiling <= 1.0:

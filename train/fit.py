@@ -22,6 +22,8 @@ import numpy as np
 
 from infer.artifact import CONSISTENCY_RULE, Head, ModelData
 from infer.errors import ThreatTaggerError
+from infer.features import Featurizer
+from infer.linear import block_inputs, input_matrix
 from infer.places import PlaceBlock
 from infer.predictor import Predictor
 from infer.taxonomy import INCIDENT_TYPES, region_of
@@ -33,6 +35,7 @@ from train.heads import (
     fit_gate_head,
     fit_incident_heads,
     fit_multiclass_head,
+    geo_inputs,
     label_matrix,
 )
 from train.metrics import calibration_report, evaluate_predictions
@@ -77,13 +80,11 @@ def load_training_records(config: Config) -> tuple[list[dict], list[dict[str, An
     return records, provenance
 
 
-def pad_head(head: Head, n_features: int) -> Head:
-    """The head with zero weights for the columns it was not fitted on (at the end)."""
-    extra = n_features - head.coef.shape[1]
-    if extra == 0:
-        return head
-    return Head(head.classes, np.hstack([head.coef, np.zeros((head.coef.shape[0], extra))]),
-                head.intercept)
+def reading_text_blocks(head: Head, featurizer: Featurizer) -> Head:
+    """The head, marked as reading the text blocks only (every block but the place names,
+    which come last): no weights are kept for the place columns."""
+    names = [b.spec.name for b in featurizer.blocks if not isinstance(b, PlaceBlock)]
+    return dataclasses.replace(head, inputs=block_inputs(featurizer, names))
 
 
 def source_weights(records: Sequence[dict], weights: dict[str, float]) -> np.ndarray | None:
@@ -109,22 +110,26 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
     gate = None
     attacks: slice | np.ndarray = slice(None)  # the type heads' records: all, or the attacks
     if config.model.gate:  # P(label) = P(attack) * P(label | attack)
-        gate = pad_head(fit_gate_head(matrix[:, :text_columns], y, config.model, step, weight),
-                        featurizer.n_features)
+        gate = reading_text_blocks(
+            fit_gate_head(matrix[:, :text_columns], y, config.model, step, weight), featurizer)
         attacks = np.flatnonzero(y.any(axis=1))
     incident, constant = fit_incident_heads(matrix[attacks, :text_columns], y[attacks], labels,
                                             config.model, step,
                                             None if weight is None else weight[attacks])
-    incident = pad_head(incident, featurizer.n_features)
+    incident = reading_text_blocks(incident, featurizer)
+    geo = config.model
     step("head: region")
     with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
-    region = fit_multiclass_head(matrix[with_region], [records[i]["region"] for i in with_region],
-                                 config.model, None if weight is None else weight[with_region])
+    inputs = geo_inputs(featurizer, matrix, geo.region_blocks, geo.region_word_features)
+    region = fit_multiclass_head(input_matrix(matrix[with_region], inputs),
+                                 [records[i]["region"] for i in with_region], geo,
+                                 None if weight is None else weight[with_region], inputs)
     step("head: country")
     with_country = [i for i, r in enumerate(records) if r.get("country") is not None]
-    country = fit_multiclass_head(matrix[with_country],
-                                  [records[i]["country"] for i in with_country], config.model,
-                                  None if weight is None else weight[with_country])
+    inputs = geo_inputs(featurizer, matrix, geo.country_blocks, geo.country_word_features)
+    country = fit_multiclass_head(input_matrix(matrix[with_country], inputs),
+                                  [records[i]["country"] for i in with_country], geo,
+                                  None if weight is None else weight[with_country], inputs)
     if thresholds is None:
         thresholds = np.full(len(labels), config.thresholds.fallback)
     model = ModelData(
@@ -137,7 +142,7 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
         window_min_words=config.model.window_min_words,
         place_fallback_share=config.model.place_fallback_share, gate=gate,
     )
-    return model, constant
+    return model.as_stored(), constant
 
 
 def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config

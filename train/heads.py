@@ -13,9 +13,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from infer.artifact import Head
+from infer.artifact import Head, HeadInput
 from infer.errors import ThreatTaggerError
 from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock
+from infer.linear import block_inputs
 from infer.places import PlaceBlock
 from train.config import FeaturesConfig, ModelConfig
 
@@ -142,15 +143,43 @@ def nb_ratios(matrix: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.nd
     return np.abs(ratio)
 
 
+def frequent_columns(block_matrix: sp.csr_matrix, n: int) -> np.ndarray | None:
+    """The n columns present in the most rows (ties: the first), sorted; None when n <= 0
+    or the block has no more than n columns (read all of them)."""
+    if n <= 0 or block_matrix.shape[1] <= n:
+        return None
+    frequency = np.bincount(block_matrix.indices, minlength=block_matrix.shape[1])
+    return np.sort(np.argsort(-frequency, kind="stable")[:n]).astype(np.int32)
+
+
+def geo_inputs(featurizer: Featurizer, matrix: sp.csr_matrix, blocks: Sequence[str],
+               word_features: int) -> tuple[HeadInput, ...]:
+    """What a region/country head reads: the configured blocks (those the featuriser has;
+    all of them if none is left), the word block limited to its `word_features` most
+    frequent terms."""
+    names = [b.spec.name for b in featurizer.blocks]
+    chosen = [name for name in names if name in set(blocks)] or names
+    columns = {}
+    if "word" in chosen:
+        start = featurizer.offsets[names.index("word")]
+        stop = featurizer.offsets[names.index("word") + 1]
+        words = frequent_columns(sp.csr_matrix(matrix[:, start:stop]), word_features)
+        if words is not None:
+            columns["word"] = words
+    return block_inputs(featurizer, chosen, columns)
+
+
 def fit_multiclass_head(
     matrix: sp.csr_matrix, y: Sequence[str], cfg: ModelConfig,
-    sample_weight: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None, inputs: tuple[HeadInput, ...] = (),
 ) -> Head:
-    """Multinomial logistic regression over the classes seen (softmax rows for two classes)."""
+    """Multinomial logistic regression over the classes seen (softmax rows for two classes);
+    `matrix` holds the columns `inputs` lists (all columns when empty)."""
     classes = sorted(set(y))
     n_features = matrix.shape[1]
     if len(classes) < 2:
-        return Head(tuple(classes), np.zeros((len(classes), n_features)), np.zeros(len(classes)))
+        return Head(tuple(classes), np.zeros((len(classes), n_features)), np.zeros(len(classes)),
+                    inputs)
     estimator = _logistic(cfg.geo_C, cfg.geo_class_weight, cfg.max_iter)
     _fit(estimator, matrix, np.asarray(y), sample_weight)
     coef, intercept = estimator.coef_, estimator.intercept_
@@ -158,7 +187,7 @@ def fit_multiclass_head(
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     return Head(tuple(str(c) for c in estimator.classes_), np.asarray(coef, dtype=np.float64),
-                np.asarray(intercept, dtype=np.float64))
+                np.asarray(intercept, dtype=np.float64), inputs)
 
 
 def label_matrix(records: Sequence[dict], labels: Sequence[str]) -> np.ndarray:

@@ -20,10 +20,11 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Stable JSON: sorted keys, 2-space indent, trailing newline."""
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
+    """Stable JSON: sorted keys, 2-space indent (none when compact), trailing newline."""
+    text = (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            if compact else json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -96,9 +97,10 @@ def staged_model_folder(target: str | Path) -> Iterator[Path]:
 
 
 def write_model_files(folder: Path, model: ModelData, metrics: dict[str, Any]) -> None:
-    """Write model.npz, vocab.json and metrics.json (meta.json comes last, see finish_meta)."""
+    """Write model.npz, vocab.json (compact: parsed at run time) and metrics.json (meta.json
+    comes last, see finish_meta)."""
     np.savez(folder / MODEL_FILE, **model.arrays())
-    write_json(folder / VOCAB_FILE, model.vocab())
+    write_json(folder / VOCAB_FILE, model.vocab(), compact=True)
     write_json(folder / "metrics.json", metrics)
 
 

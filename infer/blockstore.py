@@ -1,0 +1,104 @@
+"""Feature blocks as a model folder stores them: terms as UTF-8 lines in model.npz, the
+gazetteer of a place block in vocab.json (parsed on first use), format 1's vocab.json."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from infer.errors import ThreatTaggerError
+from infer.features import BlockSpec, TfidfBlock, idf_key
+from infer.places import PLACES_ANALYZER, PlaceBlock, PlaceSpec
+
+VOCAB_FILE = "vocab.json"
+
+
+def terms_key(position: int) -> str:
+    """Name of a block's terms (UTF-8, one per line) inside model.npz."""
+    return f"features.{position}.terms"
+
+
+def encode_terms(terms: tuple[str, ...]) -> np.ndarray:
+    """Terms as one uint8 array of UTF-8 lines (no term holds a line break: n-grams are
+    split on whitespace)."""
+    if any("\n" in term for term in terms):
+        raise ValueError("a term holds a line break; it cannot be stored one per line")
+    return np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
+
+
+def decode_terms(data: np.ndarray, count: int) -> tuple[str, ...]:
+    """Inverse of `encode_terms` (count: the number of terms, 0 for an empty block)."""
+    terms = tuple(data.tobytes().decode("utf-8").split("\n")) if count else ()
+    if len(terms) != count:
+        raise ValueError(f"{len(terms)} stored terms for {count} columns")
+    return terms
+
+
+class StoredPlaceBlock(PlaceBlock):
+    """A place block whose gazetteer (the bulk of vocab.json, hashed at load) is parsed on
+    first use: what needs no gazetteer (spec, terms, weights, countries) is set at once."""
+
+    def __init__(self, spec: dict[str, Any], terms: tuple[str, ...], idf: np.ndarray,
+                 entry: Callable[[], dict[str, Any]]) -> None:  # no super(): lazy on purpose
+        self.spec = PlaceSpec(spec["name"], float(spec["weight"]))
+        self.terms, self.idf, self._stored = terms, idf, (spec, entry)
+        self.countries = tuple(t.removeprefix("country=") for t in terms
+                               if t.startswith("country="))
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        """Any other attribute: parse the gazetteer and build the block first."""
+        if name.startswith("__") or name in ("_stored", "_lock"):
+            raise AttributeError(name)
+        with self._lock:
+            if "gazetteer" not in self.__dict__:
+                spec, entry = self._stored
+                try:
+                    built = PlaceBlock.from_data(spec, {**entry(), "terms": list(self.terms)},
+                                                 self.idf)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ThreatTaggerError(f"{VOCAB_FILE}: malformed gazetteer of block "
+                                     f"{self.spec.name} ({type(exc).__name__}: {exc})") from None
+                self.__dict__.update({k: v for k, v in vars(built).items() if k != "_lock"})
+        return object.__getattribute__(self, name)
+
+
+def blocks_v1(features: list[dict[str, Any]], vocab: dict[str, Any],
+              arrays: dict[str, np.ndarray]) -> list[TfidfBlock | PlaceBlock]:
+    """Format 1: every block's terms (and gazetteer) in the parsed vocab.json."""
+    blocks: list[TfidfBlock | PlaceBlock] = []
+    for i, (spec, entry) in enumerate(zip(features, vocab["blocks"], strict=True)):
+        idf = arrays[idf_key(i)]
+        if spec.get("analyzer") == PLACES_ANALYZER:
+            blocks.append(PlaceBlock.from_data(spec, entry, idf))
+        else:
+            blocks.append(TfidfBlock(BlockSpec.from_dict(spec), tuple(entry["terms"]), idf))
+    return blocks
+
+
+def blocks_v2(features: list[dict[str, Any]], vocab: bytes,
+              arrays: dict[str, np.ndarray]) -> list[TfidfBlock | PlaceBlock]:
+    """Format 2: terms from model.npz; vocab.json's bytes (the gazetteers, already hashed)
+    parsed on first use of a place block."""
+    parsed: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def entry(i: int) -> dict[str, Any]:
+        with lock:
+            if not parsed:
+                parsed.append(json.loads(vocab.decode("utf-8")))
+        return parsed[0]["blocks"][i]
+
+    blocks: list[TfidfBlock | PlaceBlock] = []
+    for i, spec in enumerate(features):
+        idf = arrays[idf_key(i)]
+        terms = decode_terms(arrays[terms_key(i)], len(idf))
+        if spec.get("analyzer") == PLACES_ANALYZER:
+            blocks.append(StoredPlaceBlock(spec, terms, idf, lambda i=i: entry(i)))
+        else:
+            blocks.append(TfidfBlock(BlockSpec.from_dict(spec), terms, idf))
+    return blocks

@@ -1,0 +1,155 @@
+"""Linear heads that read only some feature blocks, and a batch's features block by block.
+
+A head's coefficients cover only the columns it reads (`Head.inputs`: whole blocks, or a
+subset of one block's columns), so nothing is stored or multiplied for the rest. The
+predictor builds a `BlockRows` per batch: each block's sparse matrix is computed once, on
+first use, and every head adds up its products with the blocks it reads (no hstack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from infer.features import Featurizer
+
+
+@dataclass(frozen=True)
+class HeadInput:
+    """Columns a head reads from one feature block: all of them, or the sorted `columns`."""
+
+    block: str
+    start: int  # the block's first column in the featuriser's full matrix
+    stop: int
+    columns: np.ndarray | None = field(default=None, compare=False)  # block-local, sorted
+
+    @property
+    def width(self) -> int:
+        """Number of coefficient columns this input takes."""
+        return self.stop - self.start if self.columns is None else len(self.columns)
+
+    def global_columns(self) -> np.ndarray:
+        """The full-matrix columns read, in coefficient order."""
+        local = np.arange(self.stop - self.start) if self.columns is None else self.columns
+        return self.start + np.asarray(local, dtype=np.int64)
+
+    def take(self, block_matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """The columns read, out of the block's own matrix."""
+        return block_matrix if self.columns is None else block_matrix[:, self.columns]
+
+
+@dataclass(frozen=True)
+class Head:
+    """A linear head: scores = X[:, read columns] @ coef.T + intercept, one row per class.
+
+    `inputs` lists the columns read, in coefficient order; empty means every column of the
+    featuriser's matrix (the heads of format-1 models, and heads built by hand in tests)."""
+
+    classes: tuple[str, ...]
+    coef: np.ndarray
+    intercept: np.ndarray
+    inputs: tuple[HeadInput, ...] = ()
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        """Names of the blocks read (empty: every block)."""
+        return tuple(i.block for i in self.inputs)
+
+    def _parts(self, features: sp.csr_matrix | BlockRows) -> list[tuple[sp.csr_matrix, int, int]]:
+        """(rows of the columns read, first coefficient column, end) per input."""
+        if not self.inputs:
+            matrix = features.full() if isinstance(features, BlockRows) else features
+            return [(matrix, 0, self.coef.shape[1])]
+        parts, at = [], 0
+        for item in self.inputs:
+            if isinstance(features, BlockRows):
+                block = features[item.block]
+            else:
+                block = features[:, item.start:item.stop]
+            parts.append((item.take(block), at, at + item.width))
+            at += item.width
+        return parts
+
+    def scores(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
+        """Raw linear scores (one column per class) of a full matrix or of a batch's blocks."""
+        # coef is Fortran-ordered, so coef.T and its row slices are C-contiguous views: scipy
+        # multiplies them without copying the coefficients.
+        weights = self.coef.T
+        total: np.ndarray | None = None
+        for part, low, high in self._parts(features):
+            product = np.asarray(part @ weights[low:high])
+            total = product if total is None else total + product
+        if total is None:
+            total = np.zeros((features.shape[0], len(self.classes)))
+        return total + self.intercept
+
+    def global_columns(self, n_features: int) -> np.ndarray:
+        """The full-matrix column of each coefficient column."""
+        if not self.inputs:
+            return np.arange(n_features)
+        return np.concatenate([i.global_columns() for i in self.inputs])
+
+    def class_weights(self, k: int, n_features: int) -> np.ndarray:
+        """Class k's weight on every column of the full matrix (0 where the head reads none)."""
+        out = np.zeros(n_features)
+        out[self.global_columns(n_features)] = self.coef[k]
+        return out
+
+
+class BlockRows:
+    """One batch's feature matrix, block by block: each block computed once, on first use."""
+
+    def __init__(self, featurizer: Featurizer, texts: Sequence[str]) -> None:
+        self.featurizer = featurizer
+        self.texts = list(texts)
+        self._blocks = {block.spec.name: block for block in featurizer.blocks}
+        self._done: dict[str, sp.csr_matrix] = {}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(texts, columns of the full matrix)."""
+        return len(self.texts), self.featurizer.n_features
+
+    def __getitem__(self, name: str) -> sp.csr_matrix:
+        """The block's TF-IDF rows (KeyError for a block the featuriser does not have)."""
+        matrix = self._done.get(name)
+        if matrix is None:
+            matrix = self._done[name] = self._blocks[name].transform(self.texts)
+        return matrix
+
+    def computed(self) -> frozenset[str]:
+        """Names of the blocks computed so far."""
+        return frozenset(self._done)
+
+    def full(self) -> sp.csr_matrix:
+        """Every block side by side (what `Featurizer.transform` returns)."""
+        parts = [self[block.spec.name] for block in self.featurizer.blocks]
+        return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
+
+
+def block_inputs(featurizer: Featurizer, names: Sequence[str],
+                 columns: dict[str, np.ndarray] | None = None) -> tuple[HeadInput, ...]:
+    """Inputs reading the named blocks (in featuriser order; absent names are skipped), each
+    limited to `columns[name]` when given."""
+    columns = columns or {}
+    wanted = set(names)
+    out = []
+    for block, start, stop in zip(featurizer.blocks, featurizer.offsets,
+                                  featurizer.offsets[1:], strict=False):
+        name = block.spec.name
+        if name in wanted:
+            chosen = columns.get(name)
+            out.append(HeadInput(name, start, stop, None if chosen is None
+                                 else np.asarray(chosen, dtype=np.int32)))
+    return tuple(out)
+
+
+def input_matrix(matrix: sp.csr_matrix, inputs: Sequence[HeadInput]) -> sp.csr_matrix:
+    """The columns `inputs` read, out of a full training matrix, in coefficient order."""
+    parts = [item.take(matrix[:, item.start:item.stop]) for item in inputs]
+    return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
