@@ -456,3 +456,91 @@ TRAILING_QUALIFIERS: tuple[str, ...] = (
     "prefecture", "county", "valley",
 )
 # fmt: on
+
+# Demonyms and national adjectives (what a people or thing of a country is called), as
+# evidence of the country a text is about ("Afghan soldiers", "a Nigerien patrol"). Plurals
+# ending in -s ("Afghans", "Iraqis") are derived where the word takes one. Left out on
+# purpose: names shared by several countries or mostly used of a people across borders
+# ("Korean", "Congolese", "Guinean", "Dominican", "Macedonian", "Kurdish", "Arab", "Basque",
+# "Tamil", "Kashmiri", "Baloch", "Pashtun", "Persian", "Malay", "Ossetian"), and words that
+# are mostly something else ("Pole", "Lao", "Jersey").
+# fmt: off
+DEMONYM_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("AF", ("Afghan", "Afghani", "Afghanistani")),
+    ("AL", ("Albanian",)), ("DZ", ("Algerian",)), ("AO", ("Angolan",)),
+    ("AR", ("Argentine", "Argentinian", "Argentinean")), ("AM", ("Armenian",)),
+    ("AU", ("Australian",)), ("AT", ("Austrian",)), ("AZ", ("Azerbaijani", "Azeri")),
+    ("BS", ("Bahamian",)), ("BH", ("Bahraini",)), ("BD", ("Bangladeshi",)),
+    ("BB", ("Barbadian",)), ("BY", ("Belarusian", "Belarussian", "Byelorussian")),
+    ("BE", ("Belgian",)), ("BZ", ("Belizean",)), ("BJ", ("Beninese",)),
+    ("BT", ("Bhutanese",)), ("BO", ("Bolivian",)), ("BA", ("Bosnian",)),
+    ("BW", ("Botswanan",)), ("BR", ("Brazilian",)), ("GB", ("British", "Briton", "English",
+    "Scottish", "Welsh", "Northern Irish", "Scot")), ("BN", ("Bruneian",)),
+    ("BG", ("Bulgarian",)), ("BF", ("Burkinabe",)), ("MM", ("Burmese",)),
+    ("BI", ("Burundian",)), ("KH", ("Cambodian",)), ("CM", ("Cameroonian",)),
+    ("CA", ("Canadian",)), ("CV", ("Cape Verdean",)), ("CF", ("Central African",)),
+    ("TD", ("Chadian",)), ("CL", ("Chilean",)), ("CN", ("Chinese", "Tibetan", "Uyghur",
+    "Uighur")), ("CO", ("Colombian",)), ("KM", ("Comorian",)), ("CR", ("Costa Rican",)),
+    ("CI", ("Ivorian",)), ("HR", ("Croatian", "Croat")), ("CU", ("Cuban",)),
+    ("CY", ("Cypriot", "Greek Cypriot", "Turkish Cypriot")), ("CZ", ("Czech",)),
+    ("DK", ("Danish", "Dane")), ("DJ", ("Djiboutian",)), ("NL", ("Dutch",)),
+    ("TL", ("East Timorese", "Timorese")), ("EC", ("Ecuadorian", "Ecuadorean")),
+    ("EG", ("Egyptian",)), ("SV", ("Salvadoran", "Salvadorean")), ("ER", ("Eritrean",)),
+    ("EE", ("Estonian",)), ("ET", ("Ethiopian",)), ("FJ", ("Fijian",)),
+    ("FI", ("Finnish", "Finn")), ("FR", ("French", "Frenchman", "Corsican")),
+    ("GA", ("Gabonese",)), ("GM", ("Gambian",)), ("GE", ("Georgian", "Abkhaz", "Abkhazian")),
+    ("DE", ("German",)), ("GH", ("Ghanaian",)), ("GR", ("Greek",)),
+    ("GT", ("Guatemalan",)), ("GY", ("Guyanese",)), ("HT", ("Haitian",)),
+    ("HN", ("Honduran",)), ("HU", ("Hungarian",)), ("IS", ("Icelandic", "Icelander")),
+    ("IN", ("Indian",)), ("ID", ("Indonesian",)), ("IR", ("Iranian",)),
+    ("IQ", ("Iraqi",)), ("IE", ("Irish",)), ("IL", ("Israeli",)), ("IT", ("Italian",)),
+    ("JM", ("Jamaican",)), ("JP", ("Japanese",)), ("JO", ("Jordanian",)),
+    ("KZ", ("Kazakh", "Kazakhstani")), ("KE", ("Kenyan",)), ("XK", ("Kosovar", "Kosovan")),
+    ("KW", ("Kuwaiti",)), ("KG", ("Kyrgyz", "Kirghiz")), ("LA", ("Laotian",)),
+    ("LV", ("Latvian",)), ("LB", ("Lebanese",)), ("LS", ("Basotho",)),
+    ("LR", ("Liberian",)), ("LY", ("Libyan",)), ("LT", ("Lithuanian",)),
+    ("LU", ("Luxembourgish", "Luxembourger")), ("MG", ("Malagasy",)),
+    ("MW", ("Malawian",)), ("MY", ("Malaysian",)), ("MV", ("Maldivian",)),
+    ("ML", ("Malian",)), ("MT", ("Maltese",)), ("MR", ("Mauritanian",)),
+    ("MU", ("Mauritian",)), ("MX", ("Mexican",)), ("MD", ("Moldovan",)),
+    ("MN", ("Mongolian",)), ("ME", ("Montenegrin",)), ("MA", ("Moroccan",)),
+    ("MZ", ("Mozambican",)), ("NA", ("Namibian",)), ("NP", ("Nepali", "Nepalese")),
+    ("NZ", ("New Zealander",)), ("NI", ("Nicaraguan",)), ("NE", ("Nigerien",)),
+    ("NG", ("Nigerian",)), ("KP", ("North Korean",)), ("MK", ("North Macedonian",)),
+    ("NO", ("Norwegian",)), ("OM", ("Omani",)), ("PK", ("Pakistani",)),
+    ("PS", ("Palestinian",)), ("PA", ("Panamanian",)), ("PG", ("Papua New Guinean",)),
+    ("PY", ("Paraguayan",)), ("PE", ("Peruvian",)), ("PH", ("Filipino", "Philippine")),
+    ("PL", ("Polish",)), ("PT", ("Portuguese",)), ("PR", ("Puerto Rican",)),
+    ("QA", ("Qatari",)), ("RO", ("Romanian",)), ("RU", ("Russian", "Chechen", "Dagestani",
+    "Ingush")), ("RW", ("Rwandan", "Rwandese")), ("SA", ("Saudi", "Saudi Arabian")),
+    ("SN", ("Senegalese",)), ("RS", ("Serbian", "Serb")), ("SL", ("Sierra Leonean",)),
+    ("SG", ("Singaporean",)), ("SK", ("Slovak", "Slovakian")), ("SI", ("Slovenian",
+    "Slovene")), ("SO", ("Somali", "Somalian")), ("ZA", ("South African",)),
+    ("KR", ("South Korean",)), ("SS", ("South Sudanese",)), ("ES", ("Spanish", "Spaniard",
+    "Catalan")), ("LK", ("Sri Lankan",)), ("SD", ("Sudanese",)), ("SR", ("Surinamese",)),
+    ("SE", ("Swedish", "Swede")), ("CH", ("Swiss",)), ("SY", ("Syrian",)),
+    ("TW", ("Taiwanese",)), ("TJ", ("Tajik", "Tajikistani")), ("TZ", ("Tanzanian",)),
+    ("TH", ("Thai",)), ("TG", ("Togolese",)), ("TT", ("Trinidadian",)),
+    ("TN", ("Tunisian",)), ("TR", ("Turkish",)), ("TM", ("Turkmen",)),
+    ("UG", ("Ugandan",)), ("UA", ("Ukrainian",)), ("AE", ("Emirati",)),
+    ("US", ("American",)), ("UY", ("Uruguayan",)), ("UZ", ("Uzbek", "Uzbekistani")),
+    ("VE", ("Venezuelan",)), ("VN", ("Vietnamese",)), ("EH", ("Sahrawi", "Sahrawian")),
+    ("YE", ("Yemeni", "Yemenite")), ("ZM", ("Zambian",)), ("ZW", ("Zimbabwean",)),
+    ("SZ", ("Swazi",)), ("GQ", ("Equatoguinean",)), ("GW", ("Bissau-Guinean",)),
+)
+# fmt: on
+
+# Names that stand for several countries (or a region across borders): never a country of
+# their own, and GeoNames towns of the same name ("Korea", a village in Côte d'Ivoire) are
+# blocked so that they do not speak for a country either.
+# fmt: off
+AMBIGUOUS_NAMES: tuple[str, ...] = (
+    "Korea", "Congo", "America", "Americas", "Basque Country",
+    "Balochistan", "Baluchistan", "Punjab", "Formosa", "Gold Coast", "Bengal",
+    "Sahel", "Sahara", "Maghreb", "Levant", "Caucasus", "Balkans",
+    "Mesopotamia", "Indochina", "Scandinavia", "Arabia", "Horn of Africa", "Lake Chad",
+    "West Africa", "East Africa", "North Africa", "Central Africa", "Southern Africa",
+    "Middle East", "Central Asia", "South Asia", "Southeast Asia", "East Asia", "Europe",
+    "Africa", "Asia", "Latin America", "South America", "Central America", "North America",
+)
+# fmt: on
