@@ -60,12 +60,15 @@ def place_key(name: str) -> str:
 QUALIFIERS = frozenset(fold_word(w) for w in _QUALIFIER_WORDS)
 
 
+def _bare(token: str) -> str:
+    """The token without a possessive 's ("Peshawar's" -> "Peshawar")."""
+    return token[:-2] if token.endswith(("'s", "’s")) else token
+
+
 @lru_cache(maxsize=65536)
 def _token_key(token: str) -> str:
     """place_key of one text token, without a possessive 's (cached: words recur)."""
-    if token.endswith(("'s", "’s")):
-        token = token[:-2]
-    return place_key(token)
+    return place_key(_bare(token))
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -207,14 +210,14 @@ class Gazetteer:
         if text[end:end + 1] == "," or (not text[:start].strip() and
                                          text[end:end + 3] in _DATELINE_DASHES):
             return False
-        if not strong and any(not w.istitle() for w, _ in tokens[i:i + length]
+        if not strong and any(not _bare(w).istitle() for w, _ in tokens[i:i + length]
                               if w[0].isupper()):
             return True
         if length > 1:
             return False
         if not strong and _sentence_initial(text, start):
             return True
-        if i + 1 < len(tokens):
+        if i + 1 < len(tokens) and _bare(last) == last:  # not "Karachi's Nazimabad"
             following, at = tokens[i + 1]
             if following[0].isupper() and at - end <= 1 and _token_key(following) not in \
                     QUALIFIERS:

@@ -53,6 +53,10 @@ def test_town_inside_a_longer_proper_name_is_skipped(small: Gazetteer) -> None:
     assert found(small, "The governor, Sardar Peshawar Ali, resigned.") == []
 
 
+def test_possessive_town_before_a_district_name_counts(small: Gazetteer) -> None:
+    assert found(small, "Gunmen fired in Peshawar's Hayatabad area.") == [("Peshawar's", "PK")]
+
+
 def test_dateline_comma_keeps_a_sentence_initial_town(small: Gazetteer) -> None:
     assert found(small, "Mosul, Iraq - Two bombs exploded.") == [("Mosul", "IQ"), ("Iraq", "IQ")]
 
@@ -159,6 +163,7 @@ def test_built_gazetteer_knows_towns_and_skips_english_words() -> None:
     assert places[place_key("Korea")] == BLOCKED  # ambiguous, not a village in Côte d'Ivoire
     assert place_key("Mount Lebanon") not in places  # a US town named after a country
     assert gazetteer.demonyms[place_key("Nigeriens")] == "NE"
+    assert places[place_key("Guaviare")] == "CO"  # an ISO 3166-2 department, no GeoNames town
     assert place_key("Kazakh") in gazetteer.demonyms and place_key("Kazakh") not in places
 
 
@@ -185,3 +190,12 @@ def test_a_built_gazetteer_is_read_from_the_disk_cache_by_the_next_run(tmp_path,
     assert len(builds) == 1
     assert first.places == second.places == {"makhmour": "IQ"}
     assert any(tmp_path.rglob("output.pkl"))
+
+
+def test_subdivision_names_are_split_into_their_spellings() -> None:
+    from train.gazetteer import _spellings
+
+    assert _spellings("Girona [Gerona]") == ["Girona", "Gerona"]
+    assert _spellings("Asturias, Principado de") == ["Asturias"]
+    assert _spellings("Haute-Sangha / Mambéré-Kadéï") == ["Haute-Sangha", "Mambéré-Kadéï"]
+    assert _spellings("Sofia (stolitsa)") == ["Sofia"]

