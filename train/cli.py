@@ -34,3 +34,7 @@ app.add_typer(cli_corpus.app, name="corpus")
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+if __name__ == "__main__":  # `python -m train.cli ...` behaves like `threat-tagger ...`
+    main()
