@@ -39,7 +39,7 @@ def trained(tmp_path_factory):
     try:
         config = load_config(corpora=[str(corpus)], out=str(base / "m"), overrides=[
             "features.gazetteer=true", "features.min_df=1", "features.char=true",
-            "split.dev_size=0.25", "model.country_word_features=15",
+            "split.dev_size=0.25", "model.country_block_columns={word = 15}",
             'model.country_blocks=["word", "places"]', 'model.region_blocks=["places"]'])
         return train_model(config)
     finally:
@@ -171,3 +171,8 @@ def test_frequent_columns_keep_the_terms_in_most_rows_sorted():
 def test_geo_blocks_must_be_known_block_names():
     with pytest.raises(ConfigError, match=r"model.country_blocks names unknown blocks \['wrod'\]"):
         load_config(overrides=['model.country_blocks=["wrod"]'])
+
+
+def test_block_column_limits_must_be_positive():
+    with pytest.raises(ConfigError, match=r"model.region_block_columns values must be > 0"):
+        load_config(overrides=["model.region_block_columns={word = 0}"])

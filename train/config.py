@@ -68,11 +68,11 @@ class ModelConfig:
     geo_C: float = 4.0
     geo_class_weight: str = "none"
     # The feature blocks the region and country heads read (blocks the features lack are
-    # skipped) and how many of the most frequent word terms they keep (0: every word term).
+    # skipped), and per block how many of its most frequent terms they keep (unlisted: all).
     region_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
     country_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
-    region_word_features: int = 0
-    country_word_features: int = 0
+    region_block_columns: dict[str, int] = field(default_factory=dict)
+    country_block_columns: dict[str, int] = field(default_factory=dict)
     max_iter: int = 2000
     country_min_probability: float = 0.5
     region_min_probability: float = 0.0
@@ -179,14 +179,16 @@ def _validate(config: Config, origin: str) -> None:
         low_high = getattr(config.features, key)
         if len(low_high) != 2 or not 1 <= low_high[0] <= low_high[1]:
             raise ConfigError(f"{origin}: features.{key} must be [low, high] with 1 <= low <= high")
-    for key in ("region_blocks", "country_blocks"):
+    for key in ("region_blocks", "country_blocks", "region_block_columns",
+                "country_block_columns"):
         unknown = sorted(set(getattr(config.model, key)) - set(BLOCK_NAMES))
         if unknown:
             raise ConfigError(f"{origin}: model.{key} names unknown blocks {unknown}; "
                               f"known: {', '.join(BLOCK_NAMES)}")
-    for key in ("region_word_features", "country_word_features"):
-        if getattr(config.model, key) < 0:
-            raise ConfigError(f"{origin}: model.{key} must be >= 0 (0: every word term)")
+    for key in ("region_block_columns", "country_block_columns"):
+        if any(n <= 0 for n in getattr(config.model, key).values()):
+            raise ConfigError(f"{origin}: model.{key} values must be > 0 (leave a block out "
+                              f"to keep all of its columns)")
     if not 0.0 < config.split.dev_size < 1.0:
         raise ConfigError(f"{origin}: split.dev_size must be between 0 and 1")
     if not 0.0 <= config.thresholds.floor <= config.thresholds.ceiling <= 1.0:

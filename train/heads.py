@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -153,19 +153,18 @@ def frequent_columns(block_matrix: sp.csr_matrix, n: int) -> np.ndarray | None:
 
 
 def geo_inputs(featurizer: Featurizer, matrix: sp.csr_matrix, blocks: Sequence[str],
-               word_features: int) -> tuple[HeadInput, ...]:
+               limits: Mapping[str, int]) -> tuple[HeadInput, ...]:
     """What a region/country head reads: the configured blocks (those the featuriser has;
-    all of them if none is left), the word block limited to its `word_features` most
-    frequent terms."""
+    all of them if none is left), a block named in `limits` cut to its most frequent terms."""
     names = [b.spec.name for b in featurizer.blocks]
     chosen = [name for name in names if name in set(blocks)] or names
     columns = {}
-    if "word" in chosen:
-        start = featurizer.offsets[names.index("word")]
-        stop = featurizer.offsets[names.index("word") + 1]
-        words = frequent_columns(sp.csr_matrix(matrix[:, start:stop]), word_features)
-        if words is not None:
-            columns["word"] = words
+    for name in chosen:
+        at = names.index(name)
+        block = sp.csr_matrix(matrix[:, featurizer.offsets[at]:featurizer.offsets[at + 1]])
+        kept = frequent_columns(block, limits.get(name, 0))
+        if kept is not None:
+            columns[name] = kept
     return block_inputs(featurizer, chosen, columns)
 
 
