@@ -246,13 +246,13 @@ def _verified_json(folder: Path, name: str, meta: dict[str, Any]) -> Any:
 
 def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str],
           layout: list[dict[str, Any]] | None = None) -> Head:
-    """Rebuild one head (float64 weights in memory), checking shapes."""
+    """Rebuild one head, checking shapes."""
     coef, intercept = arrays[f"{name}.coef"], arrays[f"{name}.intercept"]
     if coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
         raise ModelError(f"{MODEL_FILE}: {name} head has shape {coef.shape}, "
                          f"expected {len(classes)} rows")
-    if coef.dtype != np.float64 or not coef.flags.f_contiguous:  # float32 or format 1 in C
-        coef = np.asfortranarray(coef, dtype=np.float64)
+    if not coef.flags.f_contiguous:  # a model written before the Fortran-order layout
+        coef = np.asfortranarray(coef)
         coef.setflags(write=False)
     inputs = tuple(HeadInput(str(item["block"]), int(item["start"]), int(item["stop"]),
                              arrays[f"{name}.columns.{item['block']}"] if item["subset"] else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,8 +34,35 @@ def decode_terms(data: np.ndarray, count: int) -> tuple[str, ...]:
     """Inverse of `encode_terms` (count: the number of terms, 0 for an empty block)."""
     terms = tuple(data.tobytes().decode("utf-8").split("\n")) if count else ()
     if len(terms) != count:
-        raise ValueError(f"{len(terms)} stored terms for {count} columns")
+        raise ThreatTaggerError(f"model.npz: {len(terms)} stored terms for {count} columns")
     return terms
+
+
+class StoredTerms(Sequence[str]):
+    """A block's terms, decoded from model.npz on first use (the n-gram index is built then
+    too): loading a model only needs their number."""
+
+    def __init__(self, data: np.ndarray, count: int) -> None:
+        self._data, self._count = data, count
+        self._lock = threading.Lock()
+        self._terms: tuple[str, ...] | None = None
+
+    def _decoded(self) -> tuple[str, ...]:
+        """The terms as a tuple (decoded once)."""
+        if self._terms is None:
+            with self._lock:
+                if self._terms is None:
+                    self._terms = decode_terms(self._data, self._count)
+        return self._terms
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # int or slice, like tuple
+        return self._decoded()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
 
 
 class StoredPlaceBlock(PlaceBlock):
@@ -96,9 +123,9 @@ def blocks_v2(features: list[dict[str, Any]], vocab: bytes,
     blocks: list[TfidfBlock | PlaceBlock] = []
     for i, spec in enumerate(features):
         idf = arrays[idf_key(i)]
-        terms = decode_terms(arrays[terms_key(i)], len(idf))
+        terms = StoredTerms(arrays[terms_key(i)], len(idf))
         if spec.get("analyzer") == PLACES_ANALYZER:
-            blocks.append(StoredPlaceBlock(spec, terms, idf, lambda i=i: entry(i)))
+            blocks.append(StoredPlaceBlock(spec, tuple(terms), idf, lambda i=i: entry(i)))
         else:
             blocks.append(TfidfBlock(BlockSpec.from_dict(spec), terms, idf))
     return blocks

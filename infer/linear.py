@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,6 +56,16 @@ class Head:
     intercept: np.ndarray
     inputs: tuple[HeadInput, ...] = ()
 
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """coef in float64 and Fortran order (stored float32 is widened once, on first use,
+        so that scores and explanations are computed in float64 from the same values)."""
+        if self.coef.dtype == np.float64 and self.coef.flags.f_contiguous:
+            return self.coef
+        weights = np.asfortranarray(self.coef, dtype=np.float64)
+        weights.setflags(write=False)
+        return weights
+
     @property
     def blocks(self) -> tuple[str, ...]:
         """Names of the blocks read (empty: every block)."""
@@ -79,7 +90,7 @@ class Head:
         """Raw linear scores (one column per class) of a full matrix or of a batch's blocks."""
         # coef is Fortran-ordered, so coef.T and its row slices are C-contiguous views: scipy
         # multiplies them without copying the coefficients.
-        weights = self.coef.T
+        weights = self.weights.T
         total: np.ndarray | None = None
         for part, low, high in self._parts(features):
             product = np.asarray(part @ weights[low:high])
