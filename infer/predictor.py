@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 MODEL_VAR = "THREAT_TAGGER_MODEL"
 DEFAULT_MODEL = "models/default"
 IMPLIED = ("ambush", "armed_assault")  # the first label implies the second
+# Named places outvote a confident country head under even odds (Wikipedia dev country +0.009).
+PLACES_OUTVOTE_BELOW = 0.5
 BATCH_SIZE = 1024  # texts per vectorised batch (measured fastest; bigger ones leave the caches)
 
 
@@ -41,6 +43,18 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
         return asdict(self)
+
+
+def _evidence_map(terms: tuple[str, ...]) -> tuple[tuple[str, ...], sp.csr_matrix]:
+    """The codes named by a place block's `country=` and `nationality=` columns, and the
+    (block columns x codes) 0/1 matrix that adds both up per code."""
+    named = [(i, t.partition("=")[2]) for i, t in enumerate(terms)
+             if t.startswith(("country=", "nationality="))]
+    codes = tuple(sorted({code for _, code in named}))
+    column = {code: j for j, code in enumerate(codes)}
+    rows = [i for i, _ in named]
+    cols = [column[code] for _, code in named]
+    return codes, sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(terms), len(codes)))
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -94,12 +108,16 @@ class Predictor:
         self._membership = np.zeros((len(model.country_regions), len(self._region_names)))
         for row, region in enumerate(model.country_regions):
             self._membership[row, self._region_names.index(region)] = 1.0
-        # (first column, country codes, block name) of the place-name block (fallback rule)
-        self._places: tuple[int, tuple[str, ...], str] | None = None
+        # (first column, width, block name) of the place-name block, the codes its evidence
+        # names, and the block columns -> codes map (places and demonyms: fallback rule)
+        self._places: tuple[int, int, str] | None = None
+        self._place_codes: tuple[str, ...] = ()
+        self._place_map: sp.csr_matrix | None = None
         self._text_blocks = []
         for block, start in zip(model.featurizer.blocks, model.featurizer.offsets, strict=False):
             if isinstance(block, PlaceBlock):
-                self._places = (start, block.countries, block.spec.name)
+                self._places = (start, block.size, block.spec.name)
+                self._place_codes, self._place_map = _evidence_map(block.terms)
                 if np.any(model.incident.coef[:, start:start + block.size]):
                     self._text_blocks.append((block, start))  # a model that uses it: keep it
             else:
@@ -184,8 +202,9 @@ class Predictor:
         places = self._place_majority(matrix)
         geography = self._geography_rows(region_p, country_p)
         for row, place in enumerate(places):
-            if place is not None and geography[row][2] is None:  # rare: per row
-                # (a row without a confident country: the region sums are not needed)
+            if place is not None and (geography[row][2] is None or (  # rare: per row
+                    geography[row][2] != place and geography[row][3] < PLACES_OUTVOTE_BELOW)):
+                # (the country is the place's: the head's region sums are not needed)
                 geography[row] = self._geography(region_p[row], country_p[row], None, place)
         labels = self.labels
         return [Prediction(assigned, dict(zip(labels, scores, strict=True)), *where)
@@ -243,15 +262,15 @@ class Predictor:
         return list(zip(region, region_prob, country, country_prob, strict=True))
 
     def _place_majority(self, matrix: sp.csr_matrix | BlockRows) -> list[str | None]:
-        """Per row, the country holding >= place_fallback_share of the place mentions."""
+        """Per row, the country holding >= place_fallback_share of the named evidence: the
+        shares of place mentions plus the shares of demonyms ("Afghan"), one vote each."""
         share = self.model.place_fallback_share
-        if self._places is None or share <= 0.0:
+        if self._places is None or self._place_map is None or share <= 0.0:
             return [None] * matrix.shape[0]
-        start, codes, name = self._places
-        if isinstance(matrix, BlockRows):
-            counts = matrix[name][:, :len(codes)].toarray()
-        else:
-            counts = matrix[:, start:start + len(codes)].toarray()
+        start, width, name = self._places
+        codes = self._place_codes
+        rows = matrix[name] if isinstance(matrix, BlockRows) else matrix[:, start:start + width]
+        counts = np.asarray((rows @ self._place_map).todense())
         totals = counts.sum(axis=1)
         best = counts.argmax(axis=1)
         top = counts[np.arange(len(best)), best]
@@ -267,13 +286,15 @@ class Predictor:
         if len(country_p):
             best = int(np.argmax(country_p))
             country_prob = float(country_p[best])
-            if country_prob >= model.country_min_probability:
-                country = model.country.classes[best]
+            country = model.country.classes[best]
+            if country_prob >= model.country_min_probability and (
+                    place in (None, country) or country_prob >= PLACES_OUTVOTE_BELOW):
                 region = model.country_regions[best]
                 assert by_region is not None
                 region_prob = float(by_region[self._region_names.index(region)])
                 return region, region_prob, country, country_prob
-        if place is not None:  # named places outvote an unsure country head
+        country = None
+        if place is not None:  # named places outvote an unsure (or under even odds) head
             classes = model.country.classes
             probability = float(country_p[classes.index(place)]) if place in classes else 0.0
             region = COUNTRIES[place].region

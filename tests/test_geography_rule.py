@@ -1,0 +1,61 @@
+"""The country rule's named evidence: places and demonyms outvote an unsure country head."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_fast_predict import assert_same, reference
+from test_training import make_records, tiny_config, write_corpus
+
+from infer.artifact import load_artifact
+from infer.places import PlaceBlock
+from infer.predictor import PLACES_OUTVOTE_BELOW, Predictor
+from train.fit import train_model
+
+TEXTS = [
+    "Two Afghan soldiers and an Afghan police officer were shot dead at a checkpoint.",
+    "Nigerien troops repelled an attack on their base, the army said.",
+    "Gunmen killed four people in Makhmour and fled towards Mosul.",
+    "Afghan officials said the attack in Makhmour was carried out by Iraqis.",
+    "A bomb exploded outside a police station.",
+]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("geography-rule")
+    corpus = write_corpus(base / "corpus.jsonl", make_records(10))
+    config = tiny_config(corpus, base / "models" / "m", "features.gazetteer=true",
+                         "model.place_fallback_share=0.5")
+    return train_model(config).folder
+
+
+def test_demonyms_alone_give_a_place_majority(folder: Path) -> None:
+    predictor = Predictor(load_artifact(folder))
+    matrix = predictor.model.featurizer.transform(TEXTS)
+    assert predictor._place_majority(matrix) == ["AF", "NE", "IQ", "IQ", None]
+
+
+def test_a_named_country_outvotes_a_head_under_even_odds(folder: Path) -> None:
+    predictor = Predictor(dataclasses.replace(load_artifact(folder), country_min_probability=0.3))
+    classes = predictor.model.country.classes
+    other = next(c for c in classes if c != "IQ")
+    country_p = np.zeros(len(classes))
+    region_p = np.full(len(predictor.model.region.classes), 1.0)
+    by_region = np.ones(len(predictor._region_names))
+    for head, expected in ((PLACES_OUTVOTE_BELOW - 0.01, "IQ"), (PLACES_OUTVOTE_BELOW, other)):
+        country_p[:] = (1.0 - head) / (len(classes) - 1)
+        country_p[classes.index(other)] = head
+        assert predictor._geography(region_p, country_p, by_region, "IQ")[2] == expected
+        assert predictor._geography(region_p, country_p, by_region, None)[2] == other
+
+
+@pytest.mark.parametrize("country_min", [0.0, 0.3, 1.01])
+def test_fast_rule_with_places_equals_the_per_row_rule(folder: Path, country_min: float) -> None:
+    model = dataclasses.replace(load_artifact(folder), country_min_probability=country_min)
+    predictor = Predictor(model)
+    assert any(isinstance(b, PlaceBlock) for b in model.featurizer.blocks)
+    assert_same(predictor.predict(TEXTS), reference(predictor, TEXTS, None))
