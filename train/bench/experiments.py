@@ -104,6 +104,15 @@ TRIALS: tuple[Trial, ...] = (
           ("model.place_fallback_share=0.0",)),
     Trial("place-fallback", "unsure country head: report the country named by >= half of "
           "the place mentions", ("model.place_fallback_share=0.5",)),
+    Trial("geo-all-columns", "region and country heads read every block and every word term "
+          "(the heavy heads of format 1)",
+          ('model.region_blocks=["word", "char", "places"]',
+           'model.country_blocks=["word", "char", "places"]',
+           "model.region_block_columns={}", "model.country_block_columns={}")),
+    Trial("country-no-char", "country head reads 5k word terms and place names, no char n-grams",
+          ('model.country_blocks=["word", "places"]',)),
+    Trial("country-char-10000", "country head keeps 10k char n-grams (5k by default)",
+          ("model.country_block_columns={word = 5000, char = 10000}",)),
     Trial("gate", "attack gate: P(label) = P(attack) * P(label | attack), type heads fitted "
           "on attack records only", ("model.gate=true",)),
     Trial("gate-unweighted", "attack gate without class weighting (type heads balanced)",
@@ -193,6 +202,10 @@ def score(dataset: str, dev: list[dict], predictor: Predictor,
                      if not r["incident_types"] and r["source"] != OTHER_SOURCE]
         if negatives:
             out["false_tag_share"] = sum(bool(tags[i]) for i in negatives) / len(negatives)
+        regions = [(r["region"], p.region) for r, p in zip(dev, predictions, strict=True)
+                   if r.get("region")]
+        if regions:
+            out["region_accuracy"] = sum(a == b for a, b in regions) / len(regions)
     return {k: round(float(v), 4) for k, v in out.items()}
 
 
