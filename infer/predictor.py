@@ -113,15 +113,10 @@ class Predictor:
         self._places: tuple[int, int, str] | None = None
         self._place_codes: tuple[str, ...] = ()
         self._place_map: sp.csr_matrix | None = None
-        self._text_blocks = []
         for block, start in zip(model.featurizer.blocks, model.featurizer.offsets, strict=False):
             if isinstance(block, PlaceBlock):
                 self._places = (start, block.size, block.spec.name)
                 self._place_codes, self._place_map = _evidence_map(block.terms)
-                if np.any(model.incident.coef[:, start:start + block.size]):
-                    self._text_blocks.append((block, start))  # a model that uses it: keep it
-            else:
-                self._text_blocks.append((block, start))
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Predictor:
@@ -163,15 +158,11 @@ class Predictor:
         return best
 
     def _text_scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Incident (and gate) decision scores from the text blocks only (the place block
-        carries no incident weight), so window pooling skips the place matching."""
-        heads = [self.model.incident] + ([] if self.model.gate is None else [self.model.gate])
-        scores = [np.tile(head.intercept, (len(texts), 1)) for head in heads]
-        for block, start in self._text_blocks:
-            part = block.transform(texts)
-            for head, total in zip(heads, scores, strict=True):
-                total += np.asarray(part @ head.coef[:, start:start + block.size].T)
-        return scores[0], (scores[1] if len(scores) > 1 else None)
+        """Incident (and gate) decision scores; only the blocks these heads read are computed
+        (the text blocks: window pooling skips the place matching)."""
+        rows = BlockRows(self.model.featurizer, texts)
+        gate = None if self.model.gate is None else self.model.gate.scores(rows)
+        return self.model.incident.scores(rows), gate
 
     @staticmethod
     def incident_probabilities(incident: np.ndarray, gate: np.ndarray | None) -> np.ndarray:
