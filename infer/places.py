@@ -38,6 +38,12 @@ _TOKEN = re.compile(
     rf"\b(?:[^\W\d_a-z]{_WORD_TAIL}|[a-z]+-[^\W\d_a-z]{_WORD_TAIL}"
     rf"|(?:{'|'.join(sorted(CONNECTORS, key=len, reverse=True))})\b)"
 )
+# Demonyms in contexts that speak of another country than the one the text is about
+# (Wikipedia training texts: "the Israeli embassy in Athens", "two German tourists"; they
+# named the text's country in 0-27% of cases, against 71% for all demonyms). Not " national"
+# ("Afghan National Army") nor " border" (41%). Places after "border with" (14%) still count:
+# the neighbour gives the region.
+_ELSEWHERE_AFTER_DEMONYM = (" embassy", " consulate", " ambassador", " citizen", " tourist")
 _SENTENCE_END = frozenset(".!?\n")
 _DATELINE_DASHES = frozenset({" - ", " – ", " — "})
 _OPENERS = " \t\"'“‘(["
@@ -75,6 +81,11 @@ def _sentence_initial(text: str, start: int) -> bool:
     """True when the token at `start` opens the text or a sentence."""
     before = text[:start].rstrip(_OPENERS)
     return not before or before[-1] in _SENTENCE_END
+
+
+def _elsewhere(text: str, end: int) -> bool:
+    """Whether the words after a demonym say it is about another country ("Turkish embassy")."""
+    return text[end:end + 12].lower().startswith(_ELSEWHERE_AFTER_DEMONYM)
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,8 @@ class Gazetteer:
             last_end = tokens[i + length - 1][1] + len(tokens[i + length - 1][0])
             if not demonym and key not in self.trusted and \
                     self._weak(text, tokens, i, length, key in self.strong):
+                return length
+            if demonym and _elsewhere(text, last_end):
                 return length
             found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], code, demonym))
             return length

@@ -199,3 +199,9 @@ def test_subdivision_names_are_split_into_their_spellings() -> None:
     assert _spellings("Asturias, Principado de") == ["Asturias"]
     assert _spellings("Haute-Sangha / Mambéré-Kadéï") == ["Haute-Sangha", "Mambéré-Kadéï"]
     assert _spellings("Sofia (stolitsa)") == ["Sofia"]
+
+
+def test_a_demonym_before_embassy_or_tourists_is_not_evidence(with_demonyms: Gazetteer) -> None:
+    text = "A bomb hit the Afghan embassy in Mosul; Afghan tourists fled, Afghan police came."
+    assert [(m.surface, m.country) for m in with_demonyms.mentions(text)] == \
+        [("Mosul", "IQ"), ("Afghan", "AF")]
