@@ -125,6 +125,11 @@ TRIALS: tuple[Trial, ...] = (
           "non-attack records get a tag", ("thresholds.max_false_tag_share=0.05",)),
     Trial("gate+false-tag-limit-0.05", "attack gate and the 5% false-tag limit",
           ("model.gate=true", "thresholds.max_false_tag_share=0.05")),
+    Trial("gate+false-tag-limit-0.03", "attack gate and a 3% false-tag limit",
+          ("model.gate=true", "thresholds.max_false_tag_share=0.03")),
+    Trial("gate-unweighted+limit-0.03", "unweighted attack gate and a 3% false-tag limit",
+          ("model.gate=true", "model.gate_class_weight=\"none\"",
+           "thresholds.max_false_tag_share=0.03")),
 )
 
 
@@ -197,15 +202,15 @@ def score(dataset: str, dev: list[dict], predictor: Predictor,
                  if r.get("country")]
         if known:
             out["country_accuracy"] = sum(a == b for a, b in known) / len(known)
+        regions = [(r["region"], p.region) for r, p in zip(dev, predictions, strict=True)
+                   if r.get("region")]
+        if regions:
+            out["region_accuracy"] = sum(a == b for a, b in regions) / len(regions)
         # records without a type that are not attacks (SATP non-attack stories, demo negatives)
         negatives = [i for i, r in enumerate(dev)
                      if not r["incident_types"] and r["source"] != OTHER_SOURCE]
         if negatives:
             out["false_tag_share"] = sum(bool(tags[i]) for i in negatives) / len(negatives)
-        regions = [(r["region"], p.region) for r, p in zip(dev, predictions, strict=True)
-                   if r.get("region")]
-        if regions:
-            out["region_accuracy"] = sum(a == b for a, b in regions) / len(regions)
     return {k: round(float(v), 4) for k, v in out.items()}
 
 
