@@ -20,7 +20,7 @@ from infer.places import PlaceBlock, gazetteer_from_pairs
 from infer.predictor import Predictor, decision_scores
 from train.config import ConfigError, load_config
 from train.fit import train_model
-from train.heads import frequent_columns
+from train.heads import top_columns
 
 TEXTS = ["A car bomb exploded near the market in Mosul.",
          "Gunmen opened fire on a bus outside Peshawar.",
@@ -161,11 +161,19 @@ def test_a_head_reading_a_missing_block_is_refused(trained, tmp_path):
         load_artifact(copy)
 
 
-def test_frequent_columns_keep_the_terms_in_most_rows_sorted():
+def test_top_columns_by_frequency_keep_the_terms_in_most_rows_sorted():
     matrix = sp.csr_matrix(np.array([[1, 0, 1, 1], [0, 0, 1, 1], [0, 1, 1, 0.0]]))
-    assert frequent_columns(matrix, 2).tolist() == [2, 3]
-    assert frequent_columns(matrix, 3).tolist() == [0, 2, 3]  # ties: the first column
-    assert frequent_columns(matrix, 0) is None and frequent_columns(matrix, 4) is None
+    assert top_columns(matrix, 2).tolist() == [2, 3]
+    assert top_columns(matrix, 3).tolist() == [0, 2, 3]  # ties: the first column
+    assert top_columns(matrix, 0) is None and top_columns(matrix, 4) is None
+
+
+def test_top_columns_by_chi2_keep_the_terms_that_tell_the_labels_apart():
+    # column 1 is in every row (frequent, uninformative); columns 0 and 3 follow the label
+    matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 1, 1, 1], [0, 1, 0, 1.0]]))
+    labels = ["IQ", "IQ", "PK", "PK"]
+    assert top_columns(matrix, 1).tolist() == [1]
+    assert top_columns(matrix, 2, labels).tolist() == [0, 3]
 
 
 def test_geo_blocks_must_be_known_block_names():

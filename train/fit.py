@@ -120,15 +120,17 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
     geo = config.model
     step("head: region")
     with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
-    inputs = geo_inputs(featurizer, matrix, geo.region_blocks, geo.region_block_columns)
-    region = fit_multiclass_head(input_matrix(matrix[with_region], inputs),
-                                 [records[i]["region"] for i in with_region], geo,
+    regions = [records[i]["region"] for i in with_region]
+    inputs = geo_inputs(featurizer, matrix[with_region], regions, geo.region_blocks,
+                        geo.region_block_columns, geo.geo_selection)
+    region = fit_multiclass_head(input_matrix(matrix[with_region], inputs), regions, geo,
                                  None if weight is None else weight[with_region], inputs)
     step("head: country")
     with_country = [i for i, r in enumerate(records) if r.get("country") is not None]
-    inputs = geo_inputs(featurizer, matrix, geo.country_blocks, geo.country_block_columns)
-    country = fit_multiclass_head(input_matrix(matrix[with_country], inputs),
-                                  [records[i]["country"] for i in with_country], geo,
+    countries = [records[i]["country"] for i in with_country]
+    inputs = geo_inputs(featurizer, matrix[with_country], countries, geo.country_blocks,
+                        geo.country_block_columns, geo.geo_selection)
+    country = fit_multiclass_head(input_matrix(matrix[with_country], inputs), countries, geo,
                                   None if weight is None else weight[with_country], inputs)
     if thresholds is None:
         thresholds = np.full(len(labels), config.thresholds.fallback)

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_selection import chi2
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
@@ -143,26 +144,33 @@ def nb_ratios(matrix: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.nd
     return np.abs(ratio)
 
 
-def frequent_columns(block_matrix: sp.csr_matrix, n: int) -> np.ndarray | None:
-    """The n columns present in the most rows (ties: the first), sorted; None when n <= 0
-    or the block has no more than n columns (read all of them)."""
+def top_columns(block_matrix: sp.csr_matrix, n: int,
+                labels: Sequence[str] | None = None) -> np.ndarray | None:
+    """The n best columns, sorted: by chi2 against the labels when given, else those present
+    in the most rows (ties: the first). None when n <= 0 or the block has no more than n
+    columns (read all of them)."""
     if n <= 0 or block_matrix.shape[1] <= n:
         return None
-    frequency = np.bincount(block_matrix.indices, minlength=block_matrix.shape[1])
-    return np.sort(np.argsort(-frequency, kind="stable")[:n]).astype(np.int32)
+    if labels is None:
+        score = np.bincount(block_matrix.indices, minlength=block_matrix.shape[1]).astype(float)
+    else:
+        score = np.nan_to_num(chi2(block_matrix, np.asarray(labels))[0], nan=0.0)
+    return np.sort(np.argsort(-score, kind="stable")[:n]).astype(np.int32)
 
 
-def geo_inputs(featurizer: Featurizer, matrix: sp.csr_matrix, blocks: Sequence[str],
-               limits: Mapping[str, int]) -> tuple[HeadInput, ...]:
+def geo_inputs(featurizer: Featurizer, matrix: sp.csr_matrix, labels: Sequence[str],
+               blocks: Sequence[str], limits: Mapping[str, int],
+               selection: str = "chi2") -> tuple[HeadInput, ...]:
     """What a region/country head reads: the configured blocks (those the featuriser has;
-    all of them if none is left), a block named in `limits` cut to its most frequent terms."""
+    all of them if none is left), a block named in `limits` cut to its best terms for the
+    head's rows and labels (`selection`: "chi2" or "frequency")."""
     names = [b.spec.name for b in featurizer.blocks]
     chosen = [name for name in names if name in set(blocks)] or names
     columns = {}
     for name in chosen:
         at = names.index(name)
         block = sp.csr_matrix(matrix[:, featurizer.offsets[at]:featurizer.offsets[at + 1]])
-        kept = frequent_columns(block, limits.get(name, 0))
+        kept = top_columns(block, limits.get(name, 0), labels if selection == "chi2" else None)
         if kept is not None:
             columns[name] = kept
     return block_inputs(featurizer, chosen, columns)

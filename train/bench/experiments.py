@@ -113,6 +113,8 @@ TRIALS: tuple[Trial, ...] = (
           ('model.country_blocks=["word", "places"]',)),
     Trial("country-char-10000", "country head keeps 10k char n-grams (5k by default)",
           ("model.country_block_columns={word = 5000, char = 10000}",)),
+    Trial("geo-by-frequency", "geo heads keep their blocks' most frequent terms (not the "
+          "best by chi2)", ('model.geo_selection="frequency"',)),
     Trial("gate", "attack gate: P(label) = P(attack) * P(label | attack), type heads fitted "
           "on attack records only", ("model.gate=true",)),
     Trial("gate-unweighted", "attack gate without class weighting (type heads balanced)",
