@@ -88,7 +88,7 @@ class Head:
 
     def scores(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
         """Raw linear scores (one column per class) of a full matrix or of a batch's blocks."""
-        # coef is Fortran-ordered, so coef.T and its row slices are C-contiguous views: scipy
+        # weights are Fortran-ordered, so weights.T and its row slices are C-contiguous: scipy
         # multiplies them without copying the coefficients.
         weights = self.weights.T
         total: np.ndarray | None = None
