@@ -1,5 +1,5 @@
-"""The data-only model folder: arrays and terms in model.npz, gazetteers in vocab.json, the
-rest in meta.json.
+"""The data-only model folder: arrays, terms and gazetteers in model.npz, block names in
+vocab.json, the rest in meta.json.
 
 Loading verifies every file's sha256 against meta.json, refuses a model written by another
 scikit-learn major.minor, and never unpickles (np.load(allow_pickle=False), json). Format 2
@@ -19,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from infer.blockstore import VOCAB_FILE, blocks_v1, blocks_v2, encode_terms, terms_key
+from infer.blockstore import (
+    VOCAB_FILE,
+    blocks_v1,
+    blocks_v2,
+    encode_entry,
+    encode_terms,
+    entry_key,
+    terms_key,
+)
 from infer.errors import ThreatTaggerError
 from infer.features import Featurizer, TfidfBlock, idf_key
 from infer.linear import Head, HeadInput
@@ -70,6 +78,8 @@ class ModelData:
         for i, block in enumerate(self.featurizer.blocks):
             out[idf_key(i)] = np.asarray(block.idf, dtype=np.float32)
             out[terms_key(i)] = encode_terms(block.terms)
+            if isinstance(block, PlaceBlock):
+                out[entry_key(i)] = encode_entry(block.vocab_entry())
         for name, head in self.heads().items():
             # Fortran order: coef.T, the (features, classes) matrix scipy multiplies by, is then
             # C-contiguous as loaded, so scoring never copies the coefficients.
@@ -82,9 +92,9 @@ class ModelData:
         return out
 
     def vocab(self) -> dict[str, Any]:
-        """The content of vocab.json: the gazetteer of each place block (terms are arrays)."""
-        return {"blocks": [b.vocab_entry() if isinstance(b, PlaceBlock) else {"name": b.spec.name}
-                           for b in self.featurizer.blocks]}
+        """The content of vocab.json: the block names (format 2 keeps terms and gazetteers in
+        model.npz, compressed and hashed with the weights)."""
+        return {"blocks": [{"name": b.spec.name} for b in self.featurizer.blocks]}
 
     def as_stored(self) -> ModelData:
         """This model with its weights rounded to what model.npz keeps (float32), so that a

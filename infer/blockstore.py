@@ -1,10 +1,11 @@
-"""Feature blocks as a model folder stores them: terms as UTF-8 lines in model.npz, the
-gazetteer of a place block in vocab.json (parsed on first use), format 1's vocab.json."""
+"""Feature blocks as a model folder stores them: terms as UTF-8 lines and a place block's
+gazetteer as compressed JSON in model.npz (parsed on first use); format 1's vocab.json."""
 
 from __future__ import annotations
 
 import json
 import threading
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -20,6 +21,25 @@ VOCAB_FILE = "vocab.json"
 def terms_key(position: int) -> str:
     """Name of a block's terms (UTF-8, one per line) inside model.npz."""
     return f"features.{position}.terms"
+
+
+def entry_key(position: int) -> str:
+    """Name of a place block's gazetteer entry (zlib-compressed JSON) inside model.npz."""
+    return f"features.{position}.entry"
+
+
+def encode_entry(entry: dict[str, Any]) -> np.ndarray:
+    """A JSON-ready entry as one uint8 array of zlib-compressed compact JSON."""
+    text = json.dumps(entry, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return np.frombuffer(zlib.compress(text.encode("utf-8"), 6), dtype=np.uint8)
+
+
+def decode_entry(data: np.ndarray) -> dict[str, Any]:
+    """Inverse of `encode_entry`."""
+    try:
+        return json.loads(zlib.decompress(data.tobytes()).decode("utf-8"))
+    except zlib.error as exc:
+        raise ValueError(f"not a compressed entry ({exc})") from None
 
 
 def encode_terms(terms: tuple[str, ...]) -> np.ndarray:
@@ -66,8 +86,8 @@ class StoredTerms(Sequence[str]):
 
 
 class StoredPlaceBlock(PlaceBlock):
-    """A place block whose gazetteer (the bulk of vocab.json, hashed at load) is parsed on
-    first use: what needs no gazetteer (spec, terms, weights, countries) is set at once."""
+    """A place block whose gazetteer (hashed at load with its file) is parsed on first use:
+    what needs no gazetteer (spec, terms, weights, countries) is set at once."""
 
     def __init__(self, spec: dict[str, Any], terms: tuple[str, ...], idf: np.ndarray,
                  entry: Callable[[], dict[str, Any]]) -> None:  # no super(): lazy on purpose
@@ -88,8 +108,8 @@ class StoredPlaceBlock(PlaceBlock):
                     built = PlaceBlock.from_data(spec, {**entry(), "terms": list(self.terms)},
                                                  self.idf)
                 except (ValueError, KeyError, TypeError) as exc:
-                    raise ThreatTaggerError(f"{VOCAB_FILE}: malformed gazetteer of block "
-                                     f"{self.spec.name} ({type(exc).__name__}: {exc})") from None
+                    raise ThreatTaggerError(f"malformed gazetteer of block {self.spec.name} "
+                                            f"({type(exc).__name__}: {exc})") from None
                 self.__dict__.update({k: v for k, v in vars(built).items() if k != "_lock"})
         return object.__getattribute__(self, name)
 
@@ -109,12 +129,14 @@ def blocks_v1(features: list[dict[str, Any]], vocab: dict[str, Any],
 
 def blocks_v2(features: list[dict[str, Any]], vocab: bytes,
               arrays: dict[str, np.ndarray]) -> list[TfidfBlock | PlaceBlock]:
-    """Format 2: terms from model.npz; vocab.json's bytes (the gazetteers, already hashed)
-    parsed on first use of a place block."""
+    """Format 2: terms and gazetteers from model.npz, a gazetteer decoded on first use of its
+    block (folders written before it moved there: from vocab.json's bytes, already hashed)."""
     parsed: list[dict[str, Any]] = []
     lock = threading.Lock()
 
     def entry(i: int) -> dict[str, Any]:
+        if entry_key(i) in arrays:
+            return decode_entry(arrays[entry_key(i)])
         with lock:
             if not parsed:
                 parsed.append(json.loads(vocab.decode("utf-8")))

@@ -53,6 +53,9 @@ def test_heads_store_float32_weights_over_the_blocks_they_read(trained):
             np.dtype(np.float32)}
         assert npz["features.0.idf"].dtype == np.float32
         assert npz["country.columns.word"].tolist() == model.country.inputs[0].columns.tolist()
+        assert "features.2.entry" in npz.files  # the gazetteer, compressed
+    assert json.loads((folder / "vocab.json").read_text()) == {
+        "blocks": [{"name": "word"}, {"name": "char"}, {"name": "places"}]}
     words, chars, places = (b.size for b in model.featurizer.blocks)
     assert model.incident.blocks == ("word", "char")
     assert model.incident.coef.shape == (7, words + chars)  # no zeros for the place columns
@@ -113,7 +116,8 @@ def as_format_1(folder: Path, target: Path) -> Path:
     model = load_artifact(folder)
     n = model.featurizer.n_features
     with np.load(folder / "model.npz") as npz:
-        arrays = {k: npz[k] for k in npz.files if ".terms" not in k and ".columns." not in k}
+        arrays = {k: npz[k] for k in npz.files
+                  if not k.endswith((".terms", ".entry")) and ".columns." not in k}
     for name, head in model.heads().items():
         arrays[f"{name}.coef"] = np.array([head.class_weights(k, n)
                                            for k in range(len(head.classes))])
