@@ -77,6 +77,12 @@ def _token_key(token: str) -> str:
     return place_key(_bare(token))
 
 
+def span_key(name: str) -> str:
+    """The key the matcher builds when it reads `name` in a text ("New People's Army" ->
+    "new people army": token by token, a possessive 's dropped)."""
+    return " ".join(_token_key(m.group()) for m in _TOKEN.finditer(name))
+
+
 def _sentence_initial(text: str, start: int) -> bool:
     """True when the token at `start` opens the text or a sentence."""
     before = text[:start].rstrip(_OPENERS)
@@ -96,12 +102,14 @@ class Mention:
     start: int
     country: str
     demonym: bool = False
+    group: bool = False
 
 
 @dataclass(frozen=True)
 class Gazetteer:
     """Place key -> country code, the keys of trusted names (taxonomy, not GeoNames), demonym
-    key -> country code, and strong keys (big cities: count at a sentence start or in capitals).
+    key -> country code, strong keys (big cities: count at a sentence start or in capitals),
+    armed-group key -> country code, and the group acronyms that match only as written.
     """
 
     places: Mapping[str, str]
@@ -109,6 +117,8 @@ class Gazetteer:
     max_words: int = field(default=MAX_WORDS)
     demonyms: Mapping[str, str] = field(default_factory=dict)
     strong: frozenset[str] = frozenset()
+    groups: Mapping[str, str] = field(default_factory=dict)
+    group_acronyms: frozenset[str] = frozenset()
 
     def _cached(self, name: str, build: Any) -> Any:
         """An attribute derived from the tables once (the dataclass is frozen)."""
@@ -122,14 +132,28 @@ class Gazetteer:
     def first_words(self) -> frozenset[str]:
         """The first word of every key (a cheap test before trying longer spans)."""
         return self._cached("_first_words", lambda: frozenset(
-            key.split(" ", 1)[0] for key in (*self.places, *self.demonyms)))
+            key.split(" ", 1)[0] for key in (*self.places, *self.demonyms, *self.groups)))
 
     @property
-    def entries(self) -> dict[str, tuple[str, bool]]:
-        """Key -> (country code, is a demonym): one look-up per span; a demonym wins."""
+    def group_first_words(self) -> frozenset[str]:
+        """The first word of every group key ("al-Shabaab" may open a match in lower case)."""
+        return self._cached("_group_first_words", lambda: frozenset(
+            key.split(" ", 1)[0] for key in self.groups))
+
+    @property
+    def acronym_keys(self) -> frozenset[str]:
+        """Keys of group names that match only as written ("ETA", not "Eta" nor "eta")."""
+        return self._cached("_acronym_keys", lambda: frozenset(
+            span_key(a) for a in self.group_acronyms))
+
+    @property
+    def entries(self) -> dict[str, tuple[str, int]]:
+        """Key -> (country code, kind: 0 place, 1 demonym, 2 group): one look-up per span;
+        a group wins over a demonym, a demonym over a place."""
         return self._cached("_entries", lambda: {
-            **{k: (c, False) for k, c in self.places.items()},
-            **{k: (c, True) for k, c in self.demonyms.items()}})
+            **{k: (c, 0) for k, c in self.places.items()},
+            **{k: (c, 1) for k, c in self.demonyms.items()},
+            **{k: (c, 2) for k, c in self.groups.items()}})
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form, grouped by country to stay compact."""
@@ -139,6 +163,11 @@ class Gazetteer:
         demonyms: dict[str, list[str]] = {}
         for key, code in self.demonyms.items():
             demonyms.setdefault(code, []).append(key)
+        groups: dict[str, list[str]] = {}
+        for key, code in self.groups.items():
+            groups.setdefault(code, []).append(key)
+        extra = {"groups": {code: sorted(keys) for code, keys in sorted(groups.items())},
+                 "group_acronyms": sorted(self.group_acronyms)} if groups else {}
         return {
             "format": GAZETTEER_FORMAT,
             "max_words": self.max_words,
@@ -146,6 +175,7 @@ class Gazetteer:
             "trusted": sorted(self.trusted),
             "demonyms": {code: sorted(keys) for code, keys in sorted(demonyms.items())},
             "strong": sorted(self.strong),
+            **extra,
         }
 
     @classmethod
@@ -155,25 +185,28 @@ class Gazetteer:
             raise ValueError(f"unsupported gazetteer format {data.get('format')!r}")
         places, demonyms = _by_key(data["places"], BLOCKED), _by_key(data.get("demonyms", {}))
         return cls(places, frozenset(data.get("trusted", ())), int(data["max_words"]),
-                   demonyms, frozenset(data.get("strong", ())))
+                   demonyms, frozenset(data.get("strong", ())), _by_key(data.get("groups", {})),
+                   frozenset(data.get("group_acronyms", ())))
 
     def mentions(self, text: str) -> list[Mention]:
         """Places named in the text, longest match first, skipping ambiguous and weak ones."""
         tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
         found: list[Mention] = []
-        first_words = self.first_words
+        first_words, group_words = self.first_words, self.group_first_words
         i = 0
         while i < len(tokens):
-            if not tokens[i][0][0].isupper() or _token_key(tokens[i][0]).split(" ", 1)[0] \
-                    not in first_words:
+            token = tokens[i][0]
+            groups_only = not token[0].isupper()  # "al-Shabaab" opens only a group name
+            if (groups_only and "-" not in token) or _token_key(token).split(" ", 1)[0] \
+                    not in (group_words if groups_only else first_words):
                 i += 1
                 continue
-            used = self._match_at(text, tokens, i, found)
+            used = self._match_at(text, tokens, i, found, groups_only)
             i += used or 1
         return found
 
     def _match_at(self, text: str, tokens: list[tuple[str, int]], i: int,
-                  found: list[Mention]) -> int:
+                  found: list[Mention], groups_only: bool = False) -> int:
         """Try the longest span starting at token i; append a mention; return tokens used."""
         keys: list[str] = []
         spans: list[tuple[int, str]] = []
@@ -196,10 +229,24 @@ class Gazetteer:
             entry = entries.get(key)
             if entry is None:
                 continue
-            code, demonym = entry
+            code, kind = entry
+            last_end = tokens[i + length - 1][1] + len(tokens[i + length - 1][0])
+            if kind == 2 and key in self.acronym_keys and \
+                    _bare(text[tokens[i][1]:last_end]) not in self.group_acronyms:
+                # "Eta" is not ETA, though it may be a place
+                code, kind = (self.demonyms[key], 1) if key in self.demonyms else \
+                    (self.places.get(key), 0)
+                if code is None:
+                    continue
+            if groups_only and kind != 2:
+                continue
             if code == BLOCKED:
                 return length
-            last_end = tokens[i + length - 1][1] + len(tokens[i + length - 1][0])
+            if kind == 2:
+                found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], code,
+                                     group=True))
+                return length
+            demonym = kind == 1
             if not demonym and key not in self.trusted and \
                     self._weak(text, tokens, i, length, key in self.strong):
                 return length
@@ -244,7 +291,8 @@ class Gazetteer:
 
     def country_counts(self, text: str) -> Counter[str]:
         """How many times each country is named (directly or through its places)."""
-        return Counter(m.country for m in self.mentions(text) if not m.demonym)
+        return Counter(m.country for m in self.mentions(text)
+                       if not m.demonym and not m.group)
 
 
 def _by_key(by_country: Mapping[str, Sequence[str]], allowed: str | None = None,
@@ -279,7 +327,8 @@ class PlaceBlock:
     Columns are `country=XX` for every country the gazetteer knows, then `region=NAME`;
     a row's country columns sum to `weight` when the text names any place (regions too).
     A gazetteer with demonyms adds `nationality=XX` and `nationality_region=NAME` columns:
-    the same shares over the demonyms named ("Afghan", "Nigerien"), kept apart from places.
+    the same shares over the demonyms named ("Afghan", "Nigerien"), kept apart from places;
+    one with armed groups adds `group=XX` and `group_region=NAME` ("FARC", "Boko Haram").
     """
 
     def __init__(self, gazetteer: Gazetteer, weight: float = 1.0, name: str = "places") -> None:
@@ -287,19 +336,24 @@ class PlaceBlock:
         self.spec = PlaceSpec(name, float(weight))
         codes = sorted(set(gazetteer.places.values()) - {BLOCKED})
         nationalities = sorted(set(gazetteer.demonyms.values()))
+        groups = sorted(set(gazetteer.groups.values()))
         self.countries = tuple(codes)
         self.terms = tuple(f"country={c}" for c in codes) + tuple(f"region={r}" for r in REGIONS)
         if nationalities:
             self.terms += tuple(f"nationality={c}" for c in nationalities) + \
                 tuple(f"nationality_region={r}" for r in REGIONS)
+        if groups:
+            self.terms += tuple(f"group={c}" for c in groups) + \
+                tuple(f"group_region={r}" for r in REGIONS)
         self.idf = np.full(len(self.terms), float(weight))  # per-column scale, stored as data
         column = {t: i for i, t in enumerate(self.terms)}
-        # (country column, region column) per code, for places and for demonyms
+        # (country column, region column) per code, for places, demonyms and groups
         self._columns = tuple(
             {c: (column[f"{prefix}={c}"], column[f"{prefix_r}={COUNTRIES[c].region}"])
              for c in group}
             for group, prefix, prefix_r in ((codes, "country", "region"),
-                                            (nationalities, "nationality", "nationality_region")))
+                                            (nationalities, "nationality", "nationality_region"),
+                                            (groups, "group", "group_region")))
 
     @classmethod
     def from_data(cls, spec: Mapping[str, Any], entry: Mapping[str, Any],
@@ -325,9 +379,9 @@ class PlaceBlock:
         """Rows of mention shares per country and per region, scaled by the column weights."""
         indptr, indices, values = [0], [], []
         for text in texts:
-            counts: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+            counts: tuple[Counter[str], ...] = (Counter(), Counter(), Counter())
             for mention in self.gazetteer.mentions(text):
-                counts[mention.demonym][mention.country] += 1
+                counts[2 if mention.group else int(mention.demonym)][mention.country] += 1
             for found, columns in zip(counts, self._columns, strict=True):
                 total = sum(found.values())
                 shares: Counter[int] = Counter()

