@@ -188,3 +188,8 @@ def test_geo_blocks_must_be_known_block_names():
 def test_block_column_limits_must_be_positive():
     with pytest.raises(ConfigError, match=r"model.region_block_columns values must be > 0"):
         load_config(overrides=["model.region_block_columns={word = 0}"])
+
+
+def test_geo_selection_must_be_known():
+    with pytest.raises(ConfigError, match=r"model.geo_selection must be one of"):
+        load_config(overrides=['model.geo_selection="random"'])

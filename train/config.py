@@ -69,19 +69,20 @@ class ModelConfig:
     geo_class_weight: str = "none"
     # The feature blocks the region and country heads read (blocks the features lack are
     # skipped), and per block how many of its most frequent terms they keep (unlisted: all).
-    # Wikipedia dev (experiments.json): country 0.815 / region 0.918 with these limits, 0.819 /
-    # 0.921 with every column (geo-all-columns); 161 x 10k weights instead of 161 x 150k, so
-    # models/full is 20 MB instead of 231 MB and trains in a third of the CPU time.
+    # Dev (experiments.json, geo-all-columns): country / region accuracy 0.830 / 0.925 with
+    # these limits vs 0.829 / 0.928 with every column on Wikipedia, 0.855 / 0.940 vs 0.858 /
+    # 0.940 on the full corpora; the country head keeps 161 x 15k weights instead of 161 x
+    # 150k (models/full: 19 MB instead of 231 MB). Char n-grams matter for the country:
+    # 5k instead of 10k costs 0.003-0.004, none 0.008-0.011.
     region_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
     country_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
     region_block_columns: dict[str, int] = field(
         default_factory=lambda: {"word": 5000, "char": 10000})
     country_block_columns: dict[str, int] = field(
-        default_factory=lambda: {"word": 5000, "char": 5000})
-    # How those terms are chosen: "chi2" against the head's labels or "frequency" (the most
-    # frequent terms). Wikipedia dev: country 0.815 either way (region 0.918 / 0.919), but
-    # chi2's terms hold 1/8 of the non-zeros to multiply (common n-grams say little of place).
-    geo_selection: str = "chi2"
+        default_factory=lambda: {"word": 5000, "char": 10000})
+    # How those terms are chosen: "frequency" (the terms in the most rows) or "chi2" against
+    # the head's labels (trial geo-by-chi2: fewer non-zeros to multiply, lower accuracy).
+    geo_selection: str = "frequency"
     max_iter: int = 2000
     country_min_probability: float = 0.5
     region_min_probability: float = 0.0

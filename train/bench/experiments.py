@@ -111,10 +111,10 @@ TRIALS: tuple[Trial, ...] = (
            "model.region_block_columns={}", "model.country_block_columns={}")),
     Trial("country-no-char", "country head reads 5k word terms and place names, no char n-grams",
           ('model.country_blocks=["word", "places"]',)),
-    Trial("country-char-10000", "country head keeps 10k char n-grams (5k by default)",
-          ("model.country_block_columns={word = 5000, char = 10000}",)),
-    Trial("geo-by-frequency", "geo heads keep their blocks' most frequent terms (not the "
-          "best by chi2)", ('model.geo_selection="frequency"',)),
+    Trial("country-char-5000", "country head keeps 5k char n-grams (10k by default)",
+          ("model.country_block_columns={word = 5000, char = 5000}",)),
+    Trial("geo-by-chi2", "geo heads keep their blocks' best terms by chi2 against their "
+          "labels (not the most frequent)", ('model.geo_selection="chi2"',)),
     Trial("gate", "attack gate: P(label) = P(attack) * P(label | attack), type heads fitted "
           "on attack records only", ("model.gate=true",)),
     Trial("gate-unweighted", "attack gate without class weighting (type heads balanced)",
