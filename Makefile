@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: help install train train-full test lint bench clean
+.PHONY: help install train train-full train-fast test lint bench clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ train: $(STAMP)  ## Train models/default from the demo corpus in data/
 
 train-full: $(STAMP)  ## Train models/full from the real corpora in $$THREAT_CORPORA plus data/
 	$(BIN)/threat-tagger train --config train/configs/full.toml
+
+train-fast: $(STAMP)  ## Train models/fast (word n-grams only, for bulk scoring) from the same corpora
+	$(BIN)/threat-tagger train --config train/configs/fast.toml
 
 test: $(BENCH_STAMP)  ## Run the test suite (the bench extra too: the benchmark's plumbing is tested)
 	$(BIN)/pytest -q
