@@ -132,6 +132,11 @@ TRIALS: tuple[Trial, ...] = (
     Trial("gate-unweighted+limit-0.03", "unweighted attack gate and a 3% false-tag limit",
           ("model.gate=true", "model.gate_class_weight=\"none\"",
            "thresholds.max_false_tag_share=0.03")),
+    Trial("fast", "train/configs/fast.toml: no char n-grams in any head, geo heads on 5k word "
+          "terms + place names (for bulk scoring)",
+          ("features.char=false", 'model.region_blocks=["word", "places"]',
+           'model.country_blocks=["word", "places"]', "model.region_block_columns={word = 5000}",
+           "model.country_block_columns={word = 5000}")),
 )
 
 
