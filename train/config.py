@@ -90,6 +90,9 @@ class ModelConfig:
     window_min_words: int = 150
     place_fallback_share: float = 0.0
     nb_scaling: bool = False
+    # The incident and gate heads' estimator: "logistic" (lbfgs), "sgd" (log loss) or "svc"
+    # (LinearSVC with Platt calibration folded into the weights); geo heads stay logistic.
+    estimator: str = "logistic"
     # The attack gate: P(label) = P(attack) * P(label | attack); type heads fit on attacks only.
     gate: bool = False
     gate_class_weight: str = "balanced"
@@ -135,6 +138,7 @@ class Config:
 _CLASS_WEIGHTS = ("balanced", "none")
 BLOCK_NAMES = ("word", "char", "places")  # the feature blocks a config can build
 GEO_SELECTIONS = ("chi2", "frequency")
+ESTIMATORS = ("logistic", "sgd", "svc")
 
 
 def _check_value(where: str, expected: Any, value: Any) -> Any:
@@ -196,6 +200,9 @@ def _validate(config: Config, origin: str) -> None:
         if unknown:
             raise ConfigError(f"{origin}: model.{key} names unknown blocks {unknown}; "
                               f"known: {', '.join(BLOCK_NAMES)}")
+    if config.model.estimator not in ESTIMATORS:
+        raise ConfigError(f"{origin}: model.estimator must be one of {ESTIMATORS}, "
+                          f"got {config.model.estimator!r}")
     if config.model.geo_selection not in GEO_SELECTIONS:
         raise ConfigError(f"{origin}: model.geo_selection must be one of {GEO_SELECTIONS}")
     for key in ("region_block_columns", "country_block_columns"):

@@ -8,10 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.feature_selection import chi2
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from infer.artifact import Head, HeadInput
@@ -22,6 +24,7 @@ from infer.places import PlaceBlock
 from train.config import FeaturesConfig, ModelConfig
 
 Step = Callable[[str], None]
+Estimator = LogisticRegression | SGDClassifier | CalibratedClassifierCV
 
 
 def _no_step(_: str) -> None:
@@ -83,7 +86,7 @@ def _logistic(C: float, class_weight: str, max_iter: int) -> LogisticRegression:
                               max_iter=max_iter, solver="lbfgs")
 
 
-def _fit(estimator: LogisticRegression, matrix: sp.csr_matrix, y: np.ndarray,
+def _fit(estimator: Estimator, matrix: sp.csr_matrix, y: np.ndarray,
          sample_weight: np.ndarray | None = None) -> None:
     """Fit quietly on one thread (faster here than oversubscribed BLAS/OpenMP threads)."""
     with warnings.catch_warnings(), threadpool_limits(limits=1):
@@ -91,11 +94,39 @@ def _fit(estimator: LogisticRegression, matrix: sp.csr_matrix, y: np.ndarray,
         estimator.fit(matrix, y, sample_weight=sample_weight)
 
 
+CALIBRATION_FOLDS = 3
+
+
+def _estimator(cfg: ModelConfig, class_weight: str, n_samples: int) -> Estimator:
+    """A binary estimator of `cfg.estimator` (C maps to SGD's alpha = 1 / (C * n))."""
+    weight = None if class_weight == "none" else class_weight
+    if cfg.estimator == "sgd":
+        return SGDClassifier(loss="log_loss", alpha=1.0 / (cfg.C * n_samples), class_weight=weight,
+                             max_iter=cfg.max_iter, tol=1e-4, random_state=0)
+    if cfg.estimator == "svc":
+        svc = LinearSVC(C=cfg.C, class_weight=weight, max_iter=cfg.max_iter)
+        return CalibratedClassifierCV(svc, method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False)
+    return _logistic(cfg.C, class_weight, cfg.max_iter)
+
+
+def linear_score(estimator: Estimator) -> tuple[np.ndarray, float]:
+    """(w, b) with P(positive) = sigmoid(x . w + b); a Platt-calibrated SVC folds its sigmoid
+    P = 1 / (1 + exp(A*s + B)), s = x . w0 + b0, into w = -A*w0, b = -(A*b0 + B)."""
+    if isinstance(estimator, CalibratedClassifierCV):
+        (calibrated,) = estimator.calibrated_classifiers_
+        (sigmoid,) = calibrated.calibrators
+        a, b = float(sigmoid.a_), float(sigmoid.b_)
+        base = calibrated.estimator
+        return -a * base.coef_[0], -(a * float(base.intercept_[0]) + b)
+    return estimator.coef_[0], float(estimator.intercept_[0])
+
+
 def fit_incident_heads(
     matrix: sp.csr_matrix, y: np.ndarray, labels: Sequence[str], cfg: ModelConfig,
     step: Step = _no_step, sample_weight: np.ndarray | None = None,
 ) -> tuple[Head, list[str]]:
-    """One binary logistic regression per label; labels without positives get probability 0."""
+    """One binary linear head per label (`cfg.estimator`); labels without positives get
+    probability 0."""
     n_features = matrix.shape[1]
     coef = np.zeros((len(labels), n_features))
     intercept = np.zeros(len(labels))
@@ -110,11 +141,11 @@ def fit_incident_heads(
             intercept[j] = np.inf
             constant.append(label)
         else:
-            estimator = _logistic(cfg.C, cfg.class_weight, cfg.max_iter)
+            estimator = _estimator(cfg, cfg.class_weight, len(y))
             scale = nb_ratios(matrix, y[:, j]) if cfg.nb_scaling else None
             scaled = matrix if scale is None else sp.csr_matrix(matrix.multiply(scale))
             _fit(estimator, scaled, y[:, j], sample_weight)
-            coef[j], intercept[j] = estimator.coef_[0], estimator.intercept_[0]
+            coef[j], intercept[j] = linear_score(estimator)
             if scale is not None:  # w . (x * r) == (w * r) . x: inference is unchanged
                 coef[j] *= scale
     return Head(tuple(labels), coef, intercept), constant
