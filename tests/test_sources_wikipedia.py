@@ -60,7 +60,6 @@ def test_every_type_pattern_compiles_and_maps_to_taxonomy_labels(pattern, labels
         ("Hostage\xa0crisis", ["kidnap"]),
         ("Siege", ["kidnap"]),
         ("Assassination", ["assassination"]),
-        ("Shooting assassination", ["assassination"]),
         ("Arson", ["facility_attack"]),
         ("Firebombing", ["facility_attack"]),
         ("Petrol bomb", ["facility_attack"]),
@@ -86,6 +85,14 @@ def test_every_type_pattern_compiles_and_maps_to_taxonomy_labels(pattern, labels
         ("Shootdown", []),
         ("Bombing plot", []),
         ("Riots", []),
+        ("Bombing shooting", ["bombing", "armed_assault"]),
+        ("Shooting Hostage-taking", ["armed_assault", "kidnap"]),
+        ("Shooting assassination", ["assassination", "armed_assault"]),
+        ("Suicide car bomb assassination", ["assassination", "bombing"]),
+        ("Burning", ["armed_assault"]),
+        ("Arson", ["facility_attack"]),
+        ("Kidnapping, followed by torturing and murdering the victim", ["kidnap", "armed_assault"]),
+        ("Property takeover; hostage-taking", ["kidnap"]),
     ],
 )
 def test_type_strings_map_to_incident_types(raw, expected):
