@@ -1,4 +1,5 @@
-"""Issue 5's speed benchmark: docs/s, load time, model size and peak RSS of the three systems.
+"""Issue 5's speed benchmark: docs/s, load time, model size and peak RSS of the three systems
+(threat-tagger twice: full.toml's features and fast.toml's word-only ones, same records).
 
 Every measurement runs in its own fresh subprocess (`python -m train.bench.speed --worker ...`)
 so peak RSS (ru_maxrss) and load time belong to that system alone.
@@ -26,6 +27,7 @@ from train.bench.tagger import config_path, train_cli
 
 log = logging.getLogger("train.bench")
 SYSTEMS = ("naive", "fasttext", "threat-tagger")
+FAST = "threat-tagger-fast"  # threat-tagger trained with train/configs/fast.toml
 LOAD_REPEATS = 5
 GOALS = {"in_process_vs_fasttext": ">= 1.0", "score_docs_per_s": ">= 20000",
          "load_s": "<= 0.3", "score_1m_peak_rss_mb": "<= 300"}
@@ -83,20 +85,21 @@ def run_worker(system: str, model: Path, docs: Path | None = None) -> dict[str, 
 
 
 def train_models(corpora: Corpora, workdir: Path, quick: bool) -> dict[str, Any]:
-    """Train the three systems once on the same records (Wikipedia + demo); return paths."""
+    """Train the three systems (threat-tagger with full.toml and fast.toml) once on the same
+    records (Wikipedia + demo); return paths."""
     records = corpora.wikipedia[:2000] if quick else corpora.wikipedia
     records = records + corpora.demo
     texts, labels = [r["text"] for r in records], [r["incident_types"] for r in records]
     paths = {"naive": workdir / "naive.joblib", "fasttext": workdir / "fasttext.bin",
-             "threat-tagger": workdir / "threat-tagger"}
+             "threat-tagger": workdir / "threat-tagger", FAST: workdir / FAST}
     seconds = {}
     for system, model_class in (("naive", NaiveModel), ("fasttext", FastTextModel)):
         clock = time.perf_counter()
         model_class().fit(texts, labels).save(paths[system])
         seconds[system] = round(time.perf_counter() - clock, 1)
     corpus = write_jsonl(records, workdir / "speed-train.jsonl")
-    seconds["threat-tagger"] = round(train_cli(config_path("full"), paths["threat-tagger"],
-                                               [corpus]), 1)
+    for system, config in (("threat-tagger", "full"), (FAST, "fast")):
+        seconds[system] = round(train_cli(config_path(config), paths[system], [corpus]), 1)
     return {"records": len(records), "paths": paths, "train_seconds": seconds}
 
 
@@ -147,10 +150,10 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
     log.info("speed: training the three systems")
     trained = train_models(corpora, workdir, quick)
     systems: dict[str, Any] = {}
-    for system in SYSTEMS:
+    for system in (*SYSTEMS, FAST):
         log.info("speed: %s in-process on %d docs", system, len(texts))
         path = trained["paths"][system]
-        result = run_worker(system, path, docs)
+        result = run_worker("threat-tagger" if system == FAST else system, path, docs)
         systems[system] = {
             "docs_per_s": round(result["n"] / result["predict_s"], 1),
             "docs_per_cpu_s": round(result["n"] / max(result["cpu_s"], 1e-9), 1),
@@ -158,29 +161,34 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
             "peak_rss_mb": round(result["peak_rss_mb"], 1),
             "model_mb": disk_mb(path),
             "train_s": trained["train_seconds"][system],
-            **load_stats(system, path),
+            **load_stats("threat-tagger" if system == FAST else system, path),
         }
     model = trained["paths"]["threat-tagger"]
     log.info("speed: threat-tagger score --jobs 2 on %d docs", len(texts))
     score = score_run(model, docs, workdir / "scored.jsonl")
+    log.info("speed: threat-tagger (fast.toml) score --jobs 2 on %d docs", len(texts))
+    score_fast = score_run(trained["paths"][FAST], docs, workdir / "scored-fast.jsonl")
     million = 50_000 if quick else 1_000_000
     log.info("speed: threat-tagger score --jobs 2 on %d docs (memory)", million)
     big = repeat_jsonl(texts, million, workdir / "speed-1m.jsonl")
     score_1m = score_run(model, big, workdir / "scored-1m.jsonl")
     big.unlink()
     return _summarise(systems, score, score_1m, len(texts), trained["records"], quick,
-                      load_before, time.perf_counter() - started)
+                      load_before, time.perf_counter() - started, score_fast)
 
 
 def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[str, Any],
                n_docs: int, n_train: int, quick: bool, load_before: tuple[float, ...],
-               seconds: float) -> dict[str, Any]:
-    """Add ratios and goals to the raw figures."""
-    for name in SYSTEMS:
+               seconds: float, score_fast: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Add ratios and goals to the raw figures (the fast config's rows when measured)."""
+    for name in systems:
         for base in ("fasttext", "naive"):
             systems[name][f"vs_{base}"] = round(systems[name]["docs_per_s"]
                                                 / systems[base]["docs_per_s"], 2)
     score_rate = round(score["n"] / score["wall_s"], 1)
+    scores = {"score": _score_figures(score, systems)}
+    if score_fast is not None:
+        scores["score_fast"] = _score_figures(score_fast, systems)
     peak_1m = max(score_1m["peak_rss_mb"].values())
     tagger = systems["threat-tagger"]
     figures = {"in_process_vs_fasttext": tagger["vs_fasttext"], "score_docs_per_s": score_rate,
@@ -188,11 +196,7 @@ def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[st
     return {
         "docs": n_docs, "training_records": n_train, "quick": quick,
         "systems": systems,
-        "score": {"n": score["n"], "wall_s": round(score["wall_s"], 2), "docs_per_s": score_rate,
-                  "docs_per_cpu_s": round(score["n"] / max(score["cpu_s"], 1e-9), 1),
-                  "vs_fasttext": round(score_rate / systems["fasttext"]["docs_per_s"], 2),
-                  "vs_naive": round(score_rate / systems["naive"]["docs_per_s"], 2),
-                  "peak_rss_mb": score["peak_rss_mb"]},
+        **scores,
         "score_1m": {"n": score_1m["n"], "wall_s": round(score_1m["wall_s"], 2),
                      "docs_per_s": round(score_1m["n"] / score_1m["wall_s"], 1),
                      "docs_per_cpu_s": round(score_1m["n"] / max(score_1m["cpu_s"], 1e-9), 1),
@@ -202,6 +206,16 @@ def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[st
                          "after": [round(x, 2) for x in os.getloadavg()]},
         "seconds": round(seconds, 1),
     }
+
+
+def _score_figures(score: dict[str, Any], systems: dict[str, Any]) -> dict[str, Any]:
+    """Rate, CPU rate and ratios of one `score --jobs 2` run."""
+    rate = round(score["n"] / score["wall_s"], 1)
+    return {"n": score["n"], "wall_s": round(score["wall_s"], 2), "docs_per_s": rate,
+            "docs_per_cpu_s": round(score["n"] / max(score["cpu_s"], 1e-9), 1),
+            "vs_fasttext": round(rate / systems["fasttext"]["docs_per_s"], 2),
+            "vs_naive": round(rate / systems["naive"]["docs_per_s"], 2),
+            "peak_rss_mb": score["peak_rss_mb"]}
 
 
 def main() -> None:

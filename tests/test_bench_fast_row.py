@@ -1,0 +1,58 @@
+"""The speed benchmark's extra rows for threat-tagger trained with train/configs/fast.toml."""
+
+from __future__ import annotations
+
+from train.bench.markdown import speed_section
+from train.bench.speed import FAST, _summarise
+from train.bench.tagger import config_path
+from train.config import load_config
+
+
+def _measured() -> dict[str, dict[str, float]]:
+    return {name: {"docs_per_s": rate, "docs_per_cpu_s": rate / 2, "predict_s": 1.0,
+                   "peak_rss_mb": 90.0, "model_mb": size, "train_s": 1.0, "load_s": 0.2,
+                   "startup_s": 0.5}
+            for name, rate, size in (("naive", 1000.0, 1.0), ("fasttext", 4000.0, 2.0),
+                                     ("threat-tagger", 200.0, 20.0), (FAST, 2000.0, 5.0))}
+
+
+def _run(n: int, wall_s: float) -> dict:
+    return {"n": n, "wall_s": wall_s, "cpu_s": 2 * wall_s,
+            "peak_rss_mb": {"parent": 80.0, "worker-1": 120.0}}
+
+
+def test_fast_rows_get_ratios_while_goals_stay_on_the_full_model():
+    speed = _summarise(_measured(), _run(1000, 2.0), _run(5000, 10.0), 1000, 50, True,
+                       (1.0, 1.0, 1.0), 3.0, score_fast=_run(1000, 0.25))
+    assert speed["systems"][FAST]["vs_fasttext"] == 0.5
+    assert speed["score_fast"]["docs_per_s"] == 4000.0
+    assert speed["score_fast"]["vs_fasttext"] == 1.0
+    assert speed["goals"]["score_docs_per_s"]["value"] == 500.0
+    assert speed["goals"]["in_process_vs_fasttext"]["value"] == 0.05
+
+
+def test_speed_table_shows_fast_predict_and_score_rows():
+    speed = _summarise(_measured(), _run(1000, 2.0), _run(5000, 10.0), 1000, 50, True,
+                       (1.0, 1.0, 1.0), 3.0, score_fast=_run(1000, 0.25))
+    text = "\n".join(speed_section(speed))
+    assert "| threat-tagger fast.toml `Predictor.predict` | 2,000 | 0.5 | 2 | 1,000 | 5 |" in text
+    assert "| threat-tagger fast.toml `score --jobs 2` (subprocess, end to end) | 4,000 | 1 |" \
+        in text
+
+
+def test_speed_table_without_a_fast_run_has_no_fast_score_row():
+    measured = _measured()
+    del measured[FAST]
+    speed = _summarise(measured, _run(1000, 2.0), _run(5000, 10.0), 1000, 50, True,
+                       (1.0, 1.0, 1.0), 3.0)
+    assert "score_fast" not in speed
+    assert "fast.toml" not in "\n".join(speed_section(speed)).split("|---|", 1)[1]
+
+
+def test_fast_config_reads_no_char_ngrams_in_any_head():
+    config = load_config(config_path("fast"))
+    full = load_config(config_path("full"))
+    assert not config.features.char and config.features.gazetteer
+    assert "char" not in config.model.region_blocks + config.model.country_blocks
+    assert config.model.gate and config.corpora.train == full.corpora.train
+    assert config.run.out == "models/fast"
