@@ -137,6 +137,10 @@ TRIALS: tuple[Trial, ...] = (
           ("features.char=false", 'model.region_blocks=["word", "places"]',
            'model.country_blocks=["word", "places"]', "model.region_block_columns={word = 5000}",
            "model.country_block_columns={word = 5000}")),
+    Trial("sgd", "incident and gate heads: SGDClassifier(log_loss), alpha = 1 / (C * n)",
+          ('model.estimator="sgd"',)),
+    Trial("svc", "incident and gate heads: LinearSVC + Platt sigmoid fitted on 3 held-out "
+          "folds, folded into (w, b)", ('model.estimator="svc"',)),
 )
 
 
