@@ -49,6 +49,7 @@ _DATELINE_DASHES = frozenset({" - ", " – ", " — "})
 _OPENERS = " \t\"'“‘(["
 _VOWEL_RUNS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("aa", "a"))
 _DOUBLED = re.compile(r"(.)\1+")
+_MAX_OPENERS = 200_000  # tokens whose opener test is remembered per gazetteer
 
 
 def fold_word(word: str) -> str:
@@ -75,6 +76,12 @@ def _bare(token: str) -> str:
 def _token_key(token: str) -> str:
     """place_key of one text token, without a possessive 's (cached: words recur)."""
     return place_key(_bare(token))
+
+
+@lru_cache(maxsize=65536)
+def _token_info(token: str) -> tuple[str, bool]:
+    """The token's key and whether it is written like a name ("Kabul", "al-Ain")."""
+    return _token_key(token), token[0].isupper() or token.rpartition("-")[2][:1].isupper()
 
 
 def span_key(name: str) -> str:
@@ -147,6 +154,19 @@ class Gazetteer:
             span_key(a) for a in self.group_acronyms))
 
     @property
+    def openers(self) -> dict[str, bool]:
+        """Token -> whether a match may start at it, filled as tokens are met (words recur)."""
+        return self._cached("_openers", dict)
+
+    def _opens(self, token: str) -> bool:
+        """Whether a span starting at this token can be a key ("al-Shabaab" opens only a
+        group name)."""
+        if not token[0].isupper():
+            return "-" in token and \
+                _token_key(token).split(" ", 1)[0] in self.group_first_words
+        return _token_key(token).split(" ", 1)[0] in self.first_words
+
+    @property
     def entries(self) -> dict[str, tuple[str, int]]:
         """Key -> (country code, kind: 0 place, 1 demonym, 2 group): one look-up per span;
         a group wins over a demonym, a demonym over a place."""
@@ -192,16 +212,19 @@ class Gazetteer:
         """Places named in the text, longest match first, skipping ambiguous and weak ones."""
         tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
         found: list[Mention] = []
-        first_words, group_words = self.first_words, self.group_first_words
-        i = 0
-        while i < len(tokens):
+        openers = self.openers
+        if len(openers) > _MAX_OPENERS:  # a bounded cache in long-running scorers
+            openers.clear()
+        i, n = 0, len(tokens)
+        while i < n:
             token = tokens[i][0]
-            groups_only = not token[0].isupper()  # "al-Shabaab" opens only a group name
-            if (groups_only and "-" not in token) or _token_key(token).split(" ", 1)[0] \
-                    not in (group_words if groups_only else first_words):
+            opens = openers.get(token)
+            if opens is None:
+                opens = openers[token] = self._opens(token)
+            if not opens:
                 i += 1
                 continue
-            used = self._match_at(text, tokens, i, found, groups_only)
+            used = self._match_at(text, tokens, i, found, not token[0].isupper())
             i += used or 1
         return found
 
@@ -210,21 +233,23 @@ class Gazetteer:
         """Try the longest span starting at token i; append a mention; return tokens used."""
         keys: list[str] = []
         spans: list[tuple[int, str]] = []
-        for j in range(i, min(i + self.max_words + 2, len(tokens))):
+        max_words, previous_end = self.max_words, -1
+        for j in range(i, min(i + max_words + 2, len(tokens))):
             word, start = tokens[j]
-            if j > i and text[tokens[j - 1][1] + len(tokens[j - 1][0]):start] not in (" ", "-"):
+            if j > i and text[previous_end:start] not in (" ", "-"):
                 break  # words of one name are next to each other
-            key = _token_key(word)
+            previous_end = start + len(word)
+            key, capitalised = _token_info(word)  # capitalised: "Kabul", "al-Ain"
             if not key:
                 break
             keys.append(key)
-            if word[0].isupper() or word.rpartition("-")[2][:1].isupper():  # "al-Ain"
+            if capitalised:
                 spans.append((j - i + 1, " ".join(keys)))
             elif key not in CONNECTORS:
                 break
-            if len(spans) >= self.max_words:
+            if len(spans) >= max_words:
                 break
-        entries = self.entries
+        entries = self.__dict__.get("_entries") or self.entries
         for length, key in reversed(spans):
             entry = entries.get(key)
             if entry is None:
