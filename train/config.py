@@ -92,6 +92,9 @@ class ModelConfig:
     nb_scaling: bool = False
     # The incident and gate heads' estimator: "logistic" (lbfgs), "sgd" (log loss) or "svc"
     # (LinearSVC with Platt calibration folded into the weights); geo heads stay logistic.
+    # Dev (experiments.json, trials sgd/svc), primary metric vs logistic: svc +0.023 on
+    # satp-all but -0.014 on satp-relevant, +0.004 / -0.001 micro on wikipedia / full with
+    # macro-F1 -0.04 / -0.08; sgd within +-0.004 everywhere. Neither wins: logistic stays.
     estimator: str = "logistic"
     # The attack gate: P(label) = P(attack) * P(label | attack); type heads fit on attacks only.
     gate: bool = False
