@@ -8,6 +8,7 @@ import logging
 import os
 import platform
 import shlex
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +51,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def git_commit() -> str:
+    """The checked-out commit (with "+changes" when the tree differs from it), or "unknown"."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" +changes" if dirty.strip() else "")
+
+
 def machine(command: str, date: str) -> dict[str, Any]:
     """CPU, cores, RAM, library versions, date and the command of this run."""
     cpu = platform.processor() or "unknown"
@@ -73,7 +86,7 @@ def machine(command: str, date: str) -> dict[str, Any]:
     return {"CPU": cpu, "cores": os.cpu_count(), "cores usable": usable, "RAM": ram,
             "OS": platform.platform(), "python": platform.python_version(), **versions,
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
-            "date": date, "command": command}
+            "date": date, "command": command, "commit": git_commit()}
 
 
 def previous(out_dir: Path) -> dict[str, Any]:
