@@ -211,7 +211,9 @@ def test_stdin_and_worker_processes_work_from_a_real_process(model_dir):
     assert "Traceback" not in done.stderr
 
 
-def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path):
+@pytest.mark.parametrize("options", [["--jobs", "1"], ["--jobs", "2", "--batch-size", "50"]],
+                         ids=["in-process", "worker-pool"])
+def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path, options):
     source = tmp_path / "in" / "big.jsonl"
     source.parent.mkdir()
     line = json.dumps({"text": "gunmen attacked a police station and set it on fire " * 5})
@@ -222,12 +224,13 @@ def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path):
             "app.callback()(lambda: None); register(app); app()")
     process = subprocess.Popen(
         [sys.executable, "-c", code, "score", str(source), "--model", str(model_dir),
-         "--jobs", "1", "-o", str(out_dir / "scores.jsonl")],
+         *options, "-o", str(out_dir / "scores.jsonl")],
         stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     deadline = time.monotonic() + 60
     while not any(out_dir.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert any(out_dir.iterdir()), "the run never started writing"
+    time.sleep(0.5)  # let the workers (if any) get busy
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,28 +85,3 @@ def test_pool_reads_at_most_a_bounded_window_of_chunks_ahead_of_the_output(model
         assert read - len(ids) <= window
         ids.append(out["id"])
     assert ids == [f"r{i}" for i in range(400)]
-
-
-def test_terminated_pooled_run_stops_its_workers_and_leaves_no_output(model_dir, tmp_path):
-    source = tmp_path / "in" / "big.jsonl"
-    source.parent.mkdir()
-    line = json.dumps({"text": "gunmen attacked a police station and set it on fire " * 5})
-    source.write_text((line + "\n") * 100_000, encoding="utf-8")
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    code = ("import typer; from infer.cli import register; app = typer.Typer(); "
-            "app.callback()(lambda: None); register(app); app()")
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, "score", str(source), "--model", str(model_dir),
-         "--jobs", "2", "--batch-size", "50", "-o", str(out_dir / "scores.jsonl")],
-        stderr=subprocess.PIPE, text=True, cwd=REPO, env=ENV)
-    deadline = time.monotonic() + 60
-    while not any(out_dir.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert any(out_dir.iterdir()), "the run never started writing"
-    time.sleep(0.5)  # let the workers get busy
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
-    assert stderr.strip() == "error: interrupted; no output file was written"
-    assert list(out_dir.iterdir()) == []
