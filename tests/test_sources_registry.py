@@ -10,7 +10,8 @@ from train.sources.base import clean_text, iso_date, read_rows
 
 
 def test_registry_names_every_source():
-    assert set(SOURCES) == {"wikipedia", "satp", "case", "rand", "gtd", "acled"}
+    assert set(SOURCES) == {"wikipedia", "satp", "case", "rand", "gtd", "acled",
+                            "ordinary_news"}
 
 
 def test_unknown_source_error_lists_the_known_sources(tmp_path):

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infer.errors import ThreatTaggerError
-from train.sources import acled, case, gtd, rand, satp, wikipedia
+from train.sources import acled, case, gtd, ordinary_news, rand, satp, wikipedia
 from train.sources.base import Conversion
 
 SOURCES: dict[str, Callable[[Path], Conversion]] = {
@@ -16,6 +16,7 @@ SOURCES: dict[str, Callable[[Path], Conversion]] = {
     "rand": rand.convert,
     "gtd": gtd.convert,
     "acled": acled.convert,
+    "ordinary_news": ordinary_news.convert,
 }
 
 
