@@ -2,14 +2,20 @@
 
 Every input record becomes exactly one `InputRecord`, in input order: either a text to score
 (possibly with a warning) or an error. Files are read in binary and decoded line by line, so a
-stray non-UTF-8 byte spoils one record's text (replaced, with a warning), never the run.
+stray non-UTF-8 byte spoils one record's text (replaced, with a warning), never the run; a file
+starting with a UTF-16 or UTF-32 byte-order mark is decoded as such. Names, ids and texts that
+cannot be written as UTF-8 (non-UTF-8 file names, lone surrogates in JSON) get U+FFFD instead.
+A file or folder that cannot be read becomes an error record naming it (`path:0`).
 """
 
 from __future__ import annotations
 
-import csv
+import codecs
 import gzip
+import io
 import json
+import os
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,9 +29,11 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 BAD_UTF8 = "input is not valid UTF-8; undecodable bytes were replaced with U+FFFD"
 TRUNCATED = f"text is over {MAX_TEXT_BYTES} bytes; only its first {MAX_TEXT_BYTES} were scored"
-READ_ERRORS = (OSError, EOFError, zlib.error)
-
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+SURROGATES = "lone surrogate escapes in the JSON were replaced with U+FFFD"
+READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeError)
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,25 +56,54 @@ def kind_of(path: Path) -> str | None:
 
 
 def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
-    """The given inputs with every folder replaced by its supported files (recursive, sorted)."""
+    """The given inputs with every folder replaced by its supported files (recursive, sorted);
+    a folder that cannot be listed stays in place (reading it gives its error record)."""
     for name in inputs:
-        path = Path(name)
-        if name != STDIN and path.is_dir():
-            found = (p for p in path.rglob("*") if p.is_file() and kind_of(p) is not None)
-            yield from sorted(str(p) for p in found)
+        if name != STDIN and os.path.isdir(name):
+            yield from (path for path, _ in _walk(name))
         else:
             yield name
+
+
+def _walk(top: str) -> list[tuple[str, str | None]]:
+    """(path, None) for each supported file under `top` and (folder, error) for each folder
+    that cannot be listed, sorted by path; symlinked folders are not followed."""
+    found: list[tuple[str, str | None]] = []
+
+    def unreadable(exc: OSError) -> None:
+        found.append((str(exc.filename or top), exc.strerror or str(exc)))
+
+    for folder, _, files in os.walk(top, onerror=unreadable):
+        for file in files:
+            path = os.path.join(folder, file)
+            if kind_of(Path(path)) is not None and os.path.isfile(path):
+                found.append((path, None))
+    return sorted(found)
+
+
+def printable(name: str) -> str:
+    """`name` with every character UTF-8 cannot hold (a non-UTF-8 byte of a file name, a lone
+    surrogate) replaced by U+FFFD."""
+    if name.isascii():
+        return name
+    return _SURROGATE.sub("\ufffd", name)
 
 
 def iter_records(inputs: Sequence[str], *, text_field: str = "text", id_field: str = "id",
                  stdin: IO[bytes] | None = None) -> Iterator[InputRecord]:
     """Every record of every input (folders expanded, `-` = JSONL on stdin), in order."""
-    for name in expand_inputs(inputs):
-        if name == STDIN:
+    for given in inputs:
+        if given == STDIN:
             stream = stdin if stdin is not None else sys.stdin.buffer
             yield from _guarded(STDIN_NAME, _jsonl(STDIN_NAME, stream, text_field, id_field))
             continue
-        yield from _read_file(Path(name), name, text_field, id_field)
+        listed = _walk(given) if os.path.isdir(given) else [(given, None)]
+        for name, error in listed:
+            if error is not None:
+                shown = printable(name)
+                yield _failed(shown, f"{shown}:0", f"cannot read folder: {error}")
+            else:
+                yield from _read_file(Path(name), printable(name), text_field, id_field)
 
 
 def _read_file(path: Path, name: str, text_field: str, id_field: str) -> Iterator[InputRecord]:
@@ -78,23 +115,67 @@ def _read_file(path: Path, name: str, text_field: str, id_field: str) -> Iterato
         return
     try:
         handle = _open(path)
-    except OSError as exc:
-        yield _failed(name, f"{name}:0", f"cannot read input: {exc.strerror or exc}")
+    except READ_ERRORS as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        yield _failed(name, f"{name}:0", f"cannot read input: {reason}")
         return
     with handle:
         if kind == ".jsonl":
             yield from _guarded(name, _jsonl(name, handle, text_field, id_field))
         elif kind == ".csv":
-            yield from _guarded(name, _csv(name, handle, text_field, id_field))
+            from infer.csv_reader import read_csv  # imports this module
+
+            yield from _guarded(name, read_csv(name, handle, text_field, id_field))
         else:
             yield from _guarded(name, _txt(name, handle))
 
 
 def _open(path: Path) -> IO[bytes]:
-    """The file's bytes, decompressed on the fly when it ends in .gz."""
-    if path.suffix.lower() == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
+    """The file's bytes, decompressed on the fly when it ends in .gz, as UTF-8 when it starts
+    with a UTF-16 or UTF-32 byte-order mark."""
+    gzipped = path.suffix.lower() == ".gz"
+    handle: IO[bytes] = gzip.open(path, "rb") if gzipped else path.open("rb")  # noqa: SIM115
+    try:
+        head = handle.peek(4)[:4]  # type: ignore[attr-defined]
+        encoding = next((enc for bom, enc in BOMS if head.startswith(bom)), None)
+    except BaseException:
+        handle.close()
+        raise
+    return handle if encoding is None else _Utf8Lines(handle, encoding)
+
+
+class _Utf8Lines(io.RawIOBase):
+    """A UTF-16/32 stream (with its byte-order mark) re-encoded as UTF-8 lines."""
+
+    def __init__(self, handle: IO[bytes], encoding: str) -> None:
+        super().__init__()
+        self._text = io.TextIOWrapper(handle, encoding=encoding, errors="replace", newline="\n")
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def __next__(self) -> bytes:
+        line = self._text.readline()
+        if not line:
+            raise StopIteration
+        return line.encode("utf-8")
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            data, self._pending = self._pending + self._text.read().encode("utf-8"), b""
+            return data
+        while len(self._pending) < size:  # n characters are at least n bytes of UTF-8
+            chunk = self._text.read(size - len(self._pending))
+            if not chunk:
+                break
+            self._pending += chunk.encode("utf-8")
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def close(self) -> None:
+        self._text.close()
+        super().close()
 
 
 def _guarded(name: str, records: Iterator[InputRecord]) -> Iterator[InputRecord]:
@@ -165,6 +246,15 @@ def _record_id(value: object, source: str) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _valid(value: object, warnings: list[str]) -> object:
+    """A string from JSON with its lone surrogates replaced (noting it once in `warnings`)."""
+    if not isinstance(value, str) or value.isascii() or not _SURROGATE.search(value):
+        return value
+    if SURROGATES not in warnings:
+        warnings.append(SURROGATES)
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def _jsonl(name: str, handle: IO[bytes], text_field: str,
            id_field: str) -> Iterator[InputRecord]:
     """One record per non-blank line of a JSONL stream."""
@@ -183,63 +273,10 @@ def _jsonl(name: str, handle: IO[bytes], text_field: str,
         if not isinstance(obj, dict):
             yield _failed(source, source, f"not a JSON object (got {type(obj).__name__})")
             continue
-        record_id = _record_id(obj.get(id_field), source)
-        yield _document(record_id, source, obj.get(text_field), text_field,
-                        [BAD_UTF8] if bad else [])
-
-
-class _Decoded:
-    """Decoded lines of a binary stream for csv.reader, remembering undecodable bytes."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self._lines = _lines(handle)
-        self.bad = False
-
-    def __iter__(self) -> _Decoded:
-        return self
-
-    def __next__(self) -> str:
-        _, text, bad = next(self._lines)
-        self.bad = self.bad or bad
-        return text
-
-
-def _csv(name: str, handle: IO[bytes], text_field: str, id_field: str) -> Iterator[InputRecord]:
-    """One record per row of a CSV file with a header (fields may span lines)."""
-    lines = _Decoded(handle)
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
-        return
-    columns = {column.strip(): i for i, column in reversed(list(enumerate(header)))}
-    text_col, id_col = columns.get(text_field), columns.get(id_field)
-    missing = None if text_col is not None else (
-        f"no {text_field!r} column (columns: {', '.join(map(repr, header))}); "
-        f"pick one with --text-field")
-    start = reader.line_num + 1
-    lines.bad = False
-    while True:
-        source = f"{name}:{start}"
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            start, lines.bad = reader.line_num + 1, False
-            yield _failed(source, source, f"malformed CSV: {exc}")
-            continue
-        warnings = [BAD_UTF8] if lines.bad else []
-        start, lines.bad = reader.line_num + 1, False
-        if not row:
-            continue
-        record_id = _record_id(row[id_col] if id_col is not None and id_col < len(row)
-                               else None, source)
-        if missing is not None:
-            yield _failed(record_id, source, missing)
-            continue
-        assert text_col is not None
-        text = row[text_col] if text_col < len(row) else None
-        yield _document(record_id, source, text, text_field, warnings)
+        warnings = [BAD_UTF8] if bad else []
+        record_id = _record_id(_valid(obj.get(id_field), warnings), source)
+        yield _document(record_id, source, _valid(obj.get(text_field), warnings), text_field,
+                        warnings)
 
 
 def _txt(name: str, handle: IO[bytes]) -> Iterator[InputRecord]:
