@@ -192,12 +192,16 @@ class TfidfBlock:
         """Number of columns."""
         return len(self.terms)
 
-    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Raw term counts of the texts (the vectorised word n-gram path when possible)."""
+    def counts(self, texts: Sequence[str], stripped: Sequence[str] | None = None,
+               ) -> sp.csr_matrix:
+        """Raw term counts of the texts (the vectorised word n-gram path when possible);
+        `stripped`: the texts already through `spec.options.strip` (shared by blocks)."""
         grams = self.fast_index
         if grams is None:
             return self.counts_by_analyzer(texts)
-        rows, columns = grams.columns([self.spec.options.strip(text) for text in texts])
+        if stripped is None:
+            stripped = [self.spec.options.strip(text) for text in texts]
+        rows, columns = grams.columns(stripped)
         matrix = sp.csr_matrix((np.ones(len(rows)), (rows, columns)),
                                shape=(len(texts), self.size))
         matrix.sum_duplicates()
@@ -230,9 +234,10 @@ class TfidfBlock:
         data /= norms[rows]
         return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def transform(self, texts: Sequence[str], stripped: Sequence[str] | None = None,
+                  ) -> sp.csr_matrix:
         """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
-        return self.weigh(self.counts(texts))
+        return self.weigh(self.counts(texts, stripped))
 
 
 class Featurizer:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+from infer.features import TextOptions, TfidfBlock
+
 if TYPE_CHECKING:
     from infer.features import Featurizer
 
@@ -120,6 +122,7 @@ class BlockRows:
         self.texts = list(texts)
         self._blocks = {block.spec.name: block for block in featurizer.blocks}
         self._done: dict[str, sp.csr_matrix] = {}
+        self._stripped: dict[TextOptions, list[str]] = {}  # boilerplate stripped once a batch
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -130,7 +133,16 @@ class BlockRows:
         """The block's TF-IDF rows (KeyError for a block the featuriser does not have)."""
         matrix = self._done.get(name)
         if matrix is None:
-            matrix = self._done[name] = self._blocks[name].transform(self.texts)
+            block = self._blocks[name]
+            if isinstance(block, TfidfBlock):
+                options = block.spec.options
+                stripped = self._stripped.get(options)
+                if stripped is None:
+                    stripped = self._stripped[options] = [options.strip(t) for t in self.texts]
+                matrix = block.transform(self.texts, stripped)
+            else:
+                matrix = block.transform(self.texts)
+            self._done[name] = matrix
         return matrix
 
     def computed(self) -> frozenset[str]:

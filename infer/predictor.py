@@ -148,8 +148,9 @@ class Predictor:
         if model.window_sentences <= 0:
             return best
         owners, windows = [], []
+        shortest = 2 * model.window_min_words - 1  # n words take at least 2n - 1 characters
         for row, text in enumerate(texts):
-            if len(text.split()) >= model.window_min_words:
+            if len(text) >= shortest and len(text.split()) >= model.window_min_words:
                 for window in sentence_windows(text, model.window_sentences):
                     owners.append(row)
                     windows.append(window)
