@@ -157,8 +157,12 @@ def score(
     from infer.batch import BatchScorer
     from infer.errors import ThreatTaggerError
     from infer.readers import iter_records
-    from infer.writers import make_writer, output_stream
+    from infer.writers import check_output, make_writer, output_stream
 
+    try:
+        check_output(output, inputs)
+    except ThreatTaggerError as exc:
+        _fail(str(exc), 2)
     chosen = fmt.value if fmt is not None else \
         ("csv" if output and output.lower().endswith(".csv") else "jsonl")
     records = iter_records(inputs, text_field=text_field, id_field=id_field)

@@ -1,16 +1,28 @@
-"""Write scored records as JSONL or CSV, to stdout or atomically to a file."""
+"""Write scored records as JSONL or CSV, to stdout or atomically to a file.
+
+Every record is one JSONL line under any line-splitting rule (U+0085, U+2028 and U+2029 are
+escaped), characters UTF-8 cannot hold (lone surrogates) become U+FFFD, and a CSV cell that a
+spreadsheet would run as a formula gets a leading `'`. What `-o` may write to: see
+`check_output` and `output_stream`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import json
 import os
+import re
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
+
+from infer.errors import ThreatTaggerError
+from infer.readers import STDIN, kind_of
 
 FORMATS = ("jsonl", "csv")
 CSV_COLUMNS = ("id", "source", "incident_types", "incident_probabilities", "region",
@@ -24,6 +36,22 @@ CSV_HELP = (
 
 # json.dumps(record, ensure_ascii=False) builds a new encoder per call; this one is reused.
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+# Characters str.splitlines() breaks on that JSON leaves raw, and lone surrogates.
+_UNSAFE = re.compile("[\x85\u2028\u2029\ud800-\udfff]")
+_SEPARATORS = re.compile("[\x85\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+class OutputError(ThreatTaggerError):
+    """`-o` names something the output must not be written to."""
+
+
+def _escaped(match: re.Match[str]) -> str:
+    """A line separator as a JSON escape; a lone surrogate as U+FFFD."""
+    char = match.group()
+    return "\ufffd" if "\ud800" <= char <= "\udfff" else f"\\u{ord(char):04x}"
 
 
 class RecordWriter(Protocol):
@@ -41,7 +69,10 @@ class JsonlWriter:
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one output record."""
-        self._stream.write(_ENCODE(record) + "\n")
+        line = _ENCODE(record)
+        if not line.isascii():
+            line = _UNSAFE.sub(_escaped, line)
+        self._stream.write(line + "\n")
 
 
 class CsvWriter:
@@ -50,11 +81,25 @@ class CsvWriter:
     def __init__(self, stream: IO[str], *, explain: bool = False) -> None:
         self._columns = CSV_COLUMNS + (("explanation",) if explain else ())
         self._writer = csv.writer(stream, lineterminator="\n")
+        self._quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self._writer.writerow(self._columns)
 
     def write(self, record: dict[str, Any]) -> None:
-        """Write one output record."""
-        self._writer.writerow([_cell(column, record) for column in self._columns])
+        """Write one output record (all cells quoted when one holds a Unicode line break)."""
+        cells = [_safe_cell(_cell(column, record)) for column in self._columns]
+        if any(not cell.isascii() and _SEPARATORS.search(cell) for cell in cells):
+            self._quoted.writerow(cells)
+        else:
+            self._writer.writerow(cells)
+
+
+def _safe_cell(text: str) -> str:
+    """A cell UTF-8 can hold, with a leading `'` if a spreadsheet would run it as a formula."""
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    if text.startswith(_FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _cell(column: str, record: dict[str, Any]) -> str:
@@ -76,20 +121,75 @@ def make_writer(stream: IO[str], fmt: str, *, explain: bool = False) -> RecordWr
     return JsonlWriter(stream)
 
 
+def check_output(path: str | None, inputs: Sequence[str]) -> None:
+    """Refuse, before any work, an output path that is empty, a folder, in a missing folder,
+    not a regular file, FIFO or character device, or one of the inputs (or a file of an input
+    folder that would be read)."""
+    if path is None or path == "-":
+        return
+    if not path.strip():
+        raise OutputError("-o: the output path is empty")
+    real = os.path.realpath(path)
+    if os.path.isdir(real):
+        raise OutputError(f"-o {path}: is a folder; name a file to write")
+    if not os.path.isdir(os.path.dirname(real)):
+        raise OutputError(f"-o {path}: the folder {os.path.dirname(real)} does not exist")
+    try:
+        status = os.stat(real)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise OutputError(f"-o {path}: {exc.strerror or exc}") from None
+    if not (stat.S_ISREG(status.st_mode) or _is_stream(status.st_mode)):
+        raise OutputError(f"-o {path}: is not a regular file, FIFO or character device; "
+                          f"refusing to write to it")
+    if stat.S_ISREG(status.st_mode):
+        for name in inputs:
+            if name != STDIN and _reads(name, real, status):
+                raise OutputError(f"-o {path}: is also an input ({name}); writing it would "
+                                  f"destroy what is being scored")
+
+
+def _is_stream(mode: int) -> bool:
+    """A FIFO or character device: written into as a stream, never replaced."""
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def _reads(name: str, real: str, status: os.stat_result) -> bool:
+    """Whether input `name` is, or (a folder) would read, the existing file `real`."""
+    try:
+        if os.path.isdir(name):
+            inside = os.path.commonpath([os.path.realpath(name), real]) == \
+                os.path.realpath(name)
+            return inside and kind_of(Path(real)) is not None
+        mine = os.stat(name)
+    except (OSError, ValueError):
+        return False
+    return (mine.st_dev, mine.st_ino) == (status.st_dev, status.st_ino)
+
+
 @contextlib.contextmanager
 def output_stream(path: str | Path | None) -> Iterator[IO[str]]:
-    """stdout, or a temporary file next to `path` that replaces it only on success.
+    """stdout; the FIFO or character device at `path`, written into; or a hidden temporary
+    file next to the regular file `path` (symlinks followed) that replaces it only on success.
 
     On any exception (KeyboardInterrupt included) the temporary file is removed and an
-    existing file at `path` is left untouched.
+    existing file at `path` is left untouched. A temporary file left by a killed run (its
+    name holds the process id) is removed by the next run writing the same file.
     """
     if path is None or str(path) == "-":
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part",
-                                dir=target.parent if str(target.parent) else ".")
+    target = Path(os.path.realpath(path))
+    with contextlib.suppress(OSError):
+        if _is_stream(os.stat(target).st_mode):
+            with target.open("w", encoding="utf-8", newline="") as stream:
+                yield stream
+            return
+    remove_stale_parts(target)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part",
+                                dir=target.parent)
     try:
         os.chmod(temp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
@@ -99,6 +199,29 @@ def output_stream(path: str | Path | None) -> Iterator[IO[str]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def remove_stale_parts(target: Path) -> list[Path]:
+    """Delete the temporary files of `target` whose run is gone (killed with SIGKILL)."""
+    removed = []
+    for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        pid = part.name[len(target.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                part.unlink()
+                removed.append(part)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _umask() -> int:
