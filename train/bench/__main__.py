@@ -21,7 +21,7 @@ from infer.errors import ThreatTaggerError
 from train.bench import CORPORA_VAR, REPO_ROOT
 
 log = logging.getLogger("train.bench")
-ROW_NAMES = ("1", "2", "3", "4", "5", "6", "matrix")
+ROW_NAMES = ("1", "2", "3", "4", "5", "6", "7", "8", "matrix")
 QUICK_OUT = Path(tempfile.gettempdir()) / "threat-tagger-bench-quick"
 EXPERIMENTS = REPO_ROOT / "train" / "bench" / "experiments.json"
 

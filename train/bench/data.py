@@ -17,7 +17,10 @@ FILES = {
     "satp": "satp.csv",
     "case": "case2021_task2.tsv",
     "rand": "rand_rdwti.csv",
+    "ordinary_news": "ordinary_news.csv",
 }
+PUBLISHERS = ("ag_news", "reuters21578")  # ordinary_news.csv's two sources
+LONG_STORY_WORDS = 250  # a story this long is a long story (the windows' default)
 SATP_LABEL_COLUMNS = ("ArmedAssault", "Bombing", "Kidnapping", "Other")
 QUICK_LIMIT = 1500  # records per corpus with --quick
 
@@ -88,6 +91,19 @@ class Corpora:
     def rand(self) -> list[dict]:
         """RAND incidents with weak labels, dateline stripped, country from the table."""
         return self.load("rand")
+
+    @cached_property
+    def ordinary_news(self) -> list[dict]:
+        """Ordinary news items (all negatives), each with its category (first Reuters topic)."""
+        from train.sources.ordinary_news import categories
+
+        category = categories(self.path("ordinary_news"))
+        return [{**r, "category": category.get(r["id"], "none")}
+                for r in self.load("ordinary_news")]
+
+    def publisher(self, name: str) -> list[dict]:
+        """The ordinary news items of one publisher (ag_news or reuters21578)."""
+        return [r for r in self.ordinary_news if r["source"] == f"ordinary_news:{name}"]
 
     @cached_property
     def demo(self) -> list[dict]:

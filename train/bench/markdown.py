@@ -108,6 +108,8 @@ def accuracy_section(accuracy: dict[str, Any]) -> list[str]:
                          _met(tagger, goal) if goal and tagger is not None else None])
     lines += table(["#", "setting", "n test", "metric", "naive", "fastText", "threat-tagger",
                     "goal", "threat-tagger vs goal"], rows)
+    for key in sorted(accuracy.get("rows", {}), key=int):
+        lines += details_section(accuracy["rows"][key])
     trainings = accuracy.get("trainings", {})
     if trainings:
         lines += ["", "Training sets (seconds to train each system):", ""]
@@ -119,6 +121,17 @@ def accuracy_section(accuracy: dict[str, Any]) -> list[str]:
     for name, error in accuracy.get("errors", {}).items():
         lines += ["", f"**Row {name} failed in this run:** `{error}`"]
     return [*lines, ""]
+
+
+def details_section(row: dict[str, Any]) -> list[str]:
+    """A row's breakdowns ({title: {group: {item: {system: value}}}}), one table each."""
+    lines: list[str] = []
+    for title, groups in (row.get("details") or {}).items():
+        rows = [[group, item, *[values.get(c) for c in COLUMNS]]
+                for group, items in groups.items() for item, values in items.items()]
+        lines += ["", f"Row {row['row']}, {title}:", "",
+                  *table(["", "", *COLUMNS], rows)]
+    return lines
 
 
 def matrix_section(matrix: dict[str, Any]) -> list[str]:
