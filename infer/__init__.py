@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from infer.errors import ThreatTaggerError
     from infer.explain import Explanation
-    from infer.predictor import Prediction, Predictor
+    from infer.predictor import Predictor
+    from infer.scoring import Prediction
 
 __all__ = ["Explanation", "Prediction", "Predictor", "ThreatTaggerError"]
 
 _EXPORTS = {
     "Predictor": "infer.predictor",
-    "Prediction": "infer.predictor",
+    "Prediction": "infer.scoring",
     "Explanation": "infer.explain",
     "ThreatTaggerError": "infer.errors",
 }

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from infer.artifact import Head
-from infer.predictor import IMPLIED
-
-if TYPE_CHECKING:
-    from infer.predictor import Prediction, Predictor
+from infer.scoring import Prediction, Scorer
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ class Explanation:
                 "heads": [asdict(h) for h in self.heads]}
 
 
-def _explain_class(predictor: Predictor, head_name: str, head: Head, label: str,
+def _explain_class(scorer: Scorer, head_name: str, head: Head, label: str,
                    probability: float, row: Any, top: int) -> HeadExplanation:
     """Decompose one class's linear score over the non-zero features of one row."""
     k = head.classes.index(label)
@@ -76,7 +73,7 @@ def _explain_class(predictor: Predictor, head_name: str, head: Head, label: str,
     decision = float((row @ every).item() + head.intercept[k])
     order = np.argsort(-np.abs(parts), kind="stable")[:top]
     shown = tuple(
-        Contribution(predictor.model.featurizer.feature_name(int(indices[i])),
+        Contribution(scorer.model.featurizer.feature_name(int(indices[i])),
                      float(values[i]), float(weights[i]), float(parts[i]))
         for i in order
     )
@@ -85,66 +82,60 @@ def _explain_class(predictor: Predictor, head_name: str, head: Head, label: str,
                            float(head.intercept[k]), shown, rest)
 
 
-def _incident_segments(predictor: Predictor, text: str, row: Any
+def _incident_segments(scorer: Scorer, text: str, row: Any
                        ) -> dict[str, tuple[Any, str | None, float]]:
     """Per label, the row, window and probability of the segment that produced its pooled
     probability (max pooling of P(attack) * P(label | attack); P(label) without a gate)."""
-    from infer.predictor import decision_scores, sentence_windows
-
-    model = predictor.model
+    model = scorer.model
     stacked, windows = row, [None]
-    if model.window_sentences > 0 and len(text.split()) >= model.window_min_words:
-        found = sentence_windows(text, model.window_sentences)
-        if found:
-            stacked = sp.vstack([row, model.featurizer.transform(found)], format="csr")
-            windows += found
-    probability = predictor.incident_probabilities(
-        decision_scores(model.incident, stacked),
-        None if model.gate is None else decision_scores(model.gate, stacked))
+    found = scorer.windows(text)
+    if found:
+        stacked = sp.vstack([row, model.featurizer.transform(found)], format="csr")
+        windows += found
+    probability = scorer.segment_probabilities(stacked)
     best = np.argmax(probability, axis=0)  # first segment (the whole text) wins ties
     return {label: (stacked.getrow(best[k]), windows[best[k]], float(probability[best[k], k]))
             for k, label in enumerate(model.incident.classes)}
 
 
-def _gate_item(predictor: Predictor, segment_row: Any, window: str | None,
+def _gate_item(scorer: Scorer, segment_row: Any, window: str | None,
                top: int) -> HeadExplanation:
     """The attack gate's decomposition on one segment."""
-    from infer.predictor import decision_scores, sigmoid
-
-    gate = predictor.model.gate
-    assert gate is not None
-    probability = float(sigmoid(decision_scores(gate, segment_row))[0, 0])
-    item = _explain_class(predictor, "gate", gate, gate.classes[0], probability, segment_row, top)
+    gate = scorer.model.gate
+    probability = scorer.gate_probability(segment_row)
+    assert gate is not None and probability is not None
+    item = _explain_class(scorer, "gate", gate, gate.classes[0], float(probability[0]),
+                          segment_row, top)
     return dataclasses.replace(item, segment=window)
 
 
-def explain_text(predictor: Predictor, text: str, top: int = 10) -> Explanation:
+def explain_text(scorer: Scorer, text: str, top: int = 10) -> Explanation:
     """Explain each assigned label, the region and the country of one text.
 
     With sentence-window pooling, an incident label is explained on the segment (whole
     text or window) whose probability was reported, so the decomposition matches it. With an
     attack gate, each segment's gate head is explained too (head "gate", label "attack").
+    A label whose probability the implication rule raised (armed_assault from ambush) says
+    so (`implied_by`), and the implying label's own item follows it.
     """
-    model = predictor.model
+    model = scorer.model
     matrix = model.featurizer.transform([text])
-    prediction = predictor._predict_matrix(matrix, None, [text])[0]
+    prediction = scorer.predictions(matrix, [text])[0]
     row = matrix.getrow(0)
-    segments = _incident_segments(predictor, text, row)
+    segments = _incident_segments(scorer, text, row)
+    implied = scorer.implied_by({label: own for label, (_, _, own) in segments.items()})
     labels = list(prediction.incident_types)
-    implied = {}
-    aa, ambush = IMPLIED[1], IMPLIED[0]
-    if aa in prediction.incident_types and ambush in segments \
-            and segments[ambush][2] > segments[aa][2]:
-        implied[aa] = ambush
-        if ambush not in labels:
-            labels.insert(labels.index(aa) + 1, ambush)
+    for label in list(labels):
+        source = implied.get(label)
+        if source is not None and source not in labels:
+            labels.insert(labels.index(label) + 1, source)
     heads: list[HeadExplanation] = []
     gates: set[str | None] = set()
     for label in labels:
         segment_row, window, own = segments[label]
         p = prediction.incident_types.get(label, own)
-        item = _explain_class(predictor, "incident", model.incident, label, p, segment_row, top)
-        gate = None if model.gate is None else _gate_item(predictor, segment_row, window, top)
+        item = _explain_class(scorer, "incident", model.incident, label, p, segment_row, top)
+        gate = None if model.gate is None else _gate_item(scorer, segment_row, window, top)
         heads.append(dataclasses.replace(
             item, segment=window, implied_by=implied.get(label),
             gate_probability=None if gate is None else gate.probability))
@@ -154,9 +145,9 @@ def explain_text(predictor: Predictor, text: str, top: int = 10) -> Explanation:
             heads.append(gate)
     if prediction.region is not None and prediction.region in model.region.classes:
         probability = prediction.region_probability
-        heads.append(_explain_class(predictor, "region", model.region, prediction.region,
+        heads.append(_explain_class(scorer, "region", model.region, prediction.region,
                                     probability, row, top))
     if prediction.country is not None:
-        heads.append(_explain_class(predictor, "country", model.country, prediction.country,
+        heads.append(_explain_class(scorer, "country", model.country, prediction.country,
                                     prediction.country_probability, row, top))
     return Explanation(prediction, tuple(heads))

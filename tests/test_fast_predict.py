@@ -1,4 +1,5 @@
-"""The vectorised prediction assembly gives exactly the predictions of the per-row rules."""
+"""The vectorised prediction assembly gives exactly the predictions of the rules written out
+row by row (the reference below restates infer/scoring.py's rules from their docstrings)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from test_training import make_records, tiny_config, write_corpus
 
 from infer.artifact import Head, load_artifact
-from infer.predictor import Prediction, Predictor, decision_scores, sigmoid, softmax
+from infer.predictor import Prediction, Predictor
+from infer.scoring import PLACES_OUTVOTE_BELOW, decision_scores, sigmoid, softmax
+from infer.taxonomy import COUNTRIES
 from train.fit import train_model
 
 TEXTS = [
@@ -32,8 +35,32 @@ def folder(tmp_path_factory) -> Path:
     return train_model(tiny_config(corpus, base / "models" / "m")).folder
 
 
+def geography_row(predictor: Predictor, region_p: np.ndarray, country_p: np.ndarray,
+                  place: str | None) -> tuple:
+    """The country/region rule for one row, written plainly."""
+    model = predictor.model
+    countries, regions = model.country.classes, model.region.classes
+    best = int(np.argmax(country_p)) if len(country_p) else None
+    top = float(country_p[best]) if best is not None else 0.0
+    if best is not None and top >= model.country_min_probability and (
+            place in (None, countries[best]) or top >= PLACES_OUTVOTE_BELOW):
+        region = model.country_regions[best]
+        region_prob = sum(float(p) for p, r in zip(country_p, model.country_regions, strict=True)
+                          if r == region)
+        return region, region_prob, countries[best], top
+    if place is not None:
+        region = COUNTRIES[place].region
+        return (region, float(region_p[regions.index(region)]) if region in regions else 0.0,
+                place, float(country_p[countries.index(place)]) if place in countries else 0.0)
+    if not len(region_p):
+        return None, 0.0, None, top
+    r = int(np.argmax(region_p))
+    p = float(region_p[r])
+    return (regions[r] if p >= model.region_min_probability else None), p, None, top
+
+
 def reference(predictor: Predictor, texts: list[str], threshold: float | None) -> list:
-    """The predictions computed row by row with `Predictor._geography` (the plain rules)."""
+    """The predictions computed row by row from the rules (texts too short for windows)."""
     model = predictor.model
     matrix = model.featurizer.transform(texts)
     incident = sigmoid(decision_scores(model.incident, matrix))
@@ -44,8 +71,7 @@ def reference(predictor: Predictor, texts: list[str], threshold: float | None) -
     cut = model.thresholds if threshold is None else np.full(len(predictor.labels), threshold)
     region_p = softmax(decision_scores(model.region, matrix))
     country_p = softmax(decision_scores(model.country, matrix))
-    by_region = country_p @ predictor._membership
-    places = predictor._place_majority(matrix)
+    places = predictor.scorer.place_majority(matrix)
     out = []
     for row in range(len(texts)):
         scores = {label: float(p) for label, p in zip(predictor.labels, incident[row], strict=True)}
@@ -54,8 +80,8 @@ def reference(predictor: Predictor, texts: list[str], threshold: float | None) -
                            if p >= t and p > 0.0),
                           key=lambda kv: (-kv[1], predictor.labels.index(kv[0])))
         out.append(Prediction(dict(assigned), scores,
-                              *predictor._geography(region_p[row], country_p[row],
-                                                    by_region[row], places[row])))
+                              *geography_row(predictor, region_p[row], country_p[row],
+                                             places[row])))
     return out
 
 

@@ -11,7 +11,8 @@ import pytest
 from test_training import make_records, tiny_config, write_corpus
 
 from infer.artifact import Head, load_artifact
-from infer.predictor import Predictor, decision_scores, sigmoid
+from infer.predictor import Predictor
+from infer.scoring import decision_scores, sigmoid
 from infer.taxonomy import INCIDENT_TYPES
 from train.config import ConfigError, load_config
 from train.fit import fit_model, train_model

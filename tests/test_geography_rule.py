@@ -12,7 +12,8 @@ from test_training import make_records, tiny_config, write_corpus
 
 from infer.artifact import load_artifact
 from infer.places import PlaceBlock
-from infer.predictor import PLACES_OUTVOTE_BELOW, Predictor
+from infer.predictor import Predictor
+from infer.scoring import PLACES_OUTVOTE_BELOW
 from train.fit import train_model
 
 TEXTS = [
@@ -36,21 +37,20 @@ def folder(tmp_path_factory) -> Path:
 def test_demonyms_alone_give_a_place_majority(folder: Path) -> None:
     predictor = Predictor(load_artifact(folder))
     matrix = predictor.model.featurizer.transform(TEXTS)
-    assert predictor._place_majority(matrix) == ["AF", "NE", "IQ", "IQ", None]
+    assert predictor.scorer.place_majority(matrix) == ["AF", "NE", "IQ", "IQ", None]
 
 
 def test_a_named_country_outvotes_a_head_under_even_odds(folder: Path) -> None:
     predictor = Predictor(dataclasses.replace(load_artifact(folder), country_min_probability=0.3))
     classes = predictor.model.country.classes
     other = next(c for c in classes if c != "IQ")
-    country_p = np.zeros(len(classes))
-    region_p = np.full(len(predictor.model.region.classes), 1.0)
-    by_region = np.ones(len(predictor._region_names))
+    country_p = np.zeros((1, len(classes)))
+    region_p = np.full((1, len(predictor.model.region.classes)), 1.0)
     for head, expected in ((PLACES_OUTVOTE_BELOW - 0.01, "IQ"), (PLACES_OUTVOTE_BELOW, other)):
         country_p[:] = (1.0 - head) / (len(classes) - 1)
-        country_p[classes.index(other)] = head
-        assert predictor._geography(region_p, country_p, by_region, "IQ")[2] == expected
-        assert predictor._geography(region_p, country_p, by_region, None)[2] == other
+        country_p[0, classes.index(other)] = head
+        assert predictor.scorer.geography(region_p, country_p, ["IQ"])[0][2] == expected
+        assert predictor.scorer.geography(region_p, country_p, [None])[0][2] == other
 
 
 @pytest.mark.parametrize("country_min", [0.0, 0.3, 1.01])

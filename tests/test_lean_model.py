@@ -17,7 +17,8 @@ import train.heads
 from infer.artifact import ModelError, load_artifact
 from infer.linear import BlockRows
 from infer.places import PlaceBlock, gazetteer_from_pairs
-from infer.predictor import Predictor, decision_scores
+from infer.predictor import Predictor
+from infer.scoring import decision_scores
 from train.config import ConfigError, load_config
 from train.fit import train_model
 from train.heads import top_columns

@@ -14,7 +14,8 @@ import pytest
 from test_training import make_records, tiny_config, write_corpus
 
 from infer.artifact import ModelError
-from infer.predictor import Prediction, Predictor, decision_scores
+from infer.predictor import Prediction, Predictor
+from infer.scoring import decision_scores
 from infer.taxonomy import INCIDENT_TYPES, region_of
 from train.fit import train_model
 

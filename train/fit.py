@@ -25,7 +25,7 @@ from infer.errors import ThreatTaggerError
 from infer.features import Featurizer
 from infer.linear import block_inputs, input_matrix
 from infer.places import PlaceBlock
-from infer.predictor import Predictor
+from infer.scoring import Scorer
 from infer.taxonomy import INCIDENT_TYPES, region_of
 from train.config import Config
 from train.heads import (
@@ -153,15 +153,15 @@ def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
     labels = list(model.incident.classes)
     matrix = model.featurizer.transform([r["text"] for r in dev])
     texts = [r["text"] for r in dev]
-    raw = Predictor(model)._predict_matrix(matrix, None, texts)
+    raw = Scorer(model).predictions(matrix, texts)
     probability = np.array([[p.scores[label] for label in labels] for p in raw])
     truth = label_matrix(dev, labels)
     # the false-tag limit counts non-attack records only, not SATP's Other-only attack stories
     negatives = np.array([not r["incident_types"] and r["source"] != SATP_OTHER for r in dev],
                          dtype=bool)
     thresholds, info = tune_thresholds(truth, probability, labels, config.thresholds, negatives)
-    tuned = Predictor(dataclasses.replace(model, thresholds=thresholds))
-    predictions = tuned._predict_matrix(matrix, None, texts)
+    tuned = Scorer(dataclasses.replace(model, thresholds=thresholds))
+    predictions = tuned.predictions(matrix, texts)
     metrics = {
         "dev": evaluate_predictions(dev, predictions, labels),
         "calibration": calibration_report(truth, probability, labels),

@@ -1,0 +1,309 @@
+"""The decision rules, in one place: from a model's linear scores to a `Prediction`.
+
+`Predictor.predict` and `infer.explain` both go through `Scorer`, so an explanation cannot
+drift from the prediction it explains. The rules: sigmoid per incident type, times P(attack)
+when the model has a gate; max pooling over sentence windows of long texts; the implication
+rule (`taxonomy.IMPLIED_TYPES`: P(armed_assault) >= P(ambush)); per-label thresholds; softmax
+region and country heads, with the geography rule (a confident country fixes the region; named
+places outvote an unsure country head).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from infer.artifact import Head, ModelData
+from infer.linear import BlockRows
+from infer.places import PlaceBlock
+from infer.taxonomy import COUNTRIES, IMPLIED_TYPES
+
+# Named places outvote a confident country head under even odds (Wikipedia dev country +0.009).
+PLACES_OUTVOTE_BELOW = 0.5
+
+Matrix = sp.csr_matrix | BlockRows
+Geography = tuple[str | None, float, str | None, float]  # region, its p, country, its p
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The tags of one text; `incident_types` holds the labels over their thresholds."""
+
+    incident_types: dict[str, float]
+    scores: dict[str, float]
+    region: str | None
+    region_probability: float
+    country: str | None
+    country_probability: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form."""
+        return asdict(self)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function (maps -inf to exactly 0)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    if z.shape[1] == 0:
+        return z
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def decision_scores(head: Head, matrix: Matrix) -> np.ndarray:
+    """Raw linear scores (one column per class) of a full feature matrix or a batch's blocks
+    (only the blocks the head reads are computed)."""
+    return head.scores(matrix)
+
+
+def gated(incident: np.ndarray, gate: np.ndarray | None) -> np.ndarray:
+    """P(label) from the decision scores: sigmoid, times P(attack) when there is a gate."""
+    probability = sigmoid(incident)
+    return probability if gate is None else probability * sigmoid(gate)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])|\n\s*\n")
+
+
+def sentence_windows(text: str, size: int) -> list[str]:
+    """Overlapping windows of `size` consecutive sentences (none if the text is shorter)."""
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    if len(sentences) <= size:
+        return []
+    return [" ".join(sentences[i:i + size]) for i in range(len(sentences) - size + 1)]
+
+
+def implying(labels: tuple[str, ...]) -> dict[int, tuple[int, ...]]:
+    """Per label column, the columns of the labels that imply it (transitively)."""
+    out: dict[int, tuple[int, ...]] = {}
+    for k, label in enumerate(labels):
+        sources, pending = set(), [s for s, implied in IMPLIED_TYPES.items() if label in implied]
+        while pending:
+            source = pending.pop()
+            if source not in sources:
+                sources.add(source)
+                pending.extend(s for s, implied in IMPLIED_TYPES.items() if source in implied)
+        found = tuple(labels.index(s) for s in sorted(sources) if s in labels)
+        if found:
+            out[k] = found
+    return out
+
+
+def parent_probability(pairs: dict[int, tuple[int, ...]], probability: np.ndarray) -> np.ndarray:
+    """Raise each implied label's probability to that of its implying labels (in place: an
+    ambush is an armed assault, so P(armed_assault) >= P(ambush)); returns the array."""
+    raised = {k: probability[:, list(sources)].max(axis=1) for k, sources in pairs.items()}
+    for k, floor in raised.items():
+        np.maximum(probability[:, k], floor, out=probability[:, k])
+    return probability
+
+
+def _evidence_map(terms: tuple[str, ...]) -> tuple[tuple[str, ...], sp.csr_matrix]:
+    """The codes named by a place block's `country=`, `nationality=` and `group=` columns, and
+    the (block columns x codes) 0/1 matrix that adds them up per code (armed groups vote too:
+    Wikipedia dev country 0.830 -> 0.835, region 0.925 -> 0.927)."""
+    named = [(i, t.partition("=")[2]) for i, t in enumerate(terms)
+             if t.startswith(("country=", "nationality=", "group="))]
+    codes = tuple(sorted({code for _, code in named}))
+    column = {code: j for j, code in enumerate(codes)}
+    rows = [i for i, _ in named]
+    cols = [column[code] for _, code in named]
+    return codes, sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(terms), len(codes)))
+
+
+class Scorer:
+    """A model's decision rules; stateless after construction (thread-safe)."""
+
+    def __init__(self, model: ModelData) -> None:
+        self.model = model
+        self.labels = model.incident.classes
+        self.implying = implying(self.labels)
+        # membership[c, r] = 1 when country c lies in region r (to sum country probabilities)
+        self.region_names = tuple(sorted(set(model.country_regions)))
+        self.membership = np.zeros((len(model.country_regions), len(self.region_names)))
+        for row, region in enumerate(model.country_regions):
+            self.membership[row, self.region_names.index(region)] = 1.0
+        # (first column, width, block name) of the place-name block, the codes its evidence
+        # names, and the block columns -> codes map (places and demonyms: fallback rule)
+        self._places: tuple[int, int, str] | None = None
+        self._place_codes: tuple[str, ...] = ()
+        self._place_map: sp.csr_matrix | None = None
+        for block, start in zip(model.featurizer.blocks, model.featurizer.offsets, strict=False):
+            if isinstance(block, PlaceBlock):
+                self._places = (start, block.size, block.spec.name)
+                self._place_codes, self._place_map = _evidence_map(block.terms)
+
+    # -- incident types -------------------------------------------------------------------
+
+    def segment_probabilities(self, matrix: Matrix) -> np.ndarray:
+        """P(label) of each row on its own (the gate product; no pooling, no implication)."""
+        model = self.model
+        return gated(decision_scores(model.incident, matrix),
+                     None if model.gate is None else decision_scores(model.gate, matrix))
+
+    def gate_probability(self, matrix: Matrix) -> np.ndarray | None:
+        """P(attack) per row; None for a model without a gate."""
+        gate = self.model.gate
+        return None if gate is None else sigmoid(decision_scores(gate, matrix))[:, 0]
+
+    def windows(self, text: str) -> list[str]:
+        """The sentence windows that pooling scores for this text (none for short texts)."""
+        model = self.model
+        shortest = 2 * model.window_min_words - 1  # n words take at least 2n - 1 characters
+        if model.window_sentences <= 0 or len(text) < shortest \
+                or len(text.split()) < model.window_min_words:
+            return []
+        return sentence_windows(text, model.window_sentences)
+
+    def window_probabilities(self, texts: list[str]) -> np.ndarray:
+        """Per text, the best incident probabilities over its sentence windows (0 if short)."""
+        best = np.zeros((len(texts), len(self.labels)))
+        owners, windows = [], []
+        for row, text in enumerate(texts):
+            found = self.windows(text)
+            owners.extend([row] * len(found))
+            windows.extend(found)
+        if windows:
+            # the text blocks only: window pooling skips the place matching
+            rows = BlockRows(self.model.featurizer, windows)
+            np.maximum.at(best, np.asarray(owners), self.segment_probabilities(rows))
+        return best
+
+    def incident_probabilities(self, matrix: Matrix, texts: list[str] | None = None
+                               ) -> np.ndarray:
+        """The reported P(label) per row: the gate product, max-pooled over the sentence
+        windows of `texts` (the rows' texts, when given), then the implication rule."""
+        probability = self.segment_probabilities(matrix)
+        if texts is not None and self.model.window_sentences > 0:
+            probability = np.maximum(probability, self.window_probabilities(texts))
+        return parent_probability(self.implying, probability)
+
+    def implied_by(self, probability: dict[str, float]) -> dict[str, str]:
+        """Per label whose reported probability is another label's (the implication rule),
+        that label, given each label's own probability before the rule."""
+        out: dict[str, str] = {}
+        for k, sources in self.implying.items():
+            label = self.labels[k]
+            best = max(sources, key=lambda s: probability[self.labels[s]])
+            if probability[self.labels[best]] > probability[label]:
+                out[label] = self.labels[best]
+        return out
+
+    def thresholds(self, threshold: float | None = None) -> np.ndarray:
+        """The per-label cut: the tuned thresholds, or `threshold` for every label."""
+        if threshold is None:
+            return self.model.thresholds
+        return np.full(len(self.labels), threshold)
+
+    def assigned(self, incident: np.ndarray, cut: np.ndarray) -> list[dict[str, float]]:
+        """Per row, the labels over their thresholds, highest probability first (ties: label
+        order)."""
+        order = np.argsort(-incident, axis=1, kind="stable")
+        ranked = np.take_along_axis(incident, order, axis=1)
+        over = (ranked >= cut[order]) & (ranked > 0.0)
+        out: list[dict[str, float]] = [{} for _ in range(len(incident))]
+        rows, positions = np.nonzero(over)
+        labels = self.labels
+        for row, label, probability in zip(rows.tolist(), order[rows, positions].tolist(),
+                                           ranked[rows, positions].tolist(), strict=True):
+            out[row][labels[label]] = probability
+        return out
+
+    # -- geography --------------------------------------------------------------------------
+
+    def place_majority(self, matrix: Matrix) -> list[str | None]:
+        """Per row, the country holding >= place_fallback_share of the named evidence: the
+        shares of place mentions plus the shares of demonyms ("Afghan"), one vote each."""
+        share = self.model.place_fallback_share
+        if self._places is None or self._place_map is None or share <= 0.0:
+            return [None] * matrix.shape[0]
+        start, width, name = self._places
+        codes = self._place_codes
+        rows = matrix[name] if isinstance(matrix, BlockRows) else matrix[:, start:start + width]
+        counts = np.asarray((rows @ self._place_map).todense())
+        totals = counts.sum(axis=1)
+        best = counts.argmax(axis=1)
+        top = counts[np.arange(len(best)), best]
+        return [codes[b] if total > 0 and t >= share * total else None
+                for b, t, total in zip(best, top, totals, strict=True)]
+
+    def geography(self, region_p: np.ndarray, country_p: np.ndarray,
+                  places: list[str | None]) -> list[Geography]:
+        """The country/region rule per row. A country head at or over country_min_probability
+        gives the country, and its region at the sum of that region's country probabilities;
+        a named place (`places`) outvotes it when it is a different country and the head is
+        under PLACES_OUTVOTE_BELOW, or when the head is unsure. Otherwise no country, and the
+        region head's best region when it reaches region_min_probability."""
+        model = self.model
+        n = len(region_p)
+        out: list[Geography] = [(None, 0.0, None, 0.0)] * n
+        if country_p.shape[1]:
+            best = country_p.argmax(axis=1)
+            top = country_p[np.arange(n), best]
+        else:
+            best, top = np.zeros(n, dtype=int), np.zeros(n)
+        confident = top >= model.country_min_probability if country_p.shape[1] else \
+            np.zeros(n, dtype=bool)
+        classes = model.country.classes
+        for row, place in enumerate(places):  # rare: per row
+            if place is not None and confident[row] and classes[best[row]] != place \
+                    and top[row] < PLACES_OUTVOTE_BELOW:
+                confident[row] = False
+        rows = np.flatnonzero(confident)
+        if len(rows):
+            own = self.membership.argmax(axis=1)[best[rows]]  # column of its region
+            members = self.membership.T[own] > 0.0
+            sums = np.where(members, country_p[rows], 0.0).sum(axis=1)
+            for row, code, name, p in zip(rows.tolist(), best[rows].tolist(), own.tolist(),
+                                          sums.tolist(), strict=True):
+                out[row] = (self.region_names[name], p, classes[code], float(top[row]))
+        unsure = np.flatnonzero(~confident)
+        region_best = region_p[unsure].argmax(axis=1) if region_p.shape[1] else None
+        for i, row in enumerate(unsure.tolist()):
+            place = places[row]
+            if place is not None:  # named places outvote an unsure (or under even odds) head
+                out[row] = self._place_geography(region_p[row], country_p[row], place)
+            elif region_best is None:
+                out[row] = (None, 0.0, None, float(top[row]))
+            else:
+                p = float(region_p[row, region_best[i]])
+                region = model.region.classes[region_best[i]]
+                out[row] = (region if p >= model.region_min_probability else None, p, None,
+                            float(top[row]))
+        return out
+
+    def _place_geography(self, region_p: np.ndarray, country_p: np.ndarray,
+                         place: str) -> Geography:
+        """The place's country and region, at the heads' probabilities for them."""
+        model = self.model
+        classes = model.country.classes
+        probability = float(country_p[classes.index(place)]) if place in classes else 0.0
+        region = COUNTRIES[place].region
+        region_prob = float(region_p[model.region.classes.index(region)]) \
+            if region in model.region.classes else 0.0
+        return region, region_prob, place, probability
+
+    # -- the whole prediction ---------------------------------------------------------------
+
+    def predictions(self, matrix: Matrix, texts: list[str] | None = None,
+                    threshold: float | None = None) -> list[Prediction]:
+        """Predictions for the rows of a feature matrix (`texts`, the rows' texts, enable
+        window pooling); `threshold` replaces the tuned per-label thresholds."""
+        model = self.model
+        incident = self.incident_probabilities(matrix, texts)
+        region_p = softmax(decision_scores(model.region, matrix))
+        country_p = softmax(decision_scores(model.country, matrix))
+        geography = self.geography(region_p, country_p, self.place_majority(matrix))
+        labels = self.labels
+        assigned = self.assigned(incident, self.thresholds(threshold))
+        return [Prediction(tags, dict(zip(labels, scores, strict=True)), *where)
+                for tags, scores, where in zip(assigned, incident.tolist(), geography,
+                                               strict=True)]
