@@ -147,7 +147,8 @@ def explain_text(scorer: Scorer, text: str, top: int = 10) -> Explanation:
         probability = prediction.region_probability
         heads.append(_explain_class(scorer, "region", model.region, prediction.region,
                                     probability, row, top))
-    if prediction.country is not None:
+    # a country named by the places alone may be one the country head never learnt
+    if prediction.country is not None and prediction.country in model.country.classes:
         heads.append(_explain_class(scorer, "country", model.country, prediction.country,
                                     prediction.country_probability, row, top))
     return Explanation(prediction, tuple(heads))
