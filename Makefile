@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
+SERVE_STAMP := $(VENV)/.installed-serve
+MODEL ?= models/default
+PORT ?= 8000
 
-.PHONY: help install train train-full train-fast test lint bench clean
+.PHONY: help install train train-full train-fast test lint bench serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -19,7 +22,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q -e '.[dev,bench,serve]'
+	@touch $@
+
+$(SERVE_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,serve]'
 	@touch $@
 
 install: $(STAMP)  ## Create .venv and install the project with its dev tools
@@ -33,7 +40,7 @@ train-full: $(STAMP)  ## Train models/full from the real corpora in $$THREAT_COR
 train-fast: $(STAMP)  ## Train models/fast (word n-grams only, for bulk scoring) from the same corpora
 	$(BIN)/threat-tagger train --config train/configs/fast.toml
 
-test: $(BENCH_STAMP)  ## Run the test suite (the bench extra too: the benchmark's plumbing is tested)
+test: $(BENCH_STAMP)  ## Run the test suite (bench and serve extras too: their plumbing is tested)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)  ## ruff check
@@ -41,6 +48,10 @@ lint: $(STAMP)  ## ruff check
 
 bench: $(BENCH_STAMP)  ## Speed and accuracy benchmarks; writes BENCHMARKS.md
 	$(BIN)/python -m train.bench
+
+serve: $(SERVE_STAMP)  ## Serve models/default over HTTP on 127.0.0.1:8000 (MODEL=DIR PORT=N to change)
+	@if [ "$(MODEL)" = models/default ] && [ ! -f models/default/meta.json ]; then $(MAKE) train; fi
+	$(BIN)/threat-tagger serve --model $(MODEL) --port $(PORT)
 
 clean:  ## Remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

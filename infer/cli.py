@@ -257,6 +257,9 @@ def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `predict` and `score` commands to a typer app."""
+    """Add the `predict`, `score` and `serve` commands to a typer app."""
+    from infer.serve.command import SERVE_HELP, serve
+
     app.command("predict")(predict)
     app.command("score", help=SCORE_HELP)(score)
+    app.command("serve", help=SERVE_HELP)(serve)
