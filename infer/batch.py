@@ -2,13 +2,18 @@
 
 Memory stays flat: records are read lazily, and at most a few chunks per worker are in flight.
 A worker process that dies (e.g. killed by the out-of-memory killer) stops the run with a
-ThreatTaggerError naming the records that were lost, instead of hanging.
+ThreatTaggerError naming the records that were lost, instead of hanging; a parent that dies
+(even by SIGKILL) takes its workers with it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +32,8 @@ from infer.readers import InputRecord
 DEFAULT_BATCH_SIZE = 500
 CHUNKS_PER_WORKER = 3
 DIGITS = 4
+ORPHAN_CHECK_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1
 InFlight = tuple[list[InputRecord], "Future[list[dict[str, Any]]]"]  # a chunk and its result
 
 
@@ -103,13 +110,38 @@ class Scorer:
 _WORKER: Scorer | None = None
 
 
-def _init_worker(model: str | None, explain: bool) -> None:
-    """Pool initializer: load the predictor once per worker (inherited as is under fork)."""
+def _init_worker(model: str | None, explain: bool, parent: int, from_main_thread: bool) -> None:
+    """Pool initializer: die with the parent, load the predictor once per worker (inherited
+    as is under fork)."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # terminating a worker must stop it
+    die_with_parent(parent, signal_too=from_main_thread)
     if _WORKER is None:
         _WORKER = Scorer(Predictor.load(model), explain)
+
+
+def die_with_parent(parent: int, *, signal_too: bool = True) -> None:
+    """End this process as soon as process `parent` is gone, however it ended.
+
+    With `signal_too`, Linux delivers SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG;
+    it fires when the parent *thread* that started the worker ends, so only for pools started
+    from the main thread); a daemon thread that notices the worker was re-parented covers the
+    rest. An orphaned worker would otherwise wait for chunks forever.
+    """
+    if signal_too:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL),
+                                                    0, 0, 0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 def _work(chunk: list[InputRecord]) -> list[dict[str, Any]]:
@@ -154,7 +186,10 @@ class BatchScorer:
         _WORKER = self._scorer if method == "fork" else None
         model = None if self.model is None else str(self.model)
         pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                   initializer=_init_worker, initargs=(model, self.explain))
+                                   initializer=_init_worker,
+                                   initargs=(model, self.explain, os.getpid(),
+                                             threading.current_thread() is
+                                             threading.main_thread()))
         pending: deque[InFlight] = deque()
         try:
             for chunk in chunks:

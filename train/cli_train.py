@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from infer.errors import ThreatTaggerError
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the staged model folder is removed on the way out."""
+
+
+def _terminated(signum: int, frame: object) -> NoReturn:
+    """SIGTERM handler."""
+    raise Terminated
 
 
 def _total_steps(n_labels: int) -> int:
@@ -48,6 +59,8 @@ def train(
     from train.fit import train_model
 
     console = Console(stderr=True)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         cfg = load_config(config, corpora=corpus, out=out, seed=seed, overrides=set_ or [])
         if out is not None and not any(s.startswith("run.name=") for s in set_ or []):
@@ -64,9 +77,13 @@ def train(
     except ThreatTaggerError as exc:
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        console.print("error: interrupted; the previous model was left untouched", markup=False)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        what, code = ("terminated", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+        console.print(f"error: {what}; the previous model was left untouched", markup=False)
+        raise typer.Exit(code) from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     for line in _summary(result):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
