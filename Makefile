@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench,serve]'
+	$(BIN)/pip install -q -e '.[dev,bench,serve,dask,spark]'
 	@touch $@
 
 $(SERVE_STAMP): pyproject.toml $(STAMP)
@@ -40,7 +40,7 @@ train-full: $(STAMP)  ## Train models/full from the real corpora in $$THREAT_COR
 train-fast: $(STAMP)  ## Train models/fast (word n-grams only, for bulk scoring) from the same corpora
 	$(BIN)/threat-tagger train --config train/configs/fast.toml
 
-test: $(BENCH_STAMP)  ## Run the test suite (bench and serve extras too: their plumbing is tested)
+test: $(BENCH_STAMP)  ## Run the test suite (bench, serve, dask and spark extras too: their plumbing is tested)
 	$(BIN)/pytest -q
 
 lint: $(STAMP)  ## ruff check

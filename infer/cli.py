@@ -33,6 +33,10 @@ SCORE_HELP = "\n\n".join((
     "with --explain). incident_types is label|label (highest probability first) and "
     "incident_probabilities holds their probabilities in the same order, e.g. bombing|kidnap "
     "and 0.9312|0.7104.",
+    "--engine dask|spark scores on a cluster (a local one of --workers processes unless "
+    "--cluster gives a scheduler address or master URL) and needs -o: a new folder of part "
+    "files (part-00000.jsonl ... or .parquet with --format parquet, in input order, plus "
+    "_SUCCESS) that appears only when the whole job succeeded. Inputs may also be .parquet.",
 ))
 
 
@@ -41,6 +45,15 @@ class OutputFormat(str, Enum):
 
     jsonl = "jsonl"
     csv = "csv"
+    parquet = "parquet"
+
+
+class Engine(str, Enum):
+    """Where `score` runs: this machine's process pool, or a Dask or Spark cluster."""
+
+    local = "local"
+    dask = "dask"
+    spark = "spark"
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -152,8 +165,29 @@ def score(
                                                             "n-grams.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records per chunk "
                                                                         "sent to a worker.")] = 500,
+    engine: Annotated[Engine, typer.Option("--engine", help="local: a process pool on this "
+                      "machine; dask or spark: a cluster (needs -o FOLDER).")] = Engine.local,
+    cluster: Annotated[str | None, typer.Option("--cluster", help="Dask scheduler address "
+                       "(tcp://host:8786) or Spark master URL (spark://host:7077); default: "
+                       "start a local cluster.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Workers of the local "
+                       "cluster (default: CPU count).")] = None,
+    split_mb: Annotated[float, typer.Option("--split-mb", min=0.001, help="Cluster engines: "
+                        "plain .jsonl files are cut into slices of about this many MB.")] = 32.0,
 ) -> None:
     """Tag every record of INPUTS (files, folders or - for stdin), in order."""
+    if engine is not Engine.local:
+        from infer.engines.cli import score_on_cluster
+
+        score_on_cluster(engine.value, inputs, output=output, model=model,
+                         fmt=None if fmt is None else fmt.value, workers=workers,
+                         cluster=cluster, text_field=text_field, id_field=id_field,
+                         explain=explain, batch_size=batch_size, split_mb=split_mb)
+        return
+    if cluster is not None or workers is not None:
+        _fail("--cluster and --workers are for --engine dask|spark (use --jobs locally)", 2)
+    if fmt is OutputFormat.parquet:
+        _fail("--format parquet is for --engine dask|spark", 2)
     from infer.batch import BatchScorer
     from infer.errors import ThreatTaggerError
     from infer.readers import iter_records

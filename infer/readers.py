@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 MAX_TEXT_BYTES = 1 << 20
-KINDS = (".jsonl", ".csv", ".txt")
+KINDS = (".jsonl", ".csv", ".txt", ".parquet")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 BAD_UTF8 = "input is not valid UTF-8; undecodable bytes were replaced with U+FFFD"
@@ -112,6 +112,11 @@ def _read_file(path: Path, name: str, text_field: str, id_field: str) -> Iterato
     if kind is None:
         yield _failed(name, f"{name}:0", f"unsupported input type (expected {', '.join(KINDS)}, "
                                          f"optionally .gz, a folder or -)")
+        return
+    if kind == ".parquet":  # pyarrow is imported only when a Parquet file is read
+        from infer.parquet_reader import parquet_records
+
+        yield from parquet_records(path, name, text_field=text_field, id_field=id_field)
         return
     try:
         handle = _open(path)
@@ -214,9 +219,9 @@ def clip(text: str) -> tuple[str, bool]:
     return data[:MAX_TEXT_BYTES].decode("utf-8", errors="ignore"), True
 
 
-def _lines(handle: IO[bytes]) -> Iterator[tuple[int, str, bool]]:
+def _lines(handle: IO[bytes], first: int = 1) -> Iterator[tuple[int, str, bool]]:
     """(line number, decoded line, had bad bytes) for each line; a leading BOM is dropped."""
-    for number, raw in enumerate(handle, start=1):
+    for number, raw in enumerate(handle, start=first):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         text, bad = decode(raw)
@@ -255,10 +260,17 @@ def _valid(value: object, warnings: list[str]) -> object:
     return _SURROGATE.sub("\ufffd", value)
 
 
+def jsonl_slice(name: str, handle: IO[bytes], first_line: int, *, text_field: str = "text",
+                id_field: str = "id") -> Iterator[InputRecord]:
+    """The records of a slice of a JSONL file whose first line is line `first_line` of `name`
+    (cluster engines read big files in slices; sources and ids match a whole-file read)."""
+    return _guarded(name, _jsonl(name, handle, text_field, id_field, first_line))
+
+
 def _jsonl(name: str, handle: IO[bytes], text_field: str,
-           id_field: str) -> Iterator[InputRecord]:
+           id_field: str, first_line: int = 1) -> Iterator[InputRecord]:
     """One record per non-blank line of a JSONL stream."""
-    for number, line, bad in _lines(handle):
+    for number, line, bad in _lines(handle, first_line):
         if not line.strip():
             continue
         source = f"{name}:{number}"

@@ -1,0 +1,156 @@
+"""Cut the inputs of `score` into splits that cluster workers read and score on their own.
+
+A split is a whole file, a line range of a big plain .jsonl file (cut at line ends, with its
+first line number, so sources match a whole-file read), the row groups of a Parquet file, or
+records read on the driver (stdin) that travel inside the split. Part `i` of the output holds
+split `i`'s records in input order, so the parts in name order are exactly `score`'s output.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from infer.readers import (
+    STDIN,
+    InputRecord,
+    expand_inputs,
+    iter_records,
+    jsonl_slice,
+    kind_of,
+)
+
+SPLIT_BYTES = 32 << 20  # a JSONL slice of ~32 MB: ~10-30 s of scoring for one worker
+SPLIT_ROWS = 50_000  # Parquet row groups are merged up to this many rows per split
+STDIN_RECORDS = 20_000  # records from stdin per split
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Split:
+    """One unit of work: `kind` is 'file', 'lines', 'rowgroups' or 'inline'."""
+
+    index: int
+    name: str
+    kind: str
+    start: int = 0  # byte offset ('lines')
+    end: int = 0  # byte offset past the slice ('lines')
+    first_line: int = 1  # line number of the slice's first line ('lines')
+    groups: tuple[int, ...] = ()  # row groups ('rowgroups')
+    records: tuple[InputRecord, ...] = ()  # the records themselves ('inline')
+
+    def describe(self) -> str:
+        """Where the split's records come from, for messages."""
+        if self.kind == "lines":
+            return f"{self.name} from line {self.first_line}"
+        if self.kind == "rowgroups":
+            return f"{self.name} row groups {self.groups[0]}-{self.groups[-1]}"
+        if self.kind == "inline" and self.records:
+            return f"{self.records[0].source} to {self.records[-1].source}"
+        return self.name
+
+
+def plan_splits(inputs: Sequence[str], *, split_bytes: int = SPLIT_BYTES,
+                split_rows: int = SPLIT_ROWS, text_field: str = "text",
+                id_field: str = "id") -> list[Split]:
+    """The splits of all inputs (folders expanded), numbered in input order."""
+    splits: list[Split] = []
+    for name in expand_inputs(inputs):
+        if name == STDIN:
+            parts = _stdin_splits(text_field, id_field)
+        else:
+            parts = _file_splits(name, split_bytes, split_rows)
+        for part in parts:
+            splits.append(Split(len(splits), *part))
+    return splits
+
+
+def _stdin_splits(text_field: str, id_field: str) -> Iterator[tuple]:
+    """Splits carrying stdin's records (stdin is only readable on the driver)."""
+    records = iter_records([STDIN], text_field=text_field, id_field=id_field)
+    while chunk := tuple(islice(records, STDIN_RECORDS)):
+        yield (STDIN, "inline", 0, 0, 1, (), chunk)
+
+
+def _file_splits(name: str, split_bytes: int, split_rows: int) -> Iterator[tuple]:
+    """One file's splits: slices of a big plain .jsonl, row groups of a Parquet, else whole."""
+    path = Path(name)
+    kind = kind_of(path)
+    plain = path.suffix.lower() != ".gz"
+    try:
+        size = path.stat().st_size if path.is_file() else -1
+    except OSError:
+        size = -1
+    if kind == ".jsonl" and plain and size > split_bytes:
+        yield from ((name, "lines", s, e, first) for s, e, first in
+                    line_slices(path, split_bytes))
+    elif kind == ".parquet" and size > 0:
+        yield from _rowgroup_splits(name, split_rows)
+    else:
+        yield (name, "file")
+
+
+def line_slices(path: Path, split_bytes: int) -> Iterator[tuple[int, int, int]]:
+    """(start, end, first line number) of slices of about `split_bytes`, cut after a newline."""
+    start, first, lines, position = 0, 1, 0, 0
+    with path.open("rb") as handle:
+        while block := handle.read(_BLOCK):
+            offset = 0
+            while position + len(block) - start >= split_bytes:
+                cut = block.find(b"\n", max(start + split_bytes - position - 1, offset))
+                if cut < 0:
+                    break
+                lines += block.count(b"\n", offset, cut + 1)
+                offset = cut + 1
+                yield start, position + offset, first
+                start, first = position + offset, lines + 1
+            lines += block.count(b"\n", offset)
+            position += len(block)
+    if position > start:
+        yield start, position, first
+
+
+def _rowgroup_splits(name: str, split_rows: int) -> Iterator[tuple]:
+    """Runs of consecutive row groups of up to `split_rows` rows (at least one group each)."""
+    from infer.parquet_reader import row_groups
+
+    try:
+        sizes = row_groups(name)
+    except Exception:  # unreadable: the worker reads it whole and reports the error record
+        yield (name, "file")
+        return
+    run: list[int] = []
+    rows = 0
+    for group, size in enumerate(sizes):
+        if run and rows + size > split_rows:
+            yield (name, "rowgroups", 0, 0, 1, tuple(run))
+            run, rows = [], 0
+        run.append(group)
+        rows += size
+    if run:
+        yield (name, "rowgroups", 0, 0, 1, tuple(run))
+    elif not sizes:
+        yield (name, "file")
+
+
+def read_split(split: Split, *, text_field: str = "text",
+               id_field: str = "id") -> Iterator[InputRecord]:
+    """The input records of one split, exactly as `score` reads them."""
+    if split.kind == "inline":
+        yield from split.records
+    elif split.kind == "lines":
+        with Path(split.name).open("rb") as handle:
+            handle.seek(split.start)
+            data = handle.read(split.end - split.start)
+        yield from jsonl_slice(split.name, io.BytesIO(data), split.first_line,
+                               text_field=text_field, id_field=id_field)
+    elif split.kind == "rowgroups":
+        from infer.parquet_reader import parquet_records
+
+        yield from parquet_records(split.name, split.name, text_field=text_field,
+                                   id_field=id_field, groups=split.groups)
+    else:
+        yield from iter_records([split.name], text_field=text_field, id_field=id_field)
