@@ -1,160 +1,54 @@
-"""The data-only model folder: arrays, terms and gazetteers in model.npz, block names in
-vocab.json, the rest in meta.json.
+"""Load and check a model folder (its format: infer/model_format.py).
 
-Loading verifies every file's sha256 against meta.json, refuses a model written by another
-scikit-learn major.minor, and never unpickles (np.load(allow_pickle=False), json). Format 2
-stores float32 coefficients over the columns each head reads (format 1: float64 over every
-column, terms in vocab.json; still loaded); the gazetteer is parsed on first use.
+Loading refuses, in one line naming the file and the reason: a folder whose meta.json content
+or any covered file does not match its sha256, a model written by another scikit-learn
+major.minor, and anything malformed (wrong types, unknown labels, regions or countries, a
+country in another region than the taxonomy's, probabilities outside [0, 1], n-grams longer
+than MAX_NGRAM, thresholds that differ from model.npz's). It never unpickles
+(np.load(allow_pickle=False), json). Format 2+ stores float32 coefficients over the columns
+each head reads (format 1: float64 over every column, terms in vocab.json; still loaded).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from infer.blockstore import (
-    VOCAB_FILE,
-    blocks_v1,
-    blocks_v2,
-    encode_entry,
-    encode_terms,
-    entry_key,
-    terms_key,
-)
+from infer.blockstore import VOCAB_FILE, blocks_v1, blocks_v2
 from infer.errors import ThreatTaggerError
-from infer.features import Featurizer, TfidfBlock, idf_key
-from infer.linear import Head, HeadInput
+from infer.features import Featurizer
+from infer.model_checks import ModelError, check_meta, check_thresholds
+from infer.model_format import (
+    CONSISTENCY_RULE,
+    FORMAT_VERSION,
+    GATE_RULE,
+    HEADS,
+    META_DIGEST,
+    META_FILE,
+    MODEL_FILE,
+    POOLING_RULE,
+    READABLE_VERSIONS,
+    REQUIRED_FILES,
+    SEALED_SINCE,
+    Head,
+    HeadInput,
+    ModelData,
+    covered,
+    meta_digest,
+    sealed,
+)
 from infer.npzview import read_npz
-from infer.places import PlaceBlock
 
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-HEADS = ("incident", "region", "country", "gate")
-MODEL_FILE = "model.npz"
-META_FILE = "meta.json"
-REQUIRED_FILES = (MODEL_FILE, VOCAB_FILE)
 HOW_TO_TRAIN = "train one with `make train` or `threat-tagger train --config <file.toml>`"
 
-
-class ModelError(ThreatTaggerError):
-    """A model folder is missing, tampered with, foreign or malformed."""
-
-
-__all__ = ["Head", "HeadInput", "ModelData", "ModelError", "load_artifact"]
-
-
-@dataclass(frozen=True)
-class ModelData:
-    """Everything the predictor needs, as plain arrays (read-only once built)."""
-
-    featurizer: Featurizer
-    incident: Head
-    thresholds: np.ndarray
-    region: Head
-    country: Head
-    country_regions: tuple[str, ...]
-    country_min_probability: float
-    region_min_probability: float
-    meta: dict[str, Any]
-    window_sentences: int = 0
-    window_min_words: int = 0
-    place_fallback_share: float = 0.0
-    gate: Head | None = None  # the attack gate (one class); None in models without one
-
-    def heads(self) -> dict[str, Head]:
-        """The model's heads by name (the optional ones only when present)."""
-        return {name: head for name in HEADS if (head := getattr(self, name, None)) is not None}
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The arrays stored in model.npz: float32 weights, terms as UTF-8 lines."""
-        out = {}
-        for i, block in enumerate(self.featurizer.blocks):
-            out[idf_key(i)] = np.asarray(block.idf, dtype=np.float32)
-            out[terms_key(i)] = encode_terms(block.terms)
-            if isinstance(block, PlaceBlock):
-                out[entry_key(i)] = encode_entry(block.vocab_entry())
-        for name, head in self.heads().items():
-            # Fortran order: coef.T, the (features, classes) matrix scipy multiplies by, is then
-            # C-contiguous as loaded, so scoring never copies the coefficients.
-            out[f"{name}.coef"] = np.asfortranarray(head.coef, dtype=np.float32)
-            out[f"{name}.intercept"] = head.intercept
-            for item in head.inputs:
-                if item.columns is not None:
-                    out[f"{name}.columns.{item.block}"] = np.asarray(item.columns, np.int32)
-        out["incident.thresholds"] = self.thresholds
-        return out
-
-    def vocab(self) -> dict[str, Any]:
-        """The content of vocab.json: the block names (format 2 keeps terms and gazetteers in
-        model.npz, compressed and hashed with the weights)."""
-        return {"blocks": [{"name": b.spec.name} for b in self.featurizer.blocks]}
-
-    def as_stored(self) -> ModelData:
-        """This model with its weights rounded to what model.npz keeps (float32), so that a
-        model in memory scores exactly like the folder written from it."""
-        def rounded(array: np.ndarray) -> np.ndarray:
-            return np.asarray(array, dtype=np.float32).astype(np.float64)
-
-        blocks = [dataclasses.replace(b, idf=rounded(b.idf)) if isinstance(b, TfidfBlock) else b
-                  for b in self.featurizer.blocks]
-        changes: dict[str, Any] = {
-            name: dataclasses.replace(head, coef=np.asfortranarray(rounded(head.coef)))
-            for name, head in self.heads().items()}
-        return dataclasses.replace(self, featurizer=Featurizer(blocks), **changes)
-
-    def structure(self) -> dict[str, Any]:
-        """The meta.json entries needed to rebuild the model from the arrays."""
-        return {
-            "format_version": FORMAT_VERSION,
-            "features": self.featurizer.specs(),
-            "labels": list(self.incident.classes),
-            "thresholds": {label: float(t) for label, t in
-                           zip(self.incident.classes, self.thresholds, strict=True)},
-            "regions": list(self.region.classes),
-            "countries": list(self.country.classes),
-            "country_regions": dict(zip(self.country.classes, self.country_regions, strict=True)),
-            "heads": {name: [{"block": i.block, "start": i.start, "stop": i.stop,
-                              "subset": i.columns is not None} for i in head.inputs]
-                      for name, head in self.heads().items()},
-            **({} if self.gate is None else
-               {"gate": {"classes": list(self.gate.classes), "text": GATE_RULE}}),
-            "pooling": {"window_sentences": self.window_sentences,
-                        "window_min_words": self.window_min_words, "text": POOLING_RULE},
-            "consistency_rule": {
-                "country_min_probability": self.country_min_probability,
-                "region_min_probability": self.region_min_probability,
-                "place_fallback_share": self.place_fallback_share,
-                "text": CONSISTENCY_RULE,
-            },
-        }
-
-
-POOLING_RULE = (
-    "When window_sentences > 0, a text of at least window_min_words words is also scored in "
-    "windows of window_sentences consecutive sentences; each incident probability is the "
-    "maximum of the whole-text probability and the best window's, so that one paragraph about "
-    "an attack in a long story is not diluted by the rest."
-)
-GATE_RULE = (
-    "P(label) = P(attack) * P(label | attack): the gate head gives the probability that the "
-    "text reports any attack, each incident head the probability of its type among attacks "
-    "(fitted on attack records only). Window pooling takes the maximum of the product."
-)
-CONSISTENCY_RULE = (
-    "If the country head's top probability >= country_min_probability, that country is "
-    "reported and region = the country's GTD region; otherwise country = None and region = "
-    "the region head's top class (None if its probability < region_min_probability). "
-    "Region and country therefore never disagree. When place_fallback_share > 0 and the "
-    "country head is not confident, a country that holds at least that share of the text's "
-    "place-name mentions (gazetteer block) is reported instead, with its region."
-)
+__all__ = ["CONSISTENCY_RULE", "FORMAT_VERSION", "GATE_RULE", "HEADS", "META_FILE",
+           "MODEL_FILE", "POOLING_RULE", "VOCAB_FILE", "Head", "HeadInput", "ModelData",
+           "ModelError", "covered", "load_artifact", "sealed", "sha256_file", "verify_files"]
 
 
 def sha256_file(path: Path) -> str:
@@ -186,36 +80,44 @@ def _check_versions(folder: Path, meta: dict[str, Any]) -> None:
 
 
 def _read_meta(folder: Path) -> dict[str, Any]:
-    """meta.json as a dict, with errors naming the file."""
+    """meta.json as a dict of a readable format, with errors naming the file."""
     if not folder.is_dir():
         raise ModelError(f"no model folder at {folder}; {HOW_TO_TRAIN}")
     path = folder / META_FILE
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{path}: missing; not a model folder ({HOW_TO_TRAIN})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format_version") not in READABLE_VERSIONS:
-        found = meta.get("format_version") if isinstance(meta, dict) else None
-        raise ModelError(f"{path}: unsupported model format {found!r} (this version reads "
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, or nested too deeply
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ModelError(f"{path}: not valid JSON ({reason})") from None
+    version = meta.get("format_version") if isinstance(meta, dict) else None
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        raise ModelError(f"{path}: unsupported model format {version!r} (this version reads "
                          f"{', '.join(map(str, READABLE_VERSIONS))}); {HOW_TO_TRAIN}")
+    if version >= SEALED_SINCE and meta.get(META_DIGEST) != meta_digest(meta):
+        raise ModelError(f"{path}: its content does not match its sha256 ({META_DIGEST}); "
+                         f"meta.json was modified after training, refusing to load it")
     return meta
 
 
 def verify_files(folder: Path, meta: dict[str, Any], *, skip: tuple[str, ...] = ()) -> None:
-    """Check every file listed in meta.json against its sha256 (and that none is missing);
-    the files in `skip` only for presence (the loader hashes the bytes it reads)."""
+    """Check every covered file listed in meta.json against its sha256 (and that none is
+    missing); the files in `skip` only for presence (the loader hashes the bytes it reads).
+    The model card and plots may be edited or removed."""
     files = meta.get("files")
     if not isinstance(files, dict) or any(name not in files for name in REQUIRED_FILES):
         raise ModelError(f"{folder / META_FILE}: 'files' must list {', '.join(REQUIRED_FILES)}")
-    for name in sorted(files):
+    listed = sorted(name for name in files if covered(name))
+    for name in listed:
         path = folder / name
         if Path(name).name != name or not path.is_file():
             raise ModelError(f"{path}: listed in meta.json but missing")
-    for name, expected in sorted(files.items()):
+    for name in listed:
         if name not in skip:
-            _check_hash(folder / name, sha256_file(folder / name), expected)
+            _check_hash(folder / name, sha256_file(folder / name), files[name])
 
 
 def _check_hash(path: Path, actual: str, expected: str) -> None:
@@ -231,13 +133,21 @@ def _verified_arrays(folder: Path, meta: dict[str, Any]) -> dict[str, np.ndarray
     try:
         arrays, digest = read_npz(path)
     except (ValueError, OSError):  # not a plain stored .npz: the checks of the plain path
-        _check_hash(path, sha256_file(path), meta["files"][MODEL_FILE])
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-        for array in arrays.values():
-            array.setflags(write=False)
-        return arrays
+        return _loaded_arrays(path, meta)
     _check_hash(path, digest, meta["files"][MODEL_FILE])
+    return arrays
+
+
+def _loaded_arrays(path: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
+    """model.npz read by np.load (compressed members, say), hashed first, never unpickled."""
+    _check_hash(path, sha256_file(path), meta["files"][MODEL_FILE])
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    for key, array in arrays.items():
+        if not isinstance(array, np.ndarray):  # np.load gives raw bytes for a non-.npy
+            raise ModelError(f"{path}: member {key!r} is not a numeric array; "
+                             f"refusing to load it")
+        array.setflags(write=False)
     return arrays
 
 
@@ -277,10 +187,12 @@ def load_artifact(folder: str | Path) -> ModelData:
     """Load and verify a model folder (no pickle anywhere)."""
     folder = Path(folder)
     meta = _read_meta(folder)
+    check_meta(folder / META_FILE, meta)
     verify_files(folder, meta, skip=REQUIRED_FILES)
     try:
         arrays = _verified_arrays(folder, meta)
         _check_versions(folder, meta)
+        check_thresholds(folder / META_FILE, meta, arrays["incident.thresholds"])
         version = meta["format_version"]
         if version == 1:
             blocks = blocks_v1(meta["features"], _verified_json(folder, VOCAB_FILE, meta), arrays)
@@ -305,7 +217,7 @@ def load_artifact(folder: str | Path) -> ModelData:
         )
     except ModelError:
         raise
-    except (ValueError, KeyError, TypeError, OSError, json.JSONDecodeError) as exc:
+    except (ThreatTaggerError, Exception) as exc:  # whatever a damaged folder makes fail
         problem = f"{type(exc).__name__}: {exc}"
         raise ModelError(f"{folder}: malformed model folder ({problem})") from None
     _check_inputs(folder, model)

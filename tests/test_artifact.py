@@ -12,7 +12,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from test_training import make_records, tiny_config, write_corpus
 
-from infer.artifact import ModelError, load_artifact, sha256_file
+from infer.artifact import ModelError, load_artifact, sealed, sha256_file
 from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock, strip_boilerplate
 from infer.predictor import Predictor
 from train.fit import train_model
@@ -39,7 +39,7 @@ def rehash(folder: Path, name: str) -> None:
     """Update meta.json's sha256 for one file, as an attacker able to edit the folder could."""
     meta = json.loads((folder / "meta.json").read_text())
     meta["files"][name] = sha256_file(folder / name)
-    (folder / "meta.json").write_text(json.dumps(meta))
+    (folder / "meta.json").write_text(json.dumps(sealed(meta)))
 
 
 @pytest.mark.parametrize("spec", [BlockSpec("word", "word", (1, 2)),
@@ -116,15 +116,15 @@ def test_tampered_file_is_refused_naming_it(copy):
 
 
 def test_missing_listed_file_is_refused(copy):
-    (copy / "calibration.png").unlink()
-    with pytest.raises(ModelError, match=r"calibration\.png: listed in meta\.json but missing"):
+    (copy / "metrics.json").unlink()
+    with pytest.raises(ModelError, match=r"metrics\.json: listed in meta\.json but missing"):
         load_artifact(copy)
 
 
 def test_model_from_another_sklearn_minor_version_is_refused(copy):
     meta = json.loads((copy / "meta.json").read_text())
     meta["versions"]["scikit-learn"] = "0.24.2"
-    (copy / "meta.json").write_text(json.dumps(meta))
+    (copy / "meta.json").write_text(json.dumps(sealed(meta)))
     with pytest.raises(ModelError, match=r"scikit-learn 0\.24\.2.*major\.minor must match"):
         load_artifact(copy)
 
@@ -168,6 +168,6 @@ def test_missing_folder_error_says_how_to_train(tmp_path):
 def test_meta_without_the_model_files_is_refused(copy):
     meta = json.loads((copy / "meta.json").read_text())
     del meta["files"]["model.npz"]
-    (copy / "meta.json").write_text(json.dumps(meta))
+    (copy / "meta.json").write_text(json.dumps(sealed(meta)))
     with pytest.raises(ModelError, match=r"'files' must list model\.npz"):
         load_artifact(copy)

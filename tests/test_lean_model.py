@@ -14,7 +14,7 @@ from test_artifact import rehash
 from test_training import write_corpus
 
 import train.heads
-from infer.artifact import ModelError, load_artifact
+from infer.artifact import ModelError, load_artifact, sealed
 from infer.linear import BlockRows
 from infer.places import PlaceBlock, gazetteer_from_pairs
 from infer.predictor import Predictor
@@ -161,7 +161,7 @@ def test_a_head_reading_a_missing_block_is_refused(trained, tmp_path):
     copy = shutil.copytree(trained.folder, tmp_path / "m")
     meta = json.loads((copy / "meta.json").read_text())
     meta["heads"]["region"][0]["block"] = "nowhere"
-    (copy / "meta.json").write_text(json.dumps(meta))
+    (copy / "meta.json").write_text(json.dumps(sealed(meta)))
     with pytest.raises(ModelError, match="region head does not match the features"):
         load_artifact(copy)
 

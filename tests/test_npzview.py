@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from test_training import make_records, tiny_config, write_corpus
 
-from infer.artifact import ModelError, load_artifact, sha256_file
+from infer.artifact import ModelError, load_artifact, sealed, sha256_file
 from infer.npzview import ALIGN, read_npz
 from infer.predictor import Predictor
 from train.fit import train_model
@@ -63,7 +63,7 @@ def folder(tmp_path_factory) -> Path:
 def rehash(folder: Path, name: str) -> None:
     meta = json.loads((folder / "meta.json").read_text())
     meta["files"][name] = sha256_file(folder / name)
-    (folder / "meta.json").write_text(json.dumps(meta))
+    (folder / "meta.json").write_text(json.dumps(sealed(meta)))
 
 
 def test_a_compressed_model_npz_still_loads_through_np_load(folder, tmp_path):

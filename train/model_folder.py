@@ -14,7 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from infer.artifact import META_FILE, MODEL_FILE, VOCAB_FILE, ModelData, ModelError, sha256_file
+from infer.artifact import (
+    META_FILE,
+    MODEL_FILE,
+    VOCAB_FILE,
+    ModelData,
+    ModelError,
+    covered,
+    sealed,
+    sha256_file,
+)
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -105,7 +114,8 @@ def write_model_files(folder: Path, model: ModelData, metrics: dict[str, Any]) -
 
 
 def finish_meta(folder: Path, meta: dict[str, Any]) -> None:
-    """Write meta.json with the sha256 of every other file in the folder (written last)."""
+    """Write meta.json (last) with the sha256 of every other file that changes what the model
+    says (not the model card or the plots) and of its own content."""
     files = {path.name: sha256_file(path) for path in sorted(folder.iterdir())
-             if path.is_file() and path.name != META_FILE}
-    write_json(folder / META_FILE, {**meta, "files": files})
+             if path.is_file() and path.name != META_FILE and covered(path.name)}
+    write_json(folder / META_FILE, sealed({**meta, "files": files}))
