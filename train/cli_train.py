@@ -26,8 +26,11 @@ def _total_steps(n_labels: int) -> int:
     return 2 + 2 * (n_labels + 3) + 2
 
 
+FEW_EXAMPLES = 10  # below this many training examples a label's head and threshold are guesses
+
+
 def _summary(result) -> list[str]:
-    """The lines printed after training."""
+    """The lines printed after training, then its warnings."""
     per_label = result.metrics["dev"]["incident_types"]["per_label"]
     split = result.metrics["split"]
     lines = [
@@ -36,7 +39,25 @@ def _summary(result) -> list[str]:
         "dev F1: " + ", ".join(f"{label} {s['f1']:.2f}" for label, s in per_label.items()),
         f"model: {result.folder}",
     ]
-    return lines
+    return lines + [f"warning: {w}" for w in training_warnings(result.meta, per_label)]
+
+
+def training_warnings(meta: dict, per_label: dict) -> list[str]:
+    """Shared ids and labels with too few examples to learn or tune."""
+    warnings = []
+    shared = meta["training"].get("duplicate_ids", {"count": 0})
+    if shared["count"]:
+        first = ", ".join(f"{record_id!r} x{n}" for record_id, n in shared["first"].items())
+        warnings.append(f"{shared['count']} ids are shared by more than one training record "
+                        f"(e.g. {first}); check the corpus for duplicated or clashing records")
+    for label, count in meta["training"]["per_label"].items():
+        if 0 < count < FEW_EXAMPLES:
+            f1 = per_label.get(label, {}).get("f1")
+            warnings.append(
+                f"label {label} has only {count} training example{'s' * (count != 1)} (fewer "
+                f"than {FEW_EXAMPLES}): its head is barely fitted and its threshold is "
+                f"{meta['thresholds'][label]:.2f}" + ("" if f1 is None else f" (dev F1 {f1:.2f})"))
+    return warnings
 
 
 def train(

@@ -11,14 +11,12 @@ from typing import Any
 
 import tomllib
 
-from infer.errors import ThreatTaggerError
+from train.config_checks import ConfigError, validate
+
+__all__ = ["Config", "ConfigError", "load_config", "parse_set"]
 
 CORPORA_VAR = "THREAT_CORPORA"
 DEFAULT_CORPORA = "../shared/corpora"
-
-
-class ConfigError(ThreatTaggerError):
-    """The training configuration is invalid (unknown key, wrong type, bad override)."""
 
 
 @dataclass
@@ -138,12 +136,6 @@ class Config:
         return dataclasses.asdict(self)
 
 
-_CLASS_WEIGHTS = ("balanced", "none")
-BLOCK_NAMES = ("word", "char", "places")  # the feature blocks a config can build
-GEO_SELECTIONS = ("chi2", "frequency")
-ESTIMATORS = ("logistic", "sgd", "svc")
-
-
 def _check_value(where: str, expected: Any, value: Any) -> Any:
     """Return value if it matches the annotated type, else raise ConfigError naming `where`."""
     origin = typing.get_origin(expected)
@@ -186,42 +178,6 @@ def _apply(config: Config, data: dict[str, Any], origin: str) -> None:
                                   f"known: {', '.join(hints)}")
             checked = _check_value(f"{origin}: {section_name}.{key}", hints[key], value)
             setattr(section, key, checked)
-
-
-def _validate(config: Config, origin: str) -> None:
-    """Checks that span more than a type."""
-    for key in ("class_weight", "geo_class_weight", "gate_class_weight"):
-        if getattr(config.model, key) not in _CLASS_WEIGHTS:
-            raise ConfigError(f"{origin}: model.{key} must be one of {_CLASS_WEIGHTS}")
-    for key in ("word_ngram_range", "char_ngram_range"):
-        low_high = getattr(config.features, key)
-        if len(low_high) != 2 or not 1 <= low_high[0] <= low_high[1]:
-            raise ConfigError(f"{origin}: features.{key} must be [low, high] with 1 <= low <= high")
-    for key in ("region_blocks", "country_blocks", "region_block_columns",
-                "country_block_columns"):
-        unknown = sorted(set(getattr(config.model, key)) - set(BLOCK_NAMES))
-        if unknown:
-            raise ConfigError(f"{origin}: model.{key} names unknown blocks {unknown}; "
-                              f"known: {', '.join(BLOCK_NAMES)}")
-    if config.model.estimator not in ESTIMATORS:
-        raise ConfigError(f"{origin}: model.estimator must be one of {ESTIMATORS}, "
-                          f"got {config.model.estimator!r}")
-    if config.model.geo_selection not in GEO_SELECTIONS:
-        raise ConfigError(f"{origin}: model.geo_selection must be one of {GEO_SELECTIONS}")
-    for key in ("region_block_columns", "country_block_columns"):
-        if any(n <= 0 for n in getattr(config.model, key).values()):
-            raise ConfigError(f"{origin}: model.{key} values must be > 0 (leave a block out "
-                              f"to keep all of its columns)")
-    if not 0.0 < config.split.dev_size < 1.0:
-        raise ConfigError(f"{origin}: split.dev_size must be between 0 and 1")
-    if not 0.0 <= config.thresholds.floor <= config.thresholds.ceiling <= 1.0:
-        raise ConfigError(f"{origin}: thresholds need 0 <= floor <= ceiling <= 1")
-    if not 0.0 <= config.thresholds.max_false_tag_share <= 1.0:
-        raise ConfigError(f"{origin}: thresholds.max_false_tag_share must be within [0, 1]")
-    if any(w < 0 for w in config.corpora.source_weights.values()):
-        raise ConfigError(f"{origin}: corpora.source_weights must not be negative")
-    if not config.corpora.train:
-        raise ConfigError(f"{origin}: corpora.train lists no corpus")
 
 
 def parse_set(item: str) -> tuple[str, str, Any]:
@@ -276,6 +232,6 @@ def load_config(
     if seed is not None:
         config.run.seed = seed
         config.split.seed = seed
-    _validate(config, origin)
+    validate(config, origin)
     config.corpora.train = [expand_spec(spec) for spec in config.corpora.train]
     return config

@@ -80,6 +80,13 @@ def load_training_records(config: Config) -> tuple[list[dict], list[dict[str, An
     return records, provenance
 
 
+def duplicate_ids(records: Sequence[dict], shown: int = 5) -> dict[str, Any]:
+    """How many ids more than one record shares, and the first few with their counts."""
+    counts = Counter(r["id"] for r in records)
+    shared = [(record_id, n) for record_id, n in counts.items() if n > 1]
+    return {"count": len(shared), "first": dict(shared[:shown])}
+
+
 def reading_text_blocks(head: Head, featurizer: Featurizer) -> Head:
     """The head, marked as reading the text blocks only (every block but the place names,
     which come last): no weights are kept for the place columns."""
@@ -229,6 +236,7 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
                 "per_label": {label: int(sum(label in r["incident_types"] for r in records))
                               for label in model.incident.classes},
                 "no_incident_type": sum(not r["incident_types"] for r in records),
+                "duplicate_ids": duplicate_ids(records),
                 "refit": REFIT_NOTE,
             },
             "constant_labels": {label: "no positive training example: probability is always 0"
