@@ -27,7 +27,8 @@ def _app() -> typer.Typer:
 @pytest.mark.parametrize("item", [
     "model.C=-1.0", "model.C=0", "model.geo_C=-2", "features.min_df=-3", "features.min_df=0",
     "model.max_iter=0", "features.max_features=0", "model.country_min_probability=nan",
-    "model.country_min_probability=1.5", "thresholds.fallback=-0.1", "features.gazetteer_weight=inf",
+    "model.country_min_probability=1.5", "thresholds.fallback=-0.1",
+    "features.gazetteer_weight=inf",
     "features.word_ngram_range=[1, 400]", "split.seed=-1", "corpora.source_weights={a = nan}",
 ])
 def test_impossible_numbers_are_refused_when_the_config_loads_naming_the_key(item):
