@@ -18,11 +18,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,train]'
 	@touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench,serve,dask,spark]'
+	$(BIN)/pip install -q -e '.[dev,train,bench,serve,dask,spark]'
 	@touch $@
 
 $(SERVE_STAMP): pyproject.toml $(STAMP)

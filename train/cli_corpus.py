@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infer.errors import ThreatTaggerError
+from train.extras import exit_unless_train_extra
 
 app = typer.Typer(help="Convert, inspect and validate corpora.", no_args_is_help=True)
 
@@ -54,6 +55,7 @@ def convert(
     ],
 ) -> None:
     """Convert a raw source file into a canonical corpus file."""
+    exit_unless_train_extra("corpus convert")
     with _user_errors():
         from train.records import RecordError, validate_record, write_records
         from train.sources import convert as run_converter
@@ -92,6 +94,7 @@ def stats(
     specs: Specs, skip_invalid: SkipInvalid = False, allow_network: AllowNetwork = False
 ) -> None:
     """Records, labels, regions, countries, duplicate groups and invalid rows per corpus."""
+    exit_unless_train_extra("corpus stats")
     from infer.taxonomy import INCIDENT_TYPES
     from train.corpus import load_corpus
     from train.dedup import duplicate_groups
@@ -130,6 +133,7 @@ def check(
     specs: Specs, skip_invalid: SkipInvalid = False, allow_network: AllowNetwork = False
 ) -> None:
     """Validate corpora; exit 1 listing every invalid row (with --skip-invalid only warn)."""
+    exit_unless_train_extra("corpus check")
     from train.corpus import load_corpus
 
     out, err = Console(soft_wrap=True, highlight=False), _stderr()

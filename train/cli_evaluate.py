@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infer.errors import ThreatTaggerError
+from train.extras import exit_unless_train_extra
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -127,6 +128,7 @@ def evaluate(
         "--skip-invalid", help="Drop invalid records instead of failing.")] = False,
 ) -> None:
     """Score a trained model on labelled corpora."""
+    exit_unless_train_extra("evaluate")
     try:
         _run(model, corpora, as_json, report, skip_invalid)
     except ThreatTaggerError as exc:

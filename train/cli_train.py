@@ -10,6 +10,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from infer.errors import ThreatTaggerError
+from train.extras import exit_unless_train_extra
 
 
 class Terminated(KeyboardInterrupt):
@@ -72,6 +73,7 @@ def train(
     )] = None,
 ) -> None:
     """Train a model from a config and write its folder atomically."""
+    exit_unless_train_extra("train")
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
