@@ -2,9 +2,10 @@
 
 Training fits each block with scikit-learn (passing the analyzers below) and keeps only
 data: the terms and the idf weights. At run time `Featurizer.transform` rebuilds the same
-matrix with numpy and scipy.sparse, so `infer` never imports scikit-learn: word and char_wb
-blocks count their n-grams in vectorised form (`infer.wordgrams`, `infer.chargrams`), other
-blocks through their analyzer (`TfidfBlock.counts_by_analyzer`, the reference path).
+matrix with numpy and scipy.sparse, so `infer` never imports scikit-learn: word (up to
+bigrams) and char_wb blocks are counted by the compiled pass over a per-token cache
+(`infer.tokenpass`), other blocks through their analyzer (`TfidfBlock.counts_by_analyzer`,
+the reference path the tests compare the compiled one with).
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from infer import chargrams, wordgrams
-from infer.chargrams import CharGramIndex
-from infer.wordgrams import WordGramIndex
+from infer.tokenpass import GramTable, TokenCounter, split_tokens
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _PLACE_WORD = r"[A-Z][\w'.\-]*"
@@ -39,7 +38,8 @@ _AGENCIES = (
 _AGENCY = re.compile(rf"\s*\((?:{_AGENCIES})\)", re.IGNORECASE)
 _CITATION = re.compile(r"\[(?:\d+|[a-z]|citation needed|note \d+)\]", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s\s+")
-_TOKEN = wordgrams.TOKEN
+# scikit-learn's default word tokeniser: maximal runs of >= 2 word characters
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
 _DATELINE_MAX_CHARS = 80
 
 
@@ -176,16 +176,41 @@ class TfidfBlock:
         return {term: i for i, term in enumerate(self.terms)}
 
     @cached_property
-    def fast_index(self) -> WordGramIndex | CharGramIndex | None:
-        """The vectorised n-gram counter of this block (None: count through the analyzer)."""
+    def token_counter(self) -> TokenCounter | None:
+        """The compiled counter of this block (None: count through the analyzer). Both
+        analyzers work within whitespace tokens, so a token's terms do not depend on its
+        neighbours, except the word n-grams that span tokens (the n-gram table)."""
         spec = self.spec
-        if wordgrams.supports(spec.analyzer, spec.ngram_range, len(self.terms)):
-            return WordGramIndex(self.terms, spec.ngram_range, spec.options.lowercase)
-        if chargrams.supports(spec.analyzer, spec.ngram_range):
-            lowercase, ngram_range = spec.options.lowercase, spec.ngram_range
-            return CharGramIndex(self.terms, ngram_range, lowercase, lambda text: char_wb_ngrams(
-                text.lower() if lowercase else text, ngram_range))
-        return None
+        low, high = spec.ngram_range
+        lowercase = spec.options.lowercase
+        index = self.index
+        if spec.analyzer == "char_wb":
+            def analyze(token: str) -> tuple[list[int], list[int]]:
+                grams = char_wb_ngrams(token.lower() if lowercase else token, spec.ngram_range)
+                return [c for c in map(index.get, grams) if c is not None], []
+
+            return TokenCounter(analyze, None, self.size)
+        if spec.analyzer != "word" or low < 1:
+            return None
+        grams = [(column, term.split(" ")) for column, term in enumerate(self.terms)
+                 if " " in term]
+        words: dict[str, int] = {}
+        for _, gram in grams:
+            for word in gram:
+                words.setdefault(word, len(words))
+        if not GramTable.fits(len(words), high):
+            return None
+        table = None
+        if high >= 2 and grams:
+            table = GramTable([[words[w] for w in gram] for _, gram in grams],
+                              [column for column, _ in grams], len(words), spec.ngram_range)
+
+        def analyze_words(token: str) -> tuple[list[int], list[int]]:
+            found = _TOKEN.findall(token.lower() if lowercase else token)
+            unigrams = [c for c in map(index.get, found) if c is not None] if low == 1 else []
+            return unigrams, [words.get(w, -1) for w in found] if table is not None else []
+
+        return TokenCounter(analyze_words, table, self.size)
 
     @property
     def size(self) -> int:
@@ -193,19 +218,21 @@ class TfidfBlock:
         return len(self.terms)
 
     def counts(self, texts: Sequence[str], stripped: Sequence[str] | None = None,
-               ) -> sp.csr_matrix:
-        """Raw term counts of the texts (the vectorised word n-gram path when possible);
-        `stripped`: the texts already through `spec.options.strip` (shared by blocks)."""
-        grams = self.fast_index
-        if grams is None:
+               tokens: tuple[list[str], np.ndarray] | None = None) -> sp.csr_matrix:
+        """Raw term counts of the texts (the compiled pass when the block has one). Blocks
+        may share `stripped` (the texts through `spec.options.strip`) and `tokens` (those
+        split on whitespace, `tokenpass.split_tokens`)."""
+        counter = self.token_counter
+        if counter is None:
             return self.counts_by_analyzer(texts)
+        return counter.counts(*(tokens or self._tokens(texts, stripped)))
+
+    def _tokens(self, texts: Sequence[str], stripped: Sequence[str] | None,
+                ) -> tuple[list[str], np.ndarray]:
+        """The texts stripped of boilerplate (unless given) and split on whitespace."""
         if stripped is None:
             stripped = [self.spec.options.strip(text) for text in texts]
-        rows, columns = grams.columns(stripped)
-        matrix = sp.csr_matrix((np.ones(len(rows)), (rows, columns)),
-                               shape=(len(texts), self.size))
-        matrix.sum_duplicates()
-        return matrix
+        return split_tokens(stripped)
 
     def counts_by_analyzer(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Raw term counts through `spec.analyze` and a dict look-up per term (reference path)."""
@@ -235,9 +262,12 @@ class TfidfBlock:
         return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
     def transform(self, texts: Sequence[str], stripped: Sequence[str] | None = None,
-                  ) -> sp.csr_matrix:
+                  tokens: tuple[list[str], np.ndarray] | None = None) -> sp.csr_matrix:
         """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
-        return self.weigh(self.counts(texts, stripped))
+        counter = self.token_counter
+        if counter is None:
+            return self.weigh(self.counts_by_analyzer(texts))
+        return counter.tfidf(*(tokens or self._tokens(texts, stripped)), self.idf)
 
 
 class Featurizer:

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from infer.features import TextOptions, TfidfBlock
+from infer.tokenpass import split_tokens
 
 if TYPE_CHECKING:
     from infer.features import Featurizer
@@ -122,7 +123,8 @@ class BlockRows:
         self.texts = list(texts)
         self._blocks = {block.spec.name: block for block in featurizer.blocks}
         self._done: dict[str, sp.csr_matrix] = {}
-        self._stripped: dict[TextOptions, list[str]] = {}  # boilerplate stripped once a batch
+        # the texts stripped of boilerplate and split on whitespace, once a batch and options
+        self._tokens: dict[TextOptions, tuple[list[str], np.ndarray]] = {}
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -136,10 +138,11 @@ class BlockRows:
             block = self._blocks[name]
             if isinstance(block, TfidfBlock):
                 options = block.spec.options
-                stripped = self._stripped.get(options)
-                if stripped is None:
-                    stripped = self._stripped[options] = [options.strip(t) for t in self.texts]
-                matrix = block.transform(self.texts, stripped)
+                tokens = self._tokens.get(options)
+                if tokens is None:
+                    tokens = self._tokens[options] = split_tokens(
+                        [options.strip(t) for t in self.texts])
+                matrix = block.transform(self.texts, tokens=tokens)
             else:
                 matrix = block.transform(self.texts)
             self._done[name] = matrix

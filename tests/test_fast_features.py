@@ -1,4 +1,4 @@
-"""The vectorised word n-gram path counts exactly what the analyzer + Counter path counts."""
+"""The compiled token pass counts (and weighs) exactly what the analyzer + Counter path does."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from infer import chargrams, features
+from infer import features, tokenpass
 from infer.features import BlockSpec, TextOptions, TfidfBlock, strip_boilerplate
-from infer.keytable import KeyTable
 
 CORPUS = [
     "KABUL, March 3 (AFP) - A suicide bomber hit the Interior Ministry's gate.",
@@ -44,6 +43,7 @@ TRICKY = [
     "ABCDEFGH abcdefghi abcdefghijklmnop abcdefghijklmnopq internationalization abcdefg",
     "abcdefghijklmnopq abcdefghijklmnopqr internationalizations internationalization",
     "a" * 40 + " " + "ab" * 9 + " car",
+    "bomb " * 700 + "car bomb " * 300,
 ]
 PIECES = [*"ab AB.-,\n\x00é\u0301Σς_1(", "car", "bomb", " - ", "abcdefg", "HIJKLMNOP"]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=25).map("".join)
@@ -53,7 +53,12 @@ SPECS = [
     BlockSpec("bi", "word", (2, 2), TextOptions(strip_boilerplate=False)),
     BlockSpec("tri", "word", (1, 3), TextOptions(keep_dateline_place=False)),
     BlockSpec("raw", "word", (1, 2), TextOptions(lowercase=False)),
+    BlockSpec("b24", "word", (2, 4)),
 ]
+CHAR_SPECS = [BlockSpec("char", "char_wb", (3, 5)),
+              BlockSpec("c14", "char_wb", (1, 4), TextOptions(lowercase=False)),
+              BlockSpec("c2", "char_wb", (2, 2)),
+              BlockSpec("c39", "char_wb", (3, 9))]
 
 
 def fitted(spec: BlockSpec, texts: list[str]) -> TfidfBlock:
@@ -62,9 +67,7 @@ def fitted(spec: BlockSpec, texts: list[str]) -> TfidfBlock:
     return TfidfBlock(spec, tuple(vectorizer.get_feature_names_out()), vectorizer.idf_)
 
 
-def same_counts(block: TfidfBlock, texts: list[str]) -> None:
-    fast = block.counts(texts)
-    slow = block.counts_by_analyzer(texts)
+def same_csr(fast, slow) -> None:
     assert fast.shape == slow.shape
     assert fast.has_sorted_indices
     assert np.array_equal(fast.indptr, slow.indptr)
@@ -72,10 +75,16 @@ def same_counts(block: TfidfBlock, texts: list[str]) -> None:
     assert np.array_equal(fast.data, slow.data)
 
 
+def same_counts(block: TfidfBlock, texts: list[str]) -> None:
+    """Counts and TF-IDF rows of the compiled pass are the reference path's, bit for bit."""
+    assert block.token_counter is not None
+    same_csr(block.counts(texts), block.counts_by_analyzer(texts))
+    same_csr(block.transform(texts), block.weigh(block.counts_by_analyzer(texts)))
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_fast_counts_equal_analyzer_counts_on_tricky_texts(spec):
     block = fitted(spec, CORPUS + TRICKY[5:9])
-    assert block.fast_index is not None
     same_counts(block, TRICKY + CORPUS + TRICKY)
 
 
@@ -94,13 +103,9 @@ def test_one_text_alone_gets_the_same_row_as_inside_a_batch():
         assert np.array_equal(block.transform([text]).toarray()[0], batch.toarray()[row])
 
 
-@pytest.mark.parametrize("spec", [BlockSpec("char", "char_wb", (3, 5)),
-                                  BlockSpec("c14", "char_wb", (1, 4), TextOptions(lowercase=False)),
-                                  BlockSpec("c2", "char_wb", (2, 2)),
-                                  BlockSpec("c68", "char_wb", (6, 8))], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", CHAR_SPECS, ids=lambda s: s.name)
 def test_fast_char_counts_equal_analyzer_counts_on_tricky_texts(spec):
     block = fitted(spec, CORPUS + TRICKY[5:9])
-    assert block.fast_index is not None
     same_counts(block, TRICKY + CORPUS + TRICKY)
 
 
@@ -115,9 +120,10 @@ def test_fast_char_counts_equal_analyzer_counts_on_generated_texts(vocabulary, t
     same_counts(block, texts + vocabulary)
 
 
-def test_blocks_the_fast_paths_do_not_cover_keep_the_analyzer():
-    block = fitted(BlockSpec("long", "char_wb", (3, 9)), CORPUS)
-    assert block.fast_index is None
+def test_word_blocks_whose_keys_do_not_fit_are_counted_by_the_reference_path(monkeypatch):
+    monkeypatch.setattr(tokenpass, "MAX_KEY", 1000)
+    block = fitted(SPECS[3], CORPUS)
+    assert block.token_counter is None
     assert np.array_equal(block.counts(TRICKY).toarray(),
                           block.counts_by_analyzer(TRICKY).toarray())
 
@@ -173,27 +179,11 @@ def test_boilerplate_pretests_do_not_change_the_result(parts, keep):
 
 
 
-U64 = st.integers(0, 2**64 - 1)
-
-
-@settings(max_examples=100, deadline=None)
-@given(keys=st.sets(st.tuples(U64, st.sampled_from([0, 1, 2**63, 2**64 - 1])), max_size=60),
-       probes=st.lists(st.tuples(U64, U64), max_size=20))
-def test_key_table_finds_every_key_and_nothing_else(keys, probes):
-    keys = sorted(keys)
-    high = np.array([k[0] for k in keys], dtype=np.uint64)
-    low = np.array([k[1] for k in keys], dtype=np.uint64)
-    table = KeyTable(high, low, np.arange(len(keys)))
-    assert table.get(high, low).tolist() == list(range(len(keys)))
-    index = {key: i for i, key in enumerate(keys)}
-    expected = [index.get(probe, -1) for probe in probes]
-    found = table.get(np.array([p[0] for p in probes], dtype=np.uint64),
-                      np.array([p[1] for p in probes], dtype=np.uint64))
-    assert found.tolist() == expected
-
-
-def test_char_counts_of_a_batch_longer_than_one_slice_match_the_analyzer():
-    block = fitted(BlockSpec("char", "char_wb", (3, 5)), CORPUS)
-    texts = [f"{i} {text}" for i, text in enumerate((CORPUS + TRICKY) * 30)]
-    assert len([t for t in texts if t.isascii()]) > 2 * chargrams.SLICE
-    same_counts(block, texts)
+@pytest.mark.parametrize("spec", [SPECS[0], CHAR_SPECS[0]], ids=lambda s: s.name)
+def test_a_full_token_cache_starts_over_and_counts_the_same(spec, monkeypatch):
+    monkeypatch.setattr(tokenpass, "MAX_TOKENS", 7)
+    block = fitted(spec, CORPUS)
+    texts = [f"{i} {text}" for i, text in enumerate((CORPUS + TRICKY) * 3)]
+    for at in range(0, len(texts), 5):  # several batches, the cache refilled many times
+        same_counts(block, texts[at:at + 5])
+    assert len(block.token_counter.cache.ids) <= 7 + 5 * max(len(t.split()) for t in texts)

@@ -184,6 +184,22 @@ def test_runtime_never_imports_train_sklearn_pandas_or_datasets(folder):
     assert heavy == "[]"
 
 
+LAZY_JIT = """
+import sys
+from infer.predictor import Predictor
+predictor = Predictor.load(sys.argv[1])
+print("numba" in sys.modules)
+predictor.predict(["a bomb exploded"])
+print("numba" in sys.modules)
+"""
+
+
+def test_loading_a_model_leaves_the_jit_import_to_the_first_batch(folder):
+    result = subprocess.run([sys.executable, "-c", LAZY_JIT, str(folder)], cwd=REPO,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]
+
+
 def test_decision_scores_follow_the_stored_arrays(predictor):
     matrix = predictor.model.featurizer.transform(TEXTS[:2])
     head = predictor.model.incident

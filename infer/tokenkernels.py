@@ -1,0 +1,148 @@
+"""numba kernels of `infer.tokenpass` (imported on the first batch: numba loads here only)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing, wraps)
+
+
+@numba.njit(cache=True, nogil=True)
+def _slot(key: int, mask: int) -> int:
+    mixed = key * _MIX
+    return (mixed ^ (mixed >> 29)) & mask
+
+
+@numba.njit(cache=True, nogil=True)
+def fill_table(table: np.ndarray, values: np.ndarray, keys: np.ndarray,
+               columns: np.ndarray) -> None:
+    """Insert each key -> column into the open-addressing table (linear probing)."""
+    mask = len(table) - 1
+    for i in range(len(keys)):
+        slot = _slot(keys[i], mask)
+        while table[slot] != -1 and table[slot] != keys[i]:
+            slot = (slot + 1) & mask
+        table[slot] = keys[i]
+        values[slot] = columns[i]
+
+
+@numba.njit(cache=True, nogil=True)
+def _pair_column(table: np.ndarray, values: np.ndarray, key: int) -> int:
+    mask = len(table) - 1
+    slot = _slot(key, mask)
+    while table[slot] != -1:
+        if table[slot] == key:
+            return values[slot]
+        slot = (slot + 1) & mask
+    return -1
+
+
+@numba.njit(cache=True, nogil=True)
+def count_rows(starts, token_ids, column_ptr, columns, word_ptr, words, table, values, base,
+               low, high, n_columns):
+    """CSR (indptr, indices, data) of raw counts: per text, each token's direct columns plus
+    the columns of its word n-grams of low..high words (n >= 2) found in the table, the key
+    of an n-gram being its word ids + 1 as digits in `base` (base 0: no n-grams); columns
+    sorted within a row."""
+    n_rows = len(starts) - 1
+    bound = 0
+    for i in range(len(token_ids)):
+        token = token_ids[i]
+        bound += column_ptr[token + 1] - column_ptr[token] + \
+            (word_ptr[token + 1] - word_ptr[token]) * max(high - 1, 0)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    indices = np.empty(bound, dtype=np.int32)
+    data = np.empty(bound, dtype=np.float64)
+    counts = np.zeros(n_columns, dtype=np.int32)
+    history = np.full(max(high - 1, 1), -1, dtype=np.int64)  # the previous words, latest first
+    nnz = 0
+    for row in range(n_rows):
+        begin = nnz
+        history[:] = -1
+        for i in range(starts[row], starts[row + 1]):
+            token = token_ids[i]
+            for k in range(column_ptr[token], column_ptr[token + 1]):
+                column = columns[k]
+                if counts[column] == 0:
+                    indices[nnz] = column
+                    nnz += 1
+                counts[column] += 1
+            if base == 0:
+                continue
+            for k in range(word_ptr[token], word_ptr[token + 1]):
+                word = words[k]
+                if word >= 0:
+                    key = word + 1
+                    scale = base
+                    for n in range(2, high + 1):
+                        before = history[n - 2]
+                        if before < 0:
+                            break
+                        key += (before + 1) * scale
+                        scale *= base
+                        if n >= low:
+                            column = _pair_column(table, values, key)
+                            if column >= 0:
+                                if counts[column] == 0:
+                                    indices[nnz] = column
+                                    nnz += 1
+                                counts[column] += 1
+                for n in range(len(history) - 1, 0, -1):
+                    history[n] = history[n - 1]
+                history[0] = word
+        for j in range(begin, nnz):
+            data[j] = counts[indices[j]]
+            counts[indices[j]] = 0
+        indptr[row + 1] = nnz
+    return _sorted_rows(indptr, indices[:nnz], data[:nnz], n_columns)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sorted_rows(indptr, indices, data, n_columns):
+    """The same CSR rows with each row's columns in increasing order: two stable counting
+    sorts, by column then back by row (O(nnz + columns) for the batch, not a sort per row)."""
+    nnz = len(indices)
+    column_start = np.zeros(n_columns + 1, dtype=np.int64)
+    for j in range(nnz):
+        column_start[indices[j] + 1] += 1
+    for c in range(n_columns):
+        column_start[c + 1] += column_start[c]
+    by_column_row = np.empty(nnz, dtype=np.int64)
+    by_column_data = np.empty(nnz, dtype=np.float64)
+    for row in range(len(indptr) - 1):
+        for j in range(indptr[row], indptr[row + 1]):
+            at = column_start[indices[j]]
+            by_column_row[at] = row
+            by_column_data[at] = data[j]
+            column_start[indices[j]] = at + 1
+    out_indices = np.empty(nnz, dtype=np.int32)
+    out_data = np.empty(nnz, dtype=np.float64)
+    row_next = indptr[:-1].copy()
+    at = 0
+    for c in range(n_columns):  # column_start[c] now holds the end of column c
+        while at < column_start[c]:
+            row = by_column_row[at]
+            out_indices[row_next[row]] = c
+            out_data[row_next[row]] = by_column_data[at]
+            row_next[row] += 1
+            at += 1
+    return indptr, out_indices, out_data
+
+
+@numba.njit(cache=True, nogil=True)
+def weigh_rows(indptr, indices, data, idf, log_tf):
+    """In place: counts -> sublinear tf (log_tf[count] = log(count) + 1, computed by numpy)
+    x idf, l2-normalised per row; the same operations in the same order as
+    `TfidfBlock.weigh`, so the same bits."""
+    for row in range(len(indptr) - 1):
+        total = 0.0
+        for j in range(indptr[row], indptr[row + 1]):
+            value = log_tf[int(data[j])] * idf[indices[j]]
+            data[j] = value
+            total += value * value
+        norm = np.sqrt(total)
+        if norm == 0.0:
+            norm = 1.0
+        for j in range(indptr[row], indptr[row + 1]):
+            data[j] /= norm
