@@ -38,7 +38,7 @@ def _requirement_name(requirement: str) -> str:
 def test_pyproject_base_dependencies_are_the_scoring_runtime_only():
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     base = {_requirement_name(r) for r in project["dependencies"]}
-    assert base == {"numpy", "scipy", "typer", "rich"}
+    assert base == {"numpy", "scipy", "numba", "typer", "rich"}
     train = {_requirement_name(r) for r in project["optional-dependencies"]["train"]}
     assert train == set(extras.TRAIN_EXTRA) | {"tomli"}
 
