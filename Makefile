@@ -43,6 +43,9 @@ train-fast: $(STAMP)  ## Train models/fast (word n-grams only, for bulk scoring)
 test: $(BENCH_STAMP)  ## Run the test suite (bench, serve, dask and spark extras too: their plumbing is tested)
 	$(BIN)/pytest -q
 
+fuzz: $(STAMP)  ## Fuzz the readers, writers and Predictor.predict: 10,000 examples per target
+	FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py
+
 lint: $(STAMP)  ## ruff check
 	$(BIN)/ruff check .
 

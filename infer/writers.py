@@ -38,7 +38,7 @@ CSV_HELP = (
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 # Characters str.splitlines() breaks on that JSON leaves raw, and lone surrogates.
 _UNSAFE = re.compile("[\x85\u2028\u2029\ud800-\udfff]")
-_SEPARATORS = re.compile("[\x85\u2028\u2029]")
+_QUOTE_ALL = re.compile("[\r\x85\u2028\u2029]")  # csv leaves these unquoted with \n lines
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -85,9 +85,10 @@ class CsvWriter:
         self._writer.writerow(self._columns)
 
     def write(self, record: dict[str, Any]) -> None:
-        """Write one output record (all cells quoted when one holds a Unicode line break)."""
+        """Write one output record (all cells quoted when one holds a bare CR or a Unicode line
+        break, which csv would leave unquoted)."""
         cells = [_safe_cell(_cell(column, record)) for column in self._columns]
-        if any(not cell.isascii() and _SEPARATORS.search(cell) for cell in cells):
+        if any(_QUOTE_ALL.search(cell) for cell in cells):
             self._quoted.writerow(cells)
         else:
             self._writer.writerow(cells)
