@@ -8,7 +8,7 @@ SERVE_STAMP := $(VENV)/.installed-serve
 MODEL ?= models/default
 PORT ?= 8000
 
-.PHONY: help install train train-full train-fast test lint bench serve clean
+.PHONY: help install train train-full train-fast test fuzz lint bench serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
