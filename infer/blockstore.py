@@ -13,7 +13,7 @@ import numpy as np
 
 from infer.errors import ThreatTaggerError
 from infer.features import BlockSpec, TfidfBlock, idf_key
-from infer.places import PLACES_ANALYZER, PlaceBlock, PlaceSpec
+from infer.place_features import PLACES_ANALYZER, PlaceBlock, PlaceSpec
 
 VOCAB_FILE = "vocab.json"
 

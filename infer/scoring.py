@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from infer.artifact import Head, ModelData
 from infer.linear import BlockRows
-from infer.places import PlaceBlock
+from infer.place_features import PlaceBlock
 from infer.taxonomy import COUNTRIES, IMPLIED_TYPES
 
 # Named places outvote a confident country head under even odds (Wikipedia dev country +0.009).

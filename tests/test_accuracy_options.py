@@ -8,7 +8,8 @@ import pytest
 import scipy.sparse as sp
 
 import train.heads
-from infer.places import PlaceBlock, gazetteer_from_pairs
+from infer.place_features import PlaceBlock
+from infer.places import gazetteer_from_pairs
 from train.config import ConfigError, load_config
 from train.fit import fit_model, source_weights
 from train.heads import nb_ratios

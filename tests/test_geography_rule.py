@@ -11,7 +11,7 @@ from test_fast_predict import assert_same, reference
 from test_training import make_records, tiny_config, write_corpus
 
 from infer.artifact import load_artifact
-from infer.places import PlaceBlock
+from infer.place_features import PlaceBlock
 from infer.predictor import Predictor
 from infer.scoring import PLACES_OUTVOTE_BELOW
 from train.fit import train_model

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from infer.groups import GROUP_ROWS, OVERRIDDEN_TOWNS, is_acronym
-from infer.places import Gazetteer, PlaceBlock, gazetteer_from_pairs, place_key, span_key
+from infer.place_features import PlaceBlock
+from infer.places import Gazetteer, gazetteer_from_pairs, place_key, span_key
 from infer.taxonomy import COUNTRIES
 from train.gazetteer import demonym_keys, group_keys, taxonomy_places
 

@@ -16,7 +16,8 @@ from test_training import write_corpus
 import train.heads
 from infer.artifact import ModelError, load_artifact, sealed
 from infer.linear import BlockRows
-from infer.places import PlaceBlock, gazetteer_from_pairs
+from infer.place_features import PlaceBlock
+from infer.places import gazetteer_from_pairs
 from infer.predictor import Predictor
 from infer.scoring import decision_scores
 from train.config import ConfigError, load_config

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from infer.places import BLOCKED, Gazetteer, PlaceBlock, gazetteer_from_pairs, place_key
+from infer.place_features import PlaceBlock
+from infer.places import BLOCKED, Gazetteer, gazetteer_from_pairs, place_key
 
 PAIRS = [("Makhmur", "IQ"), ("Mosul", "IQ"), ("Dera Ismail Khan", "PK"), ("Peshawar", "PK"),
          ("Haram", "NO"), ("Ras al Ain", "SY"), ("Valle del Cauca", "CO"), ("Police", "PL")]

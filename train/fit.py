@@ -24,7 +24,7 @@ from infer.artifact import CONSISTENCY_RULE, Head, ModelData
 from infer.errors import ThreatTaggerError
 from infer.features import Featurizer
 from infer.linear import block_inputs, input_matrix
-from infer.places import PlaceBlock
+from infer.place_features import PlaceBlock
 from infer.scoring import Scorer
 from infer.taxonomy import INCIDENT_TYPES, region_of
 from train.config import Config

@@ -20,7 +20,7 @@ from infer.artifact import Head, HeadInput
 from infer.errors import ThreatTaggerError
 from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock
 from infer.linear import block_inputs
-from infer.places import PlaceBlock
+from infer.place_features import PlaceBlock
 from train.config import FeaturesConfig, ModelConfig
 
 Step = Callable[[str], None]
