@@ -136,7 +136,8 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
                   summary="Tag threat reports by incident type, region and country.")
     app.state.service = service
 
-    def authorised(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    async def authorised(credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+                         ) -> None:
         """Require `Authorization: Bearer KEY` when the service has a key (constant time)."""
         key = service.settings.api_key
         if key is None:
@@ -172,11 +173,20 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
         output records. A text that cannot be scored gets {"id", "source", "error"} in its
         place; when no text could be scored the answer is 422 (bad texts) or 500."""
         batcher = service.ready()
-        records = tag_records(parse_json(await read_body(request, service.settings.max_body_bytes)),
-                              service.settings.max_texts)
-        AccessLog.note(request.scope, [r.text for r in records])
-        valid = sum(r.error is None for r in records)
-        outputs = await batcher.submit(records) if valid else [error_output(r) for r in records]
+        batcher.announce()
+        try:
+            records = tag_records(parse_json(await read_body(
+                request, service.settings.max_body_bytes)), service.settings.max_texts)
+            AccessLog.note(request.scope, [r.text for r in records])
+            valid = sum(r.error is None for r in records)
+        except BaseException:
+            batcher.withdraw()
+            raise
+        if valid:
+            outputs = await batcher.submit(records, announced=True)
+        else:
+            batcher.withdraw()
+            outputs = [error_output(r) for r in records]
         failed = sum("error" in out for out in outputs)
         service.metrics.texts.inc(len(outputs) - failed)
         if failed:

@@ -43,6 +43,7 @@ class MicroBatcher:
         self._on_batch = on_batch  # (texts, requests, seconds) of every batch scored
         self._pending: deque[_Job] = deque()
         self._queued = 0  # texts in self._pending
+        self._incoming = 0  # requests announced (being read and checked), not yet submitted
         self._arrived = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -61,8 +62,19 @@ class MicroBatcher:
             await self._task
         self._executor.shutdown(wait=True)
 
-    async def submit(self, records: list[InputRecord]) -> Outputs:
+    def announce(self) -> None:
+        """A request has arrived and will `submit` or `withdraw` soon: batches wait for it."""
+        self._incoming += 1
+
+    def withdraw(self) -> None:
+        """An announced request will not submit (it was refused): stop waiting for it."""
+        self._incoming -= 1
+        self._arrived.set()
+
+    async def submit(self, records: list[InputRecord], announced: bool = False) -> Outputs:
         """The outputs of `records`, scored in some batch (with other requests' records)."""
+        if announced:
+            self._incoming -= 1
         if self._stopping:
             raise RuntimeError("the batcher is stopping")
         job = _Job(records, asyncio.get_running_loop().create_future())
@@ -91,9 +103,9 @@ class MicroBatcher:
             backlog = bool(self._pending)
 
     async def _gather(self) -> None:
-        """Wait up to max_wait for more texts, until a batch is full."""
+        """Wait up to max_wait for the requests being read, until a batch is full."""
         deadline = time.monotonic() + self.max_wait
-        while self._queued < self.max_batch_size and not self._stopping:
+        while self._incoming > 0 and self._queued < self.max_batch_size and not self._stopping:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return

@@ -32,7 +32,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m train.bench",
         description="Speed (issue 5) and accuracy (issue 6) benchmarks of threat-tagger against "
                     "a naive sklearn pipeline and fastText; writes BENCHMARKS.md and .json.")
-    parser.add_argument("--only", choices=("speed", "accuracy"), help="run one part only")
+    parser.add_argument("--only", choices=("speed", "accuracy", "serve"),
+                        help="run one part only")
     parser.add_argument("--rows", default=",".join(ROW_NAMES),
                         help="accuracy rows to run, e.g. 3,4 or 1,matrix (default: all)")
     parser.add_argument("--quick", action="store_true",
@@ -40,6 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out-dir", type=Path, help="where to write BENCHMARKS.md/.json "
                         "(default: the repository root; partial runs update only their parts)")
     parser.add_argument("--work-dir", type=Path, help="keep models and temp files here")
+    parser.add_argument("--serve-model", type=Path, help="model folder for the serve section "
+                        "(default: train default.toml on data/demo, as make train does)")
     args = parser.parse_args(argv)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     unknown = [r for r in rows if r not in ROW_NAMES]
@@ -139,6 +142,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         else:
             accuracy.pop("errors", None)
         results["accuracy"] = accuracy
+    if args.only in (None, "serve"):
+        from train.bench.serve import run_serve
+
+        results["serve"] = {**run_serve(corpora, workdir, args.quick, args.serve_model),
+                            "measured": date, "command": command}
     if EXPERIMENTS.exists():
         results["experiments"] = json.loads(EXPERIMENTS.read_text(encoding="utf-8"))
     results["total_seconds"] = round(time.perf_counter() - start, 1)

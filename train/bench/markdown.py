@@ -187,6 +187,10 @@ def render(results: dict[str, Any]) -> str:
     lines += machine_section(results["machine"])
     if "speed" in results:
         lines += speed_section(results["speed"])
+    if "serve" in results:
+        from train.bench.serve import serve_section
+
+        lines += serve_section(results["serve"])
     if "accuracy" in results:
         lines += accuracy_section(results["accuracy"])
     if results.get("experiments"):
@@ -199,6 +203,6 @@ def render(results: dict[str, Any]) -> str:
 def _sections(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The separately measured parts (speed, each accuracy row, the matrix)."""
     accuracy = results.get("accuracy", {})
-    parts = [results["speed"]] if "speed" in results else []
+    parts = [results[key] for key in ("speed", "serve") if key in results]
     parts += list(accuracy.get("rows", {}).values())
     return parts + ([accuracy["matrix"]] if "matrix" in accuracy else [])

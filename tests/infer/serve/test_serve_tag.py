@@ -132,3 +132,20 @@ def test_health_docs_and_metrics_answer(server) -> None:
     for name in ("threat_tagger_http_requests_total", "threat_tagger_http_request_duration_seconds",
                  "threat_tagger_batch_texts", "threat_tagger_errors"):
         assert name in metrics.text
+
+
+def test_the_readme_curl_example_works_as_written(server) -> None:
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    readme = (DEMO.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Serving over HTTP", 1)[1]
+    command = re.search(r"```bash\n(curl .*?)```", section, re.DOTALL).group(1)
+    done = subprocess.run(["bash", "-c", command.replace("127.0.0.1:8000", server.url[7:])],
+                          capture_output=True, text=True, timeout=60, check=True)
+    results = json.loads(done.stdout)["results"]
+    assert results[0]["source"] == "texts[0]" and "incident_types" in results[0]
+    assert results[1] == {"id": "1", "source": "texts[1]", "error": "texts[1] is empty"}
