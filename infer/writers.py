@@ -130,25 +130,31 @@ def check_output(path: str | None, inputs: Sequence[str]) -> None:
         return
     if not path.strip():
         raise OutputError("-o: the output path is empty")
-    real = os.path.realpath(path)
-    if os.path.isdir(real):
-        raise OutputError(f"-o {path}: is a folder; name a file to write")
-    if not os.path.isdir(os.path.dirname(real)):
-        raise OutputError(f"-o {path}: the folder {os.path.dirname(real)} does not exist")
-    try:
-        status = os.stat(real)
-    except FileNotFoundError:
+    status = _status(path)
+    if status is not None and _is_stream(status.st_mode):
         return
-    except OSError as exc:
-        raise OutputError(f"-o {path}: {exc.strerror or exc}") from None
-    if not (stat.S_ISREG(status.st_mode) or _is_stream(status.st_mode)):
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        raise OutputError(f"-o {path}: is a folder; name a file to write")
+    if status is not None and not stat.S_ISREG(status.st_mode):
         raise OutputError(f"-o {path}: is not a regular file, FIFO or character device; "
                           f"refusing to write to it")
-    if stat.S_ISREG(status.st_mode):
-        for name in inputs:
-            if name != STDIN and _reads(name, real, status):
-                raise OutputError(f"-o {path}: is also an input ({name}); writing it would "
-                                  f"destroy what is being scored")
+    real = os.path.realpath(path)
+    if not os.path.isdir(os.path.dirname(real)):
+        raise OutputError(f"-o {path}: the folder {os.path.dirname(real)} does not exist")
+    for name in inputs if status is not None else ():
+        if name != STDIN and _reads(name, real, status):
+            raise OutputError(f"-o {path}: is also an input ({name}); writing it would "
+                              f"destroy what is being scored")
+
+
+def _status(path: str) -> os.stat_result | None:
+    """What `path` is (symlinks followed); None if nothing is there yet."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"-o {path}: {exc.strerror or exc}") from None
 
 
 def _is_stream(mode: int) -> bool:
@@ -182,12 +188,15 @@ def output_stream(path: str | Path | None) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
         return
+    try:
+        streamed = _is_stream(os.stat(path).st_mode)
+    except OSError:
+        streamed = False
+    if streamed:  # opened by the name given: /dev/stdout may resolve to no real path
+        with open(path, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        return
     target = Path(os.path.realpath(path))
-    with contextlib.suppress(OSError):
-        if _is_stream(os.stat(target).st_mode):
-            with target.open("w", encoding="utf-8", newline="") as stream:
-                yield stream
-            return
     remove_stale_parts(target)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part",
                                 dir=target.parent)

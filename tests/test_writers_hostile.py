@@ -178,3 +178,23 @@ def test_output_stream_never_replaces_a_part_file_of_a_live_run(tmp_path):
         assert part.exists()
     assert target.read_text(encoding="utf-8") == "one\n"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_output_to_dev_stdout_writes_to_the_pipe_it_is(model_dir, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-c", SCORE, "score", str(FIXTURES / "reports.jsonl"), "--model",
+         str(model_dir), "--jobs", "1", "-o", "/dev/stdout"],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 5
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_full_device_is_a_one_line_write_error_not_a_crash(app, model_dir):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), "-o", "/dev/full")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == "error: cannot write /dev/full: No space left on device"
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
