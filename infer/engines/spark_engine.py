@@ -17,6 +17,7 @@ import shutil
 import sys
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,14 @@ def check_java() -> None:
         raise ThreatTaggerError(JAVA_MISSING)
 
 
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Hide pyspark's notice that it does not fully support pandas 3 (mapInArrow uses none)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*pandas >= 3", category=FutureWarning)
+        yield
+
+
 def spark_session(master: str | None = None, workers: int = 2) -> Any:
     """A SparkSession on `master`, else on local[workers] with task retries (quiet, no UI)."""
     check_java()
@@ -57,8 +66,7 @@ def spark_session(master: str | None = None, workers: int = 2) -> Any:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local job stays on loopback
         builder = builder.config("spark.driver.host", "127.0.0.1")
-    with warnings.catch_warnings():  # pyspark's notice about pandas 3 (mapInArrow needs none)
-        warnings.filterwarnings("ignore", message=".*pandas >= 3", category=FutureWarning)
+    with _quiet():
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
@@ -101,19 +109,21 @@ def run_splits(splits: list[Split], job: Job, *, workers: int = 2, cluster: str 
                ship_model: bool = True) -> list[dict[str, Any]]:
     """Score every split on Spark: on the active SparkSession if there is one, else on a new
     one (master `cluster`, else local[workers]) that is stopped afterwards."""
-    from pyspark.sql import SparkSession
+    from pyspark import SparkContext
 
-    active = SparkSession.getActiveSession()
-    spark = active or spark_session(cluster, workers)
+    running = SparkContext._active_spark_context is not None  # any thread's session counts
+    spark = spark_session(cluster, workers)  # getOrCreate: the running one if there is one
     try:
         shipped = add_model_file(spark, job.model) if ship_model else None
         rows = [(s.index, pickle.dumps(s)) for s in splits]
         frame = spark.sparkContext.parallelize(rows, len(rows)).toDF("index int, split binary")
-        result = frame.mapInArrow(_score_splits(job, shipped), SUMMARY_SCHEMA).collect()
+        with _quiet():
+            scored = frame.mapInArrow(_score_splits(job, shipped), SUMMARY_SCHEMA)
+        result = scored.collect()
     except Exception as exc:
         raise ThreatTaggerError(f"the Spark job failed: {_cause(exc)}") from None
     finally:
-        if active is None:
+        if not running:
             spark.stop()
     return [row.asDict() for row in result]
 
@@ -160,7 +170,8 @@ def tag_dataframe(frame: Any, text_column: str = "text", model: str | Path | Non
                 names.append(name)
             yield pa.RecordBatch.from_arrays(arrays, names=names)
 
-    return frame.mapInArrow(tag, schema)
+    with _quiet():
+        return frame.mapInArrow(tag, schema)
 
 
 def _arrow_types() -> dict[str, Any]:

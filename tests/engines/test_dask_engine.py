@@ -49,7 +49,7 @@ def test_dask_parquet_parts_hold_the_same_records(dask_address, mixed_inputs, lo
     assert read_output(out) == [json.loads(line) for line in local_score.splitlines()]
 
 
-def test_dask_job_that_fails_leaves_no_output_folder(dask_address, mixed_inputs, tmp_path):
+def test_a_bad_model_is_one_error_line_and_leaves_no_output(dask_address, mixed_inputs, tmp_path):
     out = tmp_path / "scored"
     broken = tmp_path / "not-a-model"
     broken.mkdir()
@@ -60,6 +60,19 @@ def test_dask_job_that_fails_leaves_no_output_folder(dask_address, mixed_inputs,
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == [broken]
+
+
+def test_a_job_failing_on_the_workers_raises_and_leaves_no_output(dask_address, mixed_inputs,
+                                                                  tmp_path):
+    from infer.errors import ThreatTaggerError
+
+    broken = tmp_path / "model"
+    broken.mkdir()
+    (broken / "meta.json").write_text("{}")
+    with pytest.raises(ThreatTaggerError, match=r"meta\.json"):
+        run_job("dask", mixed_inputs[:1], str(tmp_path / "scored"), model=str(broken),
+                cluster=dask_address, ship_model=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
 
 
 def test_existing_output_folder_is_never_overwritten(dask_address, mixed_inputs, model_dir,
