@@ -15,6 +15,7 @@ from itertools import islice
 from pathlib import Path
 
 from infer.readers import (
+    BOMS,
     STDIN,
     InputRecord,
     expand_inputs,
@@ -84,13 +85,20 @@ def _file_splits(name: str, split_bytes: int, split_rows: int) -> Iterator[tuple
         size = path.stat().st_size if path.is_file() else -1
     except OSError:
         size = -1
-    if kind == ".jsonl" and plain and size > split_bytes:
+    if kind == ".jsonl" and plain and size > split_bytes and not _utf16_or_32(path):
         yield from ((name, "lines", s, e, first) for s, e, first in
                     line_slices(path, split_bytes))
     elif kind == ".parquet" and size > 0:
         yield from _rowgroup_splits(name, split_rows)
     else:
         yield (name, "file")
+
+
+def _utf16_or_32(path: Path) -> bool:
+    """Whether a file starts with a UTF-16/32 byte-order mark (read whole: not sliceable)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    return any(head.startswith(bom) for bom, _ in BOMS)
 
 
 def line_slices(path: Path, split_bytes: int) -> Iterator[tuple[int, int, int]]:

@@ -32,8 +32,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m train.bench",
         description="Speed (issue 5) and accuracy (issue 6) benchmarks of threat-tagger against "
                     "a naive sklearn pipeline and fastText; writes BENCHMARKS.md and .json.")
-    parser.add_argument("--only", choices=("speed", "accuracy", "serve"),
+    parser.add_argument("--only", choices=("speed", "accuracy", "serve", "cluster"),
                         help="run one part only")
+    parser.add_argument("--cluster-docs", type=int, default=None,
+                        help="documents for the cluster part (default 1,000,000; fewer to try "
+                             "it out)")
     parser.add_argument("--rows", default=",".join(ROW_NAMES),
                         help="accuracy rows to run, e.g. 3,4 or 1,matrix (default: all)")
     parser.add_argument("--quick", action="store_true",
@@ -41,6 +44,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out-dir", type=Path, help="where to write BENCHMARKS.md/.json "
                         "(default: the repository root; partial runs update only their parts)")
     parser.add_argument("--work-dir", type=Path, help="keep models and temp files here")
+    parser.add_argument("--cluster-model", type=Path, help="model folder for the cluster "
+                        "section (default: train default.toml on data/demo)")
     parser.add_argument("--serve-model", type=Path, help="model folder for the serve section "
                         "(default: train default.toml on data/demo, as make train does)")
     args = parser.parse_args(argv)
@@ -147,6 +152,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
         results["serve"] = {**run_serve(corpora, workdir, args.quick, args.serve_model),
                             "measured": date, "command": command}
+    if args.only in (None, "cluster"):
+        from train.bench.cluster import DOCS, run_cluster
+
+        docs = args.cluster_docs or (20_000 if args.quick else DOCS)
+        cluster = run_cluster(corpora, workdir, docs, args.cluster_model)
+        results["cluster"] = {**cluster, "measured": date, "command": command}
+        (workdir / "cluster.json").write_text(json.dumps(results["cluster"], indent=2),
+                                              encoding="utf-8")
     if EXPERIMENTS.exists():
         results["experiments"] = json.loads(EXPERIMENTS.read_text(encoding="utf-8"))
     results["total_seconds"] = round(time.perf_counter() - start, 1)

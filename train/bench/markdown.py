@@ -193,6 +193,10 @@ def render(results: dict[str, Any]) -> str:
         lines += serve_section(results["serve"])
     if "accuracy" in results:
         lines += accuracy_section(results["accuracy"])
+    if "cluster" in results:
+        from train.bench.cluster import cluster_section
+
+        lines += cluster_section(results["cluster"])
     if results.get("experiments"):
         lines += experiments_section(results["experiments"])
     if "total_seconds" in results:
@@ -203,6 +207,6 @@ def render(results: dict[str, Any]) -> str:
 def _sections(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The separately measured parts (speed, each accuracy row, the matrix)."""
     accuracy = results.get("accuracy", {})
-    parts = [results[key] for key in ("speed", "serve") if key in results]
+    parts = [results[key] for key in ("speed", "serve", "cluster") if key in results]
     parts += list(accuracy.get("rows", {}).values())
     return parts + ([accuracy["matrix"]] if "matrix" in accuracy else [])
