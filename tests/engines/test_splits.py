@@ -83,3 +83,14 @@ def test_missing_java_is_one_line_saying_what_to_install(monkeypatch, tmp_path):
         check_java()
     assert str(caught.value) == JAVA_MISSING and "\n" not in JAVA_MISSING
     assert "openjdk-17" in JAVA_MISSING
+
+
+def test_a_utf16_jsonl_file_is_one_split_read_like_score_reads_it(tmp_path):
+    path = tmp_path / "wide.jsonl"
+    lines = "".join(json.dumps({"id": f"w{i}", "text": f"Bogotá report {i}"}) + "\n"
+                    for i in range(50))
+    path.write_bytes(lines.encode("utf-16"))
+    splits = plan_splits([str(path)], split_bytes=100)
+    assert [s.kind for s in splits] == ["file"]
+    records = list(read_split(splits[0]))
+    assert records == list(iter_records([str(path)])) and records[49].id == "w49"
