@@ -21,21 +21,28 @@ def _run(n: int, wall_s: float) -> dict:
             "peak_rss_mb": {"parent": 80.0, "worker-1": 120.0}}
 
 
-def test_fast_rows_get_ratios_while_goals_stay_on_the_full_model():
-    speed = _summarise(_measured(), _run(1000, 2.0), _run(5000, 10.0), 1000, 50, True,
-                       (1.0, 1.0, 1.0), 3.0, score_fast=_run(1000, 0.25))
+def test_fast_rows_get_ratios_and_their_own_goal():
+    measured = _measured()
+    measured["fasttext"]["fair_docs_per_cpu_s"] = 1000.0  # half its raw 2000 docs/CPU-s
+    speed = _summarise(measured, _run(1000, 2.0), _run(5000, 10.0), 1000, 50, True,
+                       (1.0, 1.0, 1.0), 3.0, score_fast=_run(1000, 0.25),
+                       score_jobs1=_run(1000, 3.0))
     assert speed["systems"][FAST]["vs_fasttext"] == 0.5
+    assert speed["systems"][FAST]["vs_fasttext_raw"] == 0.5
+    assert speed["systems"][FAST]["vs_fasttext_fair"] == 1.0
     assert speed["score_fast"]["docs_per_s"] == 4000.0
     assert speed["score_fast"]["vs_fasttext"] == 1.0
-    assert speed["goals"]["score_docs_per_s"]["value"] == 500.0
-    assert speed["goals"]["in_process_vs_fasttext"]["value"] == 0.05
+    assert speed["goals"]["full_vs_fasttext_fair"]["value"] == 0.1
+    assert speed["goals"]["fast_vs_fasttext_fair"]["value"] == 1.0
+    assert speed["goals"]["jobs2_vs_jobs1"]["value"] == 1.5
 
 
 def test_speed_table_shows_fast_predict_and_score_rows():
     speed = _summarise(_measured(), _run(1000, 2.0), _run(5000, 10.0), 1000, 50, True,
                        (1.0, 1.0, 1.0), 3.0, score_fast=_run(1000, 0.25))
     text = "\n".join(speed_section(speed))
-    assert "| threat-tagger fast.toml `Predictor.predict` | 2,000 | 0.5 | 2 | 1,000 | 5 |" in text
+    assert "| threat-tagger fast.toml `Predictor.predict` | 2,000 | 0.5 | 2 | 1,000 | – | – | 5 |" \
+        in text
     assert "| threat-tagger fast.toml `score --jobs 2` (subprocess, end to end) | 4,000 | 1 |" \
         in text
 
