@@ -53,9 +53,12 @@ class ModelPlugin(WorkerPlugin):
 
 
 def local_cluster(workers: int) -> LocalCluster:
-    """A LocalCluster of `workers` single-threaded worker processes, quiet, no dashboard."""
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=None, silence_logs=logging.ERROR)
+    """A LocalCluster of `workers` single-threaded worker processes on 127.0.0.1: quiet, no
+    dashboard, its HTTP endpoints on a free port (never a clash with another cluster)."""
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                        host="127.0.0.1", silence_logs=logging.ERROR,
+                        scheduler_kwargs={"dashboard": False,
+                                          "dashboard_address": "127.0.0.1:0"})
 
 
 def run_splits(splits: list[Split], job: Job, *, workers: int = 2, cluster: str | None = None,
