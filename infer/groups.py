@@ -112,3 +112,12 @@ def is_acronym(alias: str) -> bool:
 
 # GeoNames towns whose name a group's name overrides (the group is far more often meant).
 OVERRIDDEN_TOWNS: frozenset[str] = frozenset({"Shabaab"})
+
+# Armed groups active in several countries: their names say no country, and GeoNames towns of
+# the same name ("Hamas", a German village; "Fatah", a Pakistani one) must not speak for one.
+# RAND's Palestinian records named "Hamas" 134 times in the misses of a gazetteer without this.
+MULTI_COUNTRY_GROUPS: tuple[str, ...] = (
+    "Hamas", "Fatah", "Hezbollah", "Hizbollah", "Hizballah", "Hizbullah", "Al-Qaeda", "Al-Qaida",
+    "Qaeda", "Qaida", "ISIS", "ISIL", "Daesh", "Daish", "AQIM", "JNIM", "LRA", "PFLP", "DFLP",
+    "ASALA", "Tanzim", "Lashkar-e-Taiba", "Lashkar-e-Toiba", "Jundullah",
+)

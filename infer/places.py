@@ -14,10 +14,15 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
-from infer.countries import LEADING_QUALIFIERS, TRAILING_QUALIFIERS, US_STATE_ABBREVIATIONS
+from infer.countries import (
+    LEADING_QUALIFIERS,
+    TRAILING_QUALIFIERS,
+    US_STATE_ABBREVIATIONS,
+    US_STATES,
+)
 from infer.taxonomy import COUNTRIES, normalize_name
 
 GAZETTEER_FORMAT = 1
@@ -376,10 +381,18 @@ def _article_token(token: str) -> bool:
     return token.partition("-")[0] in ARTICLES
 
 
+@cache
+def _settling_keys() -> frozenset[str]:
+    """Keys of the names that settle a town written before them: countries and US states."""
+    names = [n for c in COUNTRIES.values() for n in (c.name, *c.aliases)]
+    return frozenset(place_key(n) for n in (*names, *US_STATES))
+
+
 def _settle_by_state(text: str, found: list[Mention], trusted: frozenset[str]) -> list[Mention]:
     """The mentions, ambiguous ones dropped, after "Town, State" is read as one place: a town
-    directly followed by ", <state, province or country>" or by a US state abbreviation
-    (", Calif.", ", OH") lies there ("Paris, Texas", "San Jose, Calif.", "Hyderabad, Sindh")."""
+    (no trusted name) directly followed by ", <US state or country>" or by a US state
+    abbreviation (", Calif.", ", OH") lies there ("Paris, Texas", "San Jose, Calif.",
+    "Tripoli, Lebanon"); lists of countries or provinces ("Peshawar, Kandahar") stay as written."""
     states = [Mention(m.group(1), m.start(1), "US") for m in _US_STATE.finditer(text)
               if text[text.rfind(" ", 0, m.start()) + 1:][:1].isupper()]  # "Dayton, OH"
     us_states = frozenset(states)
@@ -392,7 +405,8 @@ def _settle_by_state(text: str, found: list[Mention], trusted: frozenset[str]) -
             end = mention.start + len(mention.surface)
             if after.country not in (BLOCKED, mention.country) and \
                     text[end:after.start] == ", " and not (after.demonym or after.group) and \
-                    (after in us_states or place_key(after.surface) in trusted):
+                    (after in us_states or _token_key(after.surface) in _settling_keys()) and \
+                    _token_key(mention.surface) not in trusted:
                 mention = Mention(mention.surface, mention.start, after.country)
         if mention.country != BLOCKED:
             out.append(mention)

@@ -108,3 +108,11 @@ def test_built_gazetteer_group_names_shadow_no_town_but_the_listed_ones() -> Non
     clashes = {key for key in gazetteer.groups if key in gazetteer.places} - overridden
     assert clashes == set()
     assert place_key("Boko Haram") in gazetteer.groups
+
+
+def test_multi_country_groups_name_no_single_country_group() -> None:
+    from infer.groups import MULTI_COUNTRY_GROUPS
+
+    single = {span_key(name) for _, names in GROUP_ROWS for name in names}
+    assert not single & {span_key(name) for name in MULTI_COUNTRY_GROUPS}
+    assert len(MULTI_COUNTRY_GROUPS) == len(set(MULTI_COUNTRY_GROUPS))

