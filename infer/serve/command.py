@@ -9,6 +9,7 @@ import typer
 
 from infer.serve.settings import API_KEY_VAR, Settings
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MODEL_HELP = "Model folder (default: $THREAT_TAGGER_MODEL, else models/default)."
 SERVE_HELP = "\n\n".join((
     "Serve the model over HTTP: POST /v1/tag {\"texts\": [...]} answers {\"results\": [...]}, "
@@ -39,7 +40,8 @@ def serve(
     max_batch_size: Annotated[int, typer.Option("--max-batch-size", min=1, help="Most texts "
                               "scored in one predict call.")] = Settings.max_batch_size,
     max_wait_ms: Annotated[float, typer.Option("--max-wait-ms", min=0.0, help="How long a "
-                           "request waits for others to share its batch.")] = Settings.max_wait_ms,
+                           "batch waits for requests still being read to join it (a lone "
+                           "request never waits).")] = Settings.max_wait_ms,
     max_body_bytes: Annotated[int, typer.Option("--max-body-bytes", min=1, help="Larger request "
                               "bodies get 413.")] = Settings.max_body_bytes,
     max_texts: Annotated[int, typer.Option("--max-texts", min=1, help="More texts in one "
@@ -77,4 +79,7 @@ def serve(
                             api_key=api_key, log_texts=log_texts)
     except ValueError as exc:
         _fail(str(exc))
+    if api_key is None and host not in LOOPBACK:
+        typer.echo(f"warning: serving on {host} without --api-key: anyone who can reach port "
+                   f"{port} can use the service", err=True)
     raise typer.Exit(run(settings, host, port, workers, log_level.lower(), shutdown_timeout))

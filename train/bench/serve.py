@@ -32,6 +32,7 @@ SIZES = (1, 32)
 CLIENTS = (1, 8, 64)
 REQUESTS = {(1, 1): 300, (1, 8): 800, (1, 64): 2000, (32, 1): 60, (32, 8): 160, (32, 64): 320}
 IN_PROCESS_CALLS = {1: 400, 32: 60}
+ROUNDS = 3  # each row alternates in-process and server runs; medians over the rounds
 POOL = 4096  # distinct texts cycled through
 GOALS = {"32": ">= 0.8", "1@64": ">= 0.5"}  # texts/s vs in-process
 READY_TIMEOUT = 300.0
@@ -74,9 +75,38 @@ class InProcess:
                 "cpu_ms_per_request": round(cpu / len(calls) * 1000, 3)}
 
 
-def _mean(runs: list[dict[str, float]]) -> dict[str, float]:
-    """The mean of each figure over runs (the baselines taken before and after a row)."""
-    return {key: round(statistics.fmean(run[key] for run in runs), 3) for key in runs[0]}
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each numeric figure over runs."""
+    return {key: round(statistics.median(run[key] for run in runs), 3) for key in runs[0]
+            if isinstance(runs[0][key], int | float)}
+
+
+def _round(baseline: InProcess, server: ServerProcess, pool: list[str], size: int,
+           clients: int, count: int) -> dict[str, Any]:
+    """One round of a row: the in-process baseline right before and after the server run (the
+    machine's load drifts), and the server's figures as ratios to their mean."""
+    before = baseline.measure(size)
+    row = over_http(server, pool, size, clients, count)
+    runs = [before, baseline.measure(size)]
+    base = {key: statistics.fmean(run[key] for run in runs) for key in before}
+    row["vs_in_process"] = row["texts_per_s"] / base["texts_per_s"]
+    row["p50_vs_in_process"] = row["p50_ms"] / base["p50_ms"]
+    row["p99_vs_in_process"] = row["p99_ms"] / base["p99_ms"]
+    row["cpu_vs_in_process"] = row["server_cpu_ms_per_request"] / base["cpu_ms_per_request"]
+    row["in_process_runs"] = runs
+    return row
+
+
+def _row(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """A row from its rounds: the median of each figure and of each ratio; errors summed."""
+    row = _median(rounds)
+    for key in list(row):
+        if key.endswith("vs_in_process"):
+            row[key] = round(row[key], 2)
+    row.update(size=rounds[0]["size"], clients=rounds[0]["clients"], rounds=len(rounds),
+               requests=rounds[0]["requests"], errors=sum(r["errors"] for r in rounds),
+               in_process_runs=[run for r in rounds for run in r["in_process_runs"]])
+    return row
 
 
 def cpu_seconds(pid: int) -> float:
@@ -230,25 +260,19 @@ def run_serve(corpora: Corpora | None, workdir: Path, quick: bool = False,
         for size in SIZES:
             for clients in CLIENTS:
                 count = REQUESTS[size, clients] // (4 if quick else 1)
-                log.info("serve: %d requests of %d text(s) from %d clients", count, size, clients)
-                # baselines right before and after the row: the machine's load drifts
-                before = baseline.measure(size)
-                row = over_http(server, pool, size, clients, count)
-                base = _mean([before, baseline.measure(size)])
-                bases[str(size)].append(base)
-                row["in_process"] = base
-                row["vs_in_process"] = round(row["texts_per_s"] / base["texts_per_s"], 2)
-                row["p50_vs_in_process"] = round(row["p50_ms"] / base["p50_ms"], 2)
-                row["p99_vs_in_process"] = round(row["p99_ms"] / base["p99_ms"], 2)
-                row["cpu_vs_in_process"] = round(row["server_cpu_ms_per_request"]
-                                                 / base["cpu_ms_per_request"], 2)
+                log.info("serve: %d x %d requests of %d text(s) from %d clients", ROUNDS, count,
+                         size, clients)
+                row = _row([_round(baseline, server, pool, size, clients, count)
+                            for _ in range(ROUNDS)])
+                bases[str(size)].append(row.pop("in_process_runs"))
                 goal = GOALS.get(str(size)) or GOALS.get(f"{size}@{clients}")
                 if goal is not None:
                     row["goal"] = goal
                 rows.append(row)
     finally:
         server.stop()
-    in_process = {size: _mean(runs) for size, runs in bases.items()}
+    in_process = {size: _median([run for runs in row_runs for run in runs])
+                  for size, row_runs in bases.items()}
     return {"model": described, "texts": len(pool), "quick": quick, "in_process": in_process,
             "rows": rows, "goals": GOALS, "load_average": os.getloadavg(),
             "seconds": round(time.perf_counter() - started, 1)}
@@ -272,7 +296,7 @@ def serve_section(serve: dict[str, Any]) -> list[str]:
     from train.bench.markdown import table
 
     base = serve["in_process"]
-    rows = [["in-process `Predictor.predict` (mean of the baselines)", size, 1,
+    rows = [["in-process `Predictor.predict` (median of the baselines)", size, 1,
              base[size]["requests_per_s"], base[size]["texts_per_s"], 1.0, base[size]["p50_ms"],
              base[size]["p99_ms"], base[size]["cpu_ms_per_request"], "", ""]
             for size in ("1", "32")]
@@ -293,10 +317,15 @@ def serve_section(serve: dict[str, Any]) -> list[str]:
     return ["## Serving over HTTP (issue 13)", "", *table(header, rows), "",
             f"Model: {serve['model']}. Requests cycle through {serve['texts']:,} distinct texts "
             "(RAND descriptions); in-process makes one `predict` call per request on the same "
-            "request sequence, one thread, right before and right after each server row (the "
-            "ratio uses their mean). The server is `threat-tagger serve` "
+            "request sequence, one thread, right before and right after each server run, and a "
+            "run's ratios use the mean of those two; each row is the median of "
+            f"{serve['rows'][0].get('rounds', 1)} such rounds. The server is `threat-tagger serve` "
             "with its defaults (one process, micro-batches of up to 256 texts, 2 ms wait); the "
-            "clients share the machine's cores with it. Load average at the end "
+            "clients share the machine's cores with it. When the load average is well above "
+            "the core count, wall-clock ratios mislead both ways (the scheduler favours the "
+            "server, which sleeps between requests, over the busy in-process loop, while "
+            "every hand-off between client, event loop and scoring thread waits for a core): "
+            "server CPU per request is then the steadier comparison. Load average at the end "
             f"{load[0]:.1f}; section took {serve['seconds']:.0f} s"
             + (f" (run: `{serve['command']}`, {serve['measured']})." if "command" in serve
                else "."), ""]

@@ -147,3 +147,22 @@ def test_serve_with_a_broken_model_exits_1_naming_the_problem(start_server, mode
     server = start_server("--model", str(broken), ready=False)
     assert server.process.wait(timeout=120) == 1
     assert "cannot load the model" in server.stderr()
+
+
+def test_workers_each_serve_and_metrics_add_up_over_them(start_server) -> None:
+    server = start_server("--workers", "2")
+    deadline = time.monotonic() + 120  # the second worker may still be loading
+    answers: list[int] = []
+    while len(answers) < 20 and time.monotonic() < deadline:
+        reply = httpx.post(server.url + "/v1/tag", json={"texts": [TEXTS[0]]})
+        if reply.status_code == 503:  # a worker still loading says so, with Retry-After
+            assert reply.headers["retry-after"] == "1"
+            time.sleep(0.1)
+            continue
+        answers.append(reply.status_code)
+    assert answers == [200] * 20
+    metrics = httpx.get(server.url + "/metrics").text
+    count = next(line for line in metrics.splitlines()
+                 if line.startswith("threat_tagger_batch_texts_count"))
+    assert float(count.split()[1]) >= 20  # every worker's batches, not one worker's
+    assert server.stop() in (0, -signal.SIGTERM)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infer.batch import DIGITS, Scorer
+from infer.batch import Scorer, scored_output
 from infer.predictor import Predictor
 from infer.readers import InputRecord
 
@@ -32,15 +32,10 @@ def predictor(model_dir: Path) -> Predictor:
 
 
 def expected(predictor: Predictor, texts: list[str]) -> list[dict]:
-    """What the service must answer for these texts: Predictor.predict, rounded as `score`."""
-    out = []
-    for i, p in enumerate(predictor.predict(texts)):
-        out.append({"id": str(i), "source": f"texts[{i}]",
-                    "incident_types": {k: round(v, DIGITS) for k, v in p.incident_types.items()},
-                    "region": p.region, "region_probability": round(p.region_probability, DIGITS),
-                    "country": p.country,
-                    "country_probability": round(p.country_probability, DIGITS)})
-    return out
+    """What the service must answer for these texts: Predictor.predict, in `score`'s records."""
+    return [scored_output(InputRecord(str(i), f"texts[{i}]", text=text), prediction)
+            for i, (text, prediction) in enumerate(zip(texts, predictor.predict(texts),
+                                                       strict=True))]
 
 
 def test_tag_results_are_identical_to_predictor_predict(server, predictor, texts) -> None:
