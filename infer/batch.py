@@ -51,16 +51,13 @@ def error_output(record: InputRecord, error: str | None = None) -> dict[str, Any
 
 def scored_output(record: InputRecord, prediction: Prediction,
                   explanation: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The output of a scored record (probabilities rounded to 4 places)."""
-    out: dict[str, Any] = {
-        "id": record.id,
-        "source": record.source,
-        "incident_types": {k: round(v, DIGITS) for k, v in prediction.incident_types.items()},
-        "region": prediction.region,
-        "region_probability": round(prediction.region_probability, DIGITS),
-        "country": prediction.country,
-        "country_probability": round(prediction.country_probability, DIGITS),
-    }
+    """The output of a scored record: id, source and `Prediction.to_dict()` with probabilities
+    rounded to 4 places (infer/prediction.schema.json, `scored_record`)."""
+    out: dict[str, Any] = {"id": record.id, "source": record.source, **prediction.to_dict()}
+    for key in ("incident_types", "probabilities"):
+        out[key] = {k: round(v, DIGITS) for k, v in out[key].items()}
+    for key in ("region_probability", "country_probability"):
+        out[key] = round(out[key], DIGITS)
     if record.warnings:
         out["warning"] = "; ".join(record.warnings)
     if explanation is not None:

@@ -92,24 +92,11 @@ def predict(
     heads = predictor.explain(text).to_dict()["heads"] if explain else None
     if as_json:
         out = prediction.to_dict()
-        out["country_name"] = _country_name(prediction.country)
         if heads is not None:
             out["explanation"] = heads
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     _show(prediction, heads)
-
-
-def _country_name(code: str | None) -> str | None:
-    """The English name of a country code (the code itself if the taxonomy does not know it)."""
-    if code is None:
-        return None
-    from infer.taxonomy import country_name
-
-    try:
-        return country_name(code)
-    except ValueError:
-        return code
 
 
 def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
@@ -125,13 +112,13 @@ def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
     for label, probability in prediction.incident_types.items():
         table.add_row("incident type", label, f"{probability:.3f}")
     if not prediction.incident_types:
-        best = max(prediction.scores.items(), key=lambda kv: kv[1], default=("-", 0.0))
+        best = max(prediction.probabilities.items(), key=lambda kv: kv[1], default=("-", 0.0))
         table.add_row("incident type", "[dim]none (not an attack report)[/dim]",
                       f"[dim]top: {best[0]} {best[1]:.3f}[/dim]")
     table.add_row("region", prediction.region or "[dim]unknown[/dim]",
                   f"{prediction.region_probability:.3f}")
     country = "[dim]unknown[/dim]" if prediction.country is None else \
-        f"{_country_name(prediction.country)} ({prediction.country})"
+        f"{prediction.country_name} ({prediction.country})"
     table.add_row("country", country, f"{prediction.country_probability:.3f}")
     console.print(table)
     for head in heads or ():

@@ -42,6 +42,10 @@ class HeadExplanation:
     # assault); that label's own item follows and explains the probability.
     implied_by: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (lists, not tuples)."""
+        return {**asdict(self), "contributions": [asdict(c) for c in self.contributions]}
+
     @property
     def total(self) -> float:
         """Sum of the contributions of all features (shown and rest)."""
@@ -58,7 +62,7 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
         return {"prediction": self.prediction.to_dict(),
-                "heads": [asdict(h) for h in self.heads]}
+                "heads": [h.to_dict() for h in self.heads]}
 
 
 def _explain_class(scorer: Scorer, head_name: str, head: Head, label: str,

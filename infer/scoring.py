@@ -11,7 +11,7 @@ places outvote an unsure country head).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from infer.artifact import Head, ModelData
 from infer.linear import BlockRows
 from infer.place_features import PlaceBlock
-from infer.taxonomy import COUNTRIES, IMPLIED_TYPES
+from infer.taxonomy import COUNTRIES, IMPLIED_TYPES, country_name
 
 # Named places outvote a confident country head under even odds (Wikipedia dev country +0.009).
 PLACES_OUTVOTE_BELOW = 0.5
@@ -31,18 +31,34 @@ Geography = tuple[str | None, float, str | None, float]  # region, its p, countr
 
 @dataclass(frozen=True, slots=True)
 class Prediction:
-    """The tags of one text; `incident_types` holds the labels over their thresholds."""
+    """The tags of one text; `incident_types` holds the labels over their thresholds (highest
+    probability first), `probabilities` every label's probability. `to_dict()` is the JSON
+    form that every output shares (infer/prediction.schema.json)."""
 
     incident_types: dict[str, float]
-    scores: dict[str, float]
+    probabilities: dict[str, float]
     region: str | None
     region_probability: float
     country: str | None
     country_probability: float
 
+    @property
+    def country_name(self) -> str | None:
+        """The country's English name (the code itself if the taxonomy does not know it)."""
+        if self.country is None:
+            return None
+        try:
+            return country_name(self.country)
+        except ValueError:
+            return self.country
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form."""
-        return asdict(self)
+        """The JSON form: the fields above plus `country_name` (fresh dicts, safe to edit)."""
+        return {"incident_types": dict(self.incident_types),
+                "probabilities": dict(self.probabilities),
+                "region": self.region, "region_probability": self.region_probability,
+                "country": self.country, "country_name": self.country_name,
+                "country_probability": self.country_probability}
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -261,7 +277,8 @@ class Scorer:
         if len(rows):
             own = self.membership.argmax(axis=1)[best[rows]]  # column of its region
             members = self.membership.T[own] > 0.0
-            sums = np.where(members, country_p[rows], 0.0).sum(axis=1)
+            # (clipped: a sum of probabilities can pass 1 by a rounding error)
+            sums = np.minimum(np.where(members, country_p[rows], 0.0).sum(axis=1), 1.0)
             for row, code, name, p in zip(rows.tolist(), best[rows].tolist(), own.tolist(),
                                           sums.tolist(), strict=True):
                 out[row] = (self.region_names[name], p, classes[code], float(top[row]))

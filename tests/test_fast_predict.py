@@ -120,7 +120,7 @@ def test_each_prediction_owns_its_dicts(folder):
     first, second = Predictor.load(folder).predict(["nothing here", "nothing here"],
                                                    threshold=1.0)
     assert first.incident_types == {} and first.incident_types is not second.incident_types
-    assert first.scores is not second.scores
+    assert first.probabilities is not second.probabilities
 
 
 def test_stored_heads_are_scored_without_copying_their_coefficients(folder):

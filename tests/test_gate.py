@@ -51,7 +51,7 @@ def test_gated_model_stores_the_gate_and_scores_the_product(gated):
     assert model.gate is not None and model.gate.coef.shape == (1, model.featurizer.n_features)
     predictions = Predictor(model).predict(TEXTS)
     expected = manual_probabilities(model, TEXTS)
-    got = np.array([[p.scores[label] for label in INCIDENT_TYPES] for p in predictions])
+    got = np.array([[p.probabilities[label] for label in INCIDENT_TYPES] for p in predictions])
     assert np.allclose(got, expected, rtol=0, atol=1e-12)
     # the negative texts get a low gate, the attack texts a high one
     gate = sigmoid(decision_scores(model.gate, model.featurizer.transform(TEXTS)))[:, 0]
@@ -103,7 +103,7 @@ def test_window_pooling_takes_the_best_window_of_the_product(gated):
     windows = text.split(". ")
     best = manual_probabilities(model, [w if w.endswith(".") else w + "." for w in windows])
     whole = manual_probabilities(model, [text])[0]
-    pooled = predictor.predict([text])[0].scores
+    pooled = predictor.predict([text])[0].probabilities
     assert [pooled[label] for label in INCIDENT_TYPES] == pytest.approx(
         np.maximum(whole, best.max(axis=0)), abs=1e-12)
 
@@ -143,11 +143,11 @@ def forced_ambush(model, ambush: float, armed_assault: float):
 def test_armed_assault_is_reported_at_least_as_likely_as_ambush(gated):
     predictor = Predictor(forced_ambush(load_artifact(gated), ambush=2.0, armed_assault=-2.0))
     for prediction in predictor.predict(TEXTS):
-        assert prediction.scores["armed_assault"] == prediction.scores["ambush"]
-        assert prediction.scores["armed_assault"] == pytest.approx(float(sigmoid(2.0)))
+        assert prediction.probabilities["armed_assault"] == prediction.probabilities["ambush"]
+        assert prediction.probabilities["armed_assault"] == pytest.approx(float(sigmoid(2.0)))
         assert "armed_assault" in prediction.incident_types
     lower = Predictor(forced_ambush(load_artifact(gated), ambush=-1.0, armed_assault=1.5))
-    scores = lower.predict(TEXTS[:1])[0].scores
+    scores = lower.predict(TEXTS[:1])[0].probabilities
     assert scores["armed_assault"] == pytest.approx(float(sigmoid(1.5)))  # own score kept
 
 

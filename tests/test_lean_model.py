@@ -146,7 +146,7 @@ def test_a_format_1_folder_still_loads_and_scores_the_same(trained, tmp_path):
     for a, b in zip(old.predict(TEXTS), new.predict(TEXTS), strict=True):
         assert (a.region, a.country, list(a.incident_types)) == \
             (b.region, b.country, list(b.incident_types))
-        assert a.scores == pytest.approx(b.scores, abs=1e-12)
+        assert a.probabilities == pytest.approx(b.probabilities, abs=1e-12)
 
 
 def test_an_unknown_format_is_refused_saying_how_to_train(trained, tmp_path):

@@ -177,13 +177,13 @@ def test_long_multi_incident_story_gets_every_deserved_tag(demo_predictor: Predi
     assert 300 <= len(text.split()) <= 600
     [prediction] = demo_predictor.predict([text])
     missing = deserved - set(prediction.incident_types)
-    assert not missing, f"{name}: missing {sorted(missing)}; scores {prediction.scores}"
+    assert not missing, f"{name}: missing {sorted(missing)}; scores {prediction.probabilities}"
 
 
 def test_long_story_without_an_attack_gets_no_tag(demo_predictor: Predictor) -> None:
     assert 300 <= len(PEACE_TALKS.split()) <= 600
     [prediction] = demo_predictor.predict([PEACE_TALKS])
-    assert prediction.incident_types == {}, prediction.scores
+    assert prediction.incident_types == {}, prediction.probabilities
 
 
 MAKHMOUR = {

@@ -45,10 +45,10 @@ def predictor(folder) -> Predictor:
 def test_prediction_has_every_field_and_a_plain_dict_form(predictor):
     prediction = predictor.predict(TEXTS[:1])[0]
     assert isinstance(prediction, Prediction)
-    assert set(prediction.scores) == set(INCIDENT_TYPES)
+    assert set(prediction.probabilities) == set(INCIDENT_TYPES)
     data = prediction.to_dict()
-    assert set(data) == {"incident_types", "scores", "region", "region_probability", "country",
-                         "country_probability"}
+    assert set(data) == {"incident_types", "probabilities", "region", "region_probability",
+                         "country", "country_name", "country_probability"}
     json.dumps(data)
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.region = "x"  # type: ignore[misc]
@@ -57,7 +57,7 @@ def test_prediction_has_every_field_and_a_plain_dict_form(predictor):
 def test_incident_types_are_the_labels_over_their_thresholds_highest_first(predictor):
     thresholds = predictor.meta["thresholds"]
     for prediction in predictor.predict(TEXTS):
-        expected = {k for k, p in prediction.scores.items() if p >= thresholds[k]}
+        expected = {k for k, p in prediction.probabilities.items() if p >= thresholds[k]}
         assert set(prediction.incident_types) == expected
         values = list(prediction.incident_types.values())
         assert values == sorted(values, reverse=True)
@@ -169,7 +169,7 @@ def test_load_defaults_to_models_default_and_says_how_to_train(tmp_path, monkeyp
 ISOLATION = """
 import sys, infer
 from infer.predictor import Predictor
-print(Predictor.load(sys.argv[1]).predict(["a bomb exploded"])[0].scores["bombing"])
+print(Predictor.load(sys.argv[1]).predict(["a bomb exploded"])[0].probabilities["bombing"])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in
                {"train", "datasets", "sklearn", "pandas", "matplotlib"})
 print(heavy)

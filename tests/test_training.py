@@ -159,7 +159,7 @@ def test_label_without_positives_gets_a_constant_zero_head(tmp_path):
     result = train_model(tiny_config(corpus, tmp_path / "m"))
     assert "hijacking" in result.meta["constant_labels"]
     prediction = Predictor(load_artifact(result.folder)).predict(["pirates hijacked a ship"])[0]
-    assert prediction.scores["hijacking"] == 0.0
+    assert prediction.probabilities["hijacking"] == 0.0
     assert "hijacking" not in prediction.incident_types
     assert "hijacking" not in Predictor(load_artifact(result.folder)).predict(
         ["hijacked"], threshold=0.0)[0].incident_types

@@ -53,7 +53,7 @@ def evaluate_records(predictor: Predictor, records: Sequence[Mapping[str, Any]])
         for label in record["incident_types"]:
             if label in position:
                 truth[row, position[label]] = 1
-    scores = np.array([[p.scores[label] for label in labels] for p in predictions],
+    scores = np.array([[p.probabilities[label] for label in labels] for p in predictions],
                       dtype=np.float64).reshape(len(records), len(labels))
     metrics = evaluate_predictions(records, predictions, labels)
     return Evaluation(labels, records, predictions, truth, scores, metrics)
@@ -73,7 +73,7 @@ def record_mistakes(record: Mapping[str, Any], prediction: Prediction,
     truth = set(record["incident_types"])
     mistakes = []
     for label in labels:
-        score = prediction.scores[label]
+        score = prediction.probabilities[label]
         if label in truth and label not in prediction.incident_types:
             mistakes.append({"field": "incident_types", "kind": "missed", "label": label,
                              "probability": round(score, 4), "gap": round(1.0 - score, 4)})

@@ -161,7 +161,7 @@ def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
     matrix = model.featurizer.transform([r["text"] for r in dev])
     texts = [r["text"] for r in dev]
     raw = Scorer(model).predictions(matrix, texts)
-    probability = np.array([[p.scores[label] for label in labels] for p in raw])
+    probability = np.array([[p.probabilities[label] for label in labels] for p in raw])
     truth = label_matrix(dev, labels)
     # the false-tag limit counts non-attack records only, not SATP's Other-only attack stories
     negatives = np.array([not r["incident_types"] and r["source"] != SATP_OTHER for r in dev],

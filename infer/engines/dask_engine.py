@@ -113,9 +113,9 @@ def tag_dataframe(ddf: Any, text_column: str = "text", model: str | Path | None 
 
     check_columns(list(ddf.columns), text_column)
     meta = ddf._meta.copy()
-    types = {"incident_types": object, "region": object, "region_probability": "float64",
-             "country": object, "country_probability": "float64", "warning": object,
-             "error": object}
+    types = {"incident_types": object, "probabilities": object, "region": object,
+             "region_probability": "float64", "country": object, "country_name": object,
+             "country_probability": "float64", "warning": object, "error": object}
     for name in OUTPUT_COLUMNS:
         meta[name] = pd.Series([], dtype=types[name])
     return ddf.map_partitions(_tag_partition, text_column, model_path(model), meta=meta)

@@ -14,8 +14,8 @@ from infer.batch import Scorer
 from infer.predictor import Predictor
 from infer.readers import BAD_UTF8, InputRecord, _document, decode
 
-OUTPUT_COLUMNS = ("incident_types", "region", "region_probability", "country",
-                  "country_probability", "warning", "error")
+OUTPUT_COLUMNS = ("incident_types", "probabilities", "region", "region_probability", "country",
+                  "country_name", "country_probability", "warning", "error")
 
 
 def text_record(text: object, field: str, position: int) -> InputRecord:

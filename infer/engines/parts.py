@@ -1,7 +1,7 @@
 """Part files of a cluster job's output: JSONL (the lines `score` writes) or Parquet.
 
 A Parquet part has one row per output record with the columns of PARQUET_COLUMNS;
-`incident_types` is a map from label to probability (highest first, as in JSONL), and
+`incident_types` and `probabilities` are maps from label to probability (in JSONL's order), and
 `explanation` (with --explain) is the JSON text of the JSONL field.
 """
 
@@ -16,8 +16,10 @@ from typing import Any
 from infer.writers import JsonlWriter
 
 FORMATS = ("jsonl", "parquet")
-PARQUET_COLUMNS = ("id", "source", "incident_types", "region", "region_probability", "country",
-                   "country_probability", "warning", "error")
+PARQUET_COLUMNS = ("id", "source", "incident_types", "probabilities", "region",
+                   "region_probability", "country", "country_name", "country_probability",
+                   "warning", "error")
+_MAPS = ("incident_types", "probabilities")  # label -> probability
 
 
 class JsonlPart:
@@ -49,8 +51,8 @@ class ParquetPart:
         if not records:
             return
         data = {c: [r.get(c) for r in records] for c in self._columns}
-        data["incident_types"] = [None if v is None else list(v.items())
-                                  for v in data["incident_types"]]
+        for name in _MAPS:
+            data[name] = [None if v is None else list(v.items()) for v in data[name]]
         if "explanation" in data:
             data["explanation"] = [None if v is None else json.dumps(v, ensure_ascii=False)
                                    for v in data["explanation"]]
@@ -67,8 +69,10 @@ def parquet_schema(explain: bool = False) -> Any:
 
     fields = [("id", pa.string()), ("source", pa.string()),
               ("incident_types", pa.map_(pa.string(), pa.float64())),
+              ("probabilities", pa.map_(pa.string(), pa.float64())),
               ("region", pa.string()), ("region_probability", pa.float64()),
-              ("country", pa.string()), ("country_probability", pa.float64()),
+              ("country", pa.string()), ("country_name", pa.string()),
+              ("country_probability", pa.float64()),
               ("warning", pa.string()), ("error", pa.string())]
     if explain:
         fields.append(("explanation", pa.string()))
@@ -98,8 +102,9 @@ def read_parquet_part(path: Path) -> list[dict[str, Any]]:
         if row["error"] is not None:
             out.append({k: row[k] for k in ("id", "source", "error")})
             continue
-        record = {k: row[k] for k in PARQUET_COLUMNS[:7]}
-        record["incident_types"] = dict(record["incident_types"])
+        record = {k: row[k] for k in PARQUET_COLUMNS[:-2]}
+        for name in _MAPS:
+            record[name] = dict(record[name])
         if row["warning"] is not None:
             record["warning"] = row["warning"]
         if row.get("explanation") is not None:

@@ -31,8 +31,10 @@ JAVA_MISSING = ("the Spark engine needs Java 17 or newer, and no `java` was foun
                 "(e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME")
 LOCAL_RETRIES = 4  # local[N] alone never retries a failed task; local[N,4] does, like a cluster
 SUMMARY_SCHEMA = "index int, records long, failures long, warnings long, first array<string>"
-OUTPUT_SCHEMA = ("incident_types map<string,double>, region string, region_probability double, "
-                 "country string, country_probability double, warning string, error string")
+OUTPUT_SCHEMA = ("incident_types map<string,double>, probabilities map<string,double>, "
+                 "region string, region_probability double, country string, "
+                 "country_name string, country_probability double, warning string, "
+                 "error string")
 
 
 def check_java() -> None:
@@ -164,7 +166,7 @@ def tag_dataframe(frame: Any, text_column: str = "text", model: str | Path | Non
             names = list(batch.schema.names)
             for name in OUTPUT_COLUMNS:
                 values = columns[name]
-                if name == "incident_types":
+                if name in ("incident_types", "probabilities"):
                     values = [None if v is None else list(v.items()) for v in values]
                 arrays.append(pa.array(values, type=types[name]))
                 names.append(name)
@@ -178,7 +180,9 @@ def _arrow_types() -> dict[str, Any]:
     """Arrow types of the output columns (pyarrow imported lazily)."""
     import pyarrow as pa
 
-    return {"incident_types": pa.map_(pa.string(), pa.float64()), "region": pa.string(),
+    return {"incident_types": pa.map_(pa.string(), pa.float64()),
+            "probabilities": pa.map_(pa.string(), pa.float64()), "region": pa.string(),
             "region_probability": pa.float64(), "country": pa.string(),
-            "country_probability": pa.float64(), "warning": pa.string(), "error": pa.string()}
+            "country_name": pa.string(), "country_probability": pa.float64(),
+            "warning": pa.string(), "error": pa.string()}
 
