@@ -119,3 +119,17 @@ def tag_dataframe(ddf: Any, text_column: str = "text", model: str | Path | None 
     for name in OUTPUT_COLUMNS:
         meta[name] = pd.Series([], dtype=types[name])
     return ddf.map_partitions(_tag_partition, text_column, model_path(model), meta=meta)
+
+
+def _tag_texts_partition(texts: list[Any], model: str) -> list[dict[str, Any]]:
+    """One Bag partition of texts as output dicts (OUTPUT_COLUMNS)."""
+    texts = list(texts)
+    columns = tag_texts(texts, predictor_for(model))
+    return [{name: columns[name][i] for name in OUTPUT_COLUMNS} for i in range(len(texts))]
+
+
+def tag_bag(bag: Any, model: str | Path | None = None) -> Any:
+    """A Dask Bag of output dicts (OUTPUT_COLUMNS), one per text of `bag`, in order."""
+    from infer.engines.job import model_path
+
+    return bag.map_partitions(_tag_texts_partition, model_path(model))

@@ -109,6 +109,31 @@ def test_dask_tag_dataframe_adds_the_output_columns(dask_address, model_dir):
         assert set(tagged["incident_types"].iloc[row]) == set(prediction.incident_types)
 
 
+def test_dask_tag_bag_gives_one_output_per_text_in_order(dask_address, model_dir):
+    import dask.bag as db
+    from distributed import Client
+
+    from infer.engines.dask_engine import tag_bag
+
+    texts = ["a car bomb exploded outside the police station", "", "rebels seized a tanker"]
+    with Client(dask_address):
+        tagged = tag_bag(db.from_sequence(texts, npartitions=2), model=model_dir).compute()
+    assert [t["error"] for t in tagged] == [None, "text field 'text' is empty", None]
+    assert "bombing" in tagged[0]["incident_types"]
+
+
+def test_stdin_is_read_on_the_driver_and_scored_like_score(dask_address, model_dir, tmp_path):
+    lines = "".join(json.dumps({"id": f"s{i}", "text": f"gunmen attacked village {i}"}) + "\n"
+                    for i in range(30)) + "{bad\n"
+    local = CliRunner().invoke(cli(), ["score", "-", "--model", str(model_dir)], input=lines)
+    out = tmp_path / "scored"
+    result = CliRunner().invoke(cli(), ["score", "-", "--model", str(model_dir), "--engine",
+                                        "dask", "--cluster", dask_address, "-o", str(out)],
+                                input=lines)
+    assert result.exit_code == local.exit_code == 1, result.output
+    assert (out / "part-00000.jsonl").read_text(encoding="utf-8") == local.stdout
+
+
 def test_a_worker_killed_mid_job_is_retried_and_nothing_is_lost_or_duplicated(
         dask_address, model_dir, big_jsonl, kill_busy_worker, tmp_path):
     out = tmp_path / "scored"
