@@ -23,6 +23,8 @@ from infer.predictor import DEFAULT_MODEL, MODEL_VAR
 
 ENGINES = ("dask", "spark")
 SUCCESS = "_SUCCESS"
+SPLITS_PER_WORKER = 4
+MIN_SPLIT_BYTES = 256 << 10
 
 
 @dataclass
@@ -56,8 +58,8 @@ def run_job(engine: str, inputs: list[str], output: str, *, model: str | None = 
     if not target.parent.is_dir():
         raise ThreatTaggerError(f"cannot write {output}: {target.parent} is not a folder")
     run_splits = _engine(engine)
-    splits = plan_splits(inputs, split_bytes=split_bytes, text_field=text_field,
-                         id_field=id_field)
+    splits = plan_splits(inputs, split_bytes=_split_size(inputs, split_bytes, workers),
+                         text_field=text_field, id_field=id_field)
     staging = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.staging"
     staging.mkdir()
     job = Job(model=model_path(model), staging=str(staging.resolve()), fmt=fmt,
@@ -70,6 +72,20 @@ def run_job(engine: str, inputs: list[str], output: str, *, model: str | None = 
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return outcome
+
+
+def _split_size(inputs: list[str], split_bytes: int, workers: int) -> int:
+    """`split_bytes`, or less when the inputs would not give each worker SPLITS_PER_WORKER
+    slices (a small job still uses every worker), but never under MIN_SPLIT_BYTES."""
+    from infer.readers import STDIN, expand_inputs
+
+    total = 0
+    for name in expand_inputs(inputs):
+        path = Path(name)
+        if name != STDIN and path.suffix.lower() == ".jsonl" and path.is_file():
+            total += path.stat().st_size
+    wanted = total // max(workers * SPLITS_PER_WORKER, 1)
+    return max(min(split_bytes, wanted), min(split_bytes, MIN_SPLIT_BYTES))
 
 
 def _engine(engine: str) -> Any:

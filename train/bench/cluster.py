@@ -27,6 +27,7 @@ from train.bench.tagger import train_cli
 log = logging.getLogger("train.bench")
 DOCS = 1_000_000
 TINY = 8
+UDF_DOCS = 50_000
 POLL_S = 0.2
 GOALS = {"speedup_1_to_2_workers": ">= 1.7"}
 RUNS = (("local", 1), ("local", 2), ("dask", 1), ("dask", 2), ("spark", 1), ("spark", 2))
@@ -40,19 +41,23 @@ def write_docs(texts: list[str], n: int, path: Path) -> Path:
     return path
 
 
-def _role(pid: int) -> str:
-    """What a process of a scoring run is, from its command line."""
+def _role(pid: int, driver: int) -> str:
+    """What a process of a scoring run is, from its command line (read at every poll: Spark's
+    launcher script execs into the JVM under the same pid)."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
         return "other"
     line = b" ".join(argv)
+    if pid == driver:
+        return "driver"
     if argv and argv[0].endswith(b"java"):
         return "spark-jvm"
     if b"pyspark.daemon" in line or b"pyspark/daemon" in line:
         return "spark-python"  # the daemon and the workers it forks
-    if b"spawn_main" in line:
-        return "worker"  # Dask worker processes and the local pool under spawn
+    if b"python" in line and b"resource_tracker" not in line and parent == driver:
+        return "worker"  # Dask worker processes, the local pool's processes
     return "other"
 
 
@@ -67,8 +72,7 @@ def watch(command: list[str]) -> dict[str, Any]:
             for pid in [process.pid, *descendants(process.pid)]:
                 value = high_water_mb(pid)
                 if value is not None:
-                    role = peaks[pid][0] if pid in peaks else (
-                        "driver" if pid == process.pid else _role(pid))
+                    role = _role(pid, process.pid)
                     peaks[pid] = (role, max(peaks.get(pid, (role, 0.0))[1], value))
             time.sleep(POLL_S)
         wall = time.perf_counter() - start
@@ -113,10 +117,10 @@ def measure(engine: str, workers: int, docs: Path, tiny: Path, model: Path, n: i
         if done != expected:
             raise ThreatTaggerError(f"{engine} x{workers} wrote {done} records, not {expected}")
     run, overhead = results["run"], results["overhead"]
-    steady = max(run["wall_s"] - overhead["wall_s"], 1e-9)
+    steady = run["wall_s"] - overhead["wall_s"]  # <= 0 when the noise is bigger than the work
     return {"engine": engine, "workers": workers, "wall_s": run["wall_s"],
-            "docs_per_s": round(n / run["wall_s"], 1),
-            "overhead_s": overhead["wall_s"], "steady_docs_per_s": round(n / steady, 1),
+            "docs_per_s": round(n / run["wall_s"], 1), "overhead_s": overhead["wall_s"],
+            "steady_docs_per_s": round(n / steady, 1) if steady > 0 else None,
             "peak_rss_mb": run["peak_rss_mb"]}
 
 
@@ -135,14 +139,19 @@ def run_cluster(corpora: Any, workdir: Path, docs: int = DOCS,
             train_cli(REPO_ROOT / "train" / "configs" / "default.toml", model)
     rows = [measure(engine, workers, data, tiny, model, docs, workdir)
             for engine, workers in RUNS]
+    udf_docs = min(max(docs // 3, 1), UDF_DOCS)
+    log.info("cluster bench: mapInArrow vs mapInPandas on %d docs", udf_docs)
+    udfs = compare_spark_udfs(model, texts, udf_docs)
     speedups = {}
     for engine in ("local", "dask", "spark"):
         one, two = (next(r for r in rows if r["engine"] == engine and r["workers"] == w)
                     for w in (1, 2))
+        steady = (two["steady_docs_per_s"] / one["steady_docs_per_s"]
+                  if one["steady_docs_per_s"] and two["steady_docs_per_s"] else None)
         speedups[engine] = {"raw": round(one["wall_s"] / two["wall_s"], 2),
-                            "steady": round(two["steady_docs_per_s"] / one["steady_docs_per_s"],
-                                            2)}
+                            "steady": None if steady is None else round(steady, 2)}
     return {"docs": docs, "model": str(model), "rows": rows, "speedups": speedups,
+            "spark_udfs": udfs,
             "goals": GOALS, "load_average": list(os.getloadavg()),
             "seconds": round(time.perf_counter() - start, 1)}
 
@@ -155,8 +164,10 @@ def cluster_section(cluster: dict[str, Any]) -> list[str]:
     for row in cluster["rows"]:
         peaks = row["peak_rss_mb"]
         worker = max(peaks.get("worker", []) + peaks.get("spark-python", []), default=None)
+        worker = worker if row["engine"] != "local" or row["workers"] > 1 else None
         rows.append([f"{row['engine']}" + (" (score --jobs)" if row["engine"] == "local"
                                            else ""), row["workers"], f"{row['docs_per_s']:,.0f}",
+                     "n/a" if row["steady_docs_per_s"] is None else
                      f"{row['steady_docs_per_s']:,.0f}", f"{row['overhead_s']:.1f}",
                      "-" if worker is None else f"{worker:.0f}",
                      f"{max(peaks.get('driver', [0])):.0f}",
@@ -171,9 +182,51 @@ def cluster_section(cluster: dict[str, Any]) -> list[str]:
                 "fixed overhead (s)", "peak MB per worker", "driver MB", "JVM MB"], rows),
         "",
         "Speed-up from 1 to 2 workers (goal >= 1.7): " + ", ".join(
-            f"{engine} {s['raw']:.2f}x ({s['steady']:.2f}x without the fixed overhead)"
-            for engine, s in speed.items()) + ".",
+            f"{engine} {s['raw']:.2f}x (" + ("n/a" if s["steady"] is None else
+                                               f"{s['steady']:.2f}x")
+            + " without the fixed overhead)" for engine, s in speed.items()) + ".",
+        f"Spark, tagging {cluster['spark_udfs']['docs']:,} documents of a cached DataFrame on "
+        "local[2] (best of 2 after a warm-up): " + ", ".join(
+            f"{name} {s:.1f} s" for name, s in cluster["spark_udfs"]["seconds"].items())
+        + "; `tag_dataframe` uses mapInArrow.",
         f"Fixed overhead = the same command on {TINY} documents. Load average at the end: "
         + ", ".join(f"{x:.1f}" for x in cluster["load_average"])
         + f"; section took {cluster['seconds']:.0f} s.", "",
     ]
+
+
+def compare_spark_udfs(model: Path, texts: list[str], n: int, repeats: int = 2) -> dict[str, Any]:
+    """Seconds to tag n texts on local[2] with mapInArrow (what tag_dataframe uses) and with
+    the same scoring in mapInPandas (best of `repeats`, interleaved; the model is warm)."""
+    from infer.engines.frames import OUTPUT_COLUMNS, tag_texts
+    from infer.engines.job import model_path
+    from infer.engines.spark_engine import OUTPUT_SCHEMA, spark_session, tag_dataframe
+    from infer.engines.worker import predictor_for
+
+    path = model_path(str(model))
+    spark = spark_session(None, 2)
+    try:
+        rows = [(texts[i % len(texts)],) for i in range(n)]
+        frame = spark.createDataFrame(rows, "text string").repartition(2).cache()
+        frame.count()
+
+        def with_pandas(frames: Any) -> Any:
+            predictor = predictor_for(path)
+            for pdf in frames:
+                columns = tag_texts(pdf["text"].tolist(), predictor)
+                yield pdf.assign(**{c: columns[c] for c in OUTPUT_COLUMNS})
+
+        ways = {"mapInArrow": lambda: tag_dataframe(frame, "text", model=path),
+                "mapInPandas": lambda: frame.mapInPandas(with_pandas,
+                                                         f"text string, {OUTPUT_SCHEMA}")}
+        seconds: dict[str, list[float]] = {name: [] for name in ways}
+        for _ in range(repeats + 1):  # the first round warms the workers up
+            for name, make in ways.items():
+                start = time.perf_counter()
+                make().write.format("noop").mode("overwrite").save()
+                seconds[name].append(time.perf_counter() - start)
+        best = {name: round(min(times[1:]), 2) for name, times in seconds.items()}
+    finally:
+        spark.stop()
+    return {"docs": n, "seconds": best,
+            "chosen": min(best, key=best.get)}  # type: ignore[arg-type]
