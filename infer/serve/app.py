@@ -19,6 +19,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from infer.batch import Scorer, error_output, scored_output
 from infer.readers import InputRecord
@@ -106,12 +107,13 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    """A JSON error answer: {"detail": message, ...}."""
-    headers = {"Retry-After": "1"} if status == 503 else None
-    if status == 401:
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A JSON error answer: {"detail": message}."""
+    if status == 503:
+        headers = {"Retry-After": "1"}
+    elif status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
-    return JSONResponse({"detail": message, **extra}, status_code=status, headers=headers)
+    return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
 def create_app(settings: Settings | None = None, predictor: Any = None) -> FastAPI:
@@ -158,7 +160,12 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        return _error(exc.status_code, str(exc.detail), exc.headers)  # e.g. 405 keeps Allow
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        service.metrics.errors.labels("client_disconnected").inc()
+        return _error(400, "the client disconnected before sending the whole body")
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:

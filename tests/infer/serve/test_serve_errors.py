@@ -90,6 +90,7 @@ def test_unknown_paths_and_methods_are_json_errors(server) -> None:
     wrong = httpx.get(server.url + "/v1/tag")
     assert wrong.status_code == 405
     assert wrong.json() == {"detail": "Method Not Allowed"}
+    assert wrong.headers["allow"] == "POST"
 
 
 def test_no_endpoint_loads_a_model_or_file_named_in_the_request(server) -> None:
@@ -105,3 +106,22 @@ def test_refused_requests_are_counted_in_the_metrics(server) -> None:
     metrics = httpx.get(server.url + "/metrics").text
     assert 'threat_tagger_errors_total{reason="http_400"}' in metrics
     assert 'status="400"' in metrics
+
+
+def test_a_client_that_hangs_up_mid_body_is_counted_not_a_crash(server) -> None:
+    import socket
+    import time
+
+    with socket.create_connection(("127.0.0.1", server.port)) as sock:
+        sock.sendall(b"POST /v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b'Content-Length: 1000\r\n\r\n{"texts": ["a bo')
+        time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        metrics = httpx.get(server.url + "/metrics").text
+        if 'threat_tagger_errors_total{reason="client_disconnected"}' in metrics:
+            break
+        time.sleep(0.1)
+    assert 'threat_tagger_errors_total{reason="client_disconnected"}' in metrics
+    assert "Traceback" not in server.stderr()
+    assert httpx.get(server.url + "/health/live").status_code == 200
