@@ -14,9 +14,11 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,6 +117,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _die_with_parent() -> None:
+    """In the server child: SIGTERM when the benchmark dies, so no server outlives it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now."""
     with socket.socket() as sock:
@@ -131,7 +141,8 @@ class ServerProcess:
         command = [*cli_executable(), "serve", "--model", str(model), "--port", str(self.port),
                    *args]
         self.process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                                        stderr=self._log, env=dict(os.environ))
+                                        stderr=self._log, env=dict(os.environ),
+                                        preexec_fn=_die_with_parent)
         self.log_path = log_path
         self._wait_ready()
 

@@ -20,6 +20,14 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 READY_TIMEOUT = 120.0  # a loaded CI machine can take a while to import and load
 
 
+def die_with_parent() -> None:
+    """In the child: get SIGTERM when pytest dies, so that no server outlives a killed run."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:
@@ -42,7 +50,8 @@ class Server:
         environment.update(env or {})
         self._stderr = log.open("wb")
         self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment,
-                                        stdout=subprocess.DEVNULL, stderr=self._stderr)
+                                        stdout=subprocess.DEVNULL, stderr=self._stderr,
+                                        preexec_fn=die_with_parent)
 
     def wait_ready(self) -> None:
         """Poll /health/ready until 200; fail with the server's log if it exits or hangs."""
