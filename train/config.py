@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
+import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from PyPI (pyproject's train extra)
-    import tomli as tomllib
 
 from train.config_checks import ConfigError, validate
 

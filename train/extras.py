@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from importlib.util import find_spec
 
 from infer.errors import ThreatTaggerError
@@ -31,10 +30,7 @@ class MissingExtraError(ThreatTaggerError):
 
 def missing_train_packages() -> list[str]:
     """The distributions of the `train` extra that cannot be imported."""
-    wanted = dict(TRAIN_EXTRA)
-    if sys.version_info < (3, 11):
-        wanted["tomli"] = "tomli"  # tomllib's backport, a train dependency on Python 3.10
-    return [dist for dist, module in wanted.items() if find_spec(module) is None]
+    return [dist for dist, module in TRAIN_EXTRA.items() if find_spec(module) is None]
 
 
 def require_train_extra(command: str) -> None:

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -228,7 +228,7 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
         meta = {
             **model.structure(),
             "name": config.run.name,
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "config": config.to_dict(),
             "corpora": provenance,
             "training": {

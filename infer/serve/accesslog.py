@@ -10,7 +10,7 @@ import json
 import logging
 import time
 from collections.abc import MutableMapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -66,7 +66,7 @@ class AccessLog:
             return
         client = scope.get("client")
         line: dict[str, Any] = {
-            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "client": f"{client[0]}:{client[1]}" if client else None,
             "method": method, "path": scope["path"], "status": status,
             "duration_ms": round(seconds * 1000, 2),

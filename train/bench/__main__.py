@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Run the selected parts and merge them into the previous results."""
     from train.bench.data import Corpora
 
-    date = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    date = datetime.now(UTC).isoformat(timespec="seconds")
     command = "python -m train.bench " + shlex.join(sys.argv[1:])
     corpora = Corpora(quick=args.quick)
     os.environ[CORPORA_VAR] = str(corpora.folder)  # configs expand ${THREAT_CORPORA} from here

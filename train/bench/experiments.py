@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -332,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows.sort(key=lambda r: ("@" in r["dataset"], DATASETS.index(r["dataset"].split("@")[0]),
                              r["dataset"], order.get(r["trial"], 99)))
     with open(args.out, "w", encoding="utf-8") as out:
-        json.dump({"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        json.dump({"generated": datetime.now(UTC).isoformat(timespec="seconds"),
                    "command": "python -m train.bench.experiments", "dev_size": DEV_SIZE,
                    "seed": SEED, "rows": rows}, out, indent=2)
         out.write("\n")
