@@ -11,6 +11,7 @@ import typer
 from typer.testing import CliRunner
 
 from infer.predictor import Prediction, Predictor
+from infer.taxonomy import INCIDENT_TYPES
 from train.cli_evaluate import register
 from train.config import load_config
 from train.evaluate import WORST_ERRORS, evaluate_records, record_mistakes, worst_errors
@@ -19,7 +20,8 @@ from train.report import model_card
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo"
-INCIDENT_KEYS = {"micro_f1", "macro_f1", "samples_f1", "false_tag_rate", "per_label"}
+INCIDENT_KEYS = {"micro_f1", "macro_f1", "samples_f1", "false_tag_rate", "non_attack_records",
+                 "per_label"}
 
 # Short fictional reports written for these tests (not taken from any corpus).
 TEXTS = [
@@ -92,13 +94,16 @@ def test_json_output_is_exactly_the_contract_shape(model_dir: Path, corpus_file:
     assert metrics["n"] == len(TEXTS) and isinstance(metrics["n"], int)
     incident = metrics["incident_types"]
     assert set(incident) == INCIDENT_KEYS
-    for key in INCIDENT_KEYS - {"per_label"}:
+    for key in INCIDENT_KEYS - {"per_label", "non_attack_records"}:
         assert isinstance(incident[key], float), key
+    assert incident["non_attack_records"] == 2
     assert list(incident["per_label"]) == list(labels)
     for scores in incident["per_label"].values():
-        assert set(scores) == {"precision", "recall", "f1", "support"}
-        assert all(isinstance(scores[k], float) for k in ("precision", "recall", "f1"))
+        assert set(scores) == {"precision", "recall", "f1", "support", "annotated_records"}
+        assert all(scores[k] is None or isinstance(scores[k], float)
+                   for k in ("precision", "recall", "f1"))
         assert isinstance(scores["support"], int)
+        assert scores["annotated_records"] == len(TEXTS)
     assert incident["per_label"]["hijacking"]["support"] == 0
     assert incident["per_label"]["armed_assault"]["support"] == 2
     assert set(metrics["region"]) == {"accuracy", "macro_f1", "n"}
@@ -335,4 +340,69 @@ def test_wikipedia_model_evaluates_on_satp(corpora_dir: Path, tmp_path: Path) ->
     assert metrics["incident_types"]["per_label"]["bombing"]["f1"] > 0.5
     assert metrics["region"]["n"] == metrics["n"]  # every SATP story is South Asian
     assert metrics["country"]["n"] == 0  # SATP names no country: left out, not counted wrong
-    assert metrics["country"]["accuracy"] == 0.0
+    assert metrics["country"]["accuracy"] is None  # measured on nothing: null, not 0.0
+    assert metrics["incident_types"]["per_label"]["hijacking"]["f1"] is None  # not annotated
+
+
+def test_satp_corpus_is_scored_on_the_three_types_it_annotates(model_dir: Path,
+                                                               tmp_path: Path) -> None:
+    # SATP's format, in our own words: an unflagged story is not an attack; Other-only is one.
+    path = tmp_path / "satp.csv"
+    rows = [("Maoists blew up a culvert with an IED as a police vehicle passed.", 0, 1, 0, 0),
+            ("Gunmen shot dead two villagers in the market at dusk.", 1, 0, 0, 0),
+            ("Militants abducted a contractor from his camp near the border.", 0, 0, 1, 0),
+            ("Insurgents set fire to the forest office and fled into the hills.", 0, 0, 0, 1),
+            ("The district board discussed the new irrigation scheme on Monday.", 0, 0, 0, 0)]
+    lines = ["text,ArmedAssault,Bombing,Kidnapping,Other,split"]
+    lines += [f'"{text}",{a},{b},{k},{o},test' for text, a, b, k, o in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spec = f"satp:{path}"
+    metrics = _json(run(model_dir, spec, "--json"))["corpora"][spec]
+    incident = metrics["incident_types"]
+    for label in ("ambush", "assassination", "facility_attack", "hijacking"):
+        assert incident["per_label"][label] == {"precision": None, "recall": None, "f1": None,
+                                                "support": 0, "annotated_records": 0}
+    for label in ("armed_assault", "bombing", "kidnap"):
+        assert incident["per_label"][label]["annotated_records"] == 5
+    assert incident["non_attack_records"] == 1  # the Other-only arson story is an attack
+    assert metrics["country"] == {"accuracy": None, "n": 0}
+    tables = run(model_dir, spec)
+    assert tables.exit_code == 0, tables.output
+    assert "not annotated" in tables.stdout
+
+
+def test_tags_of_types_a_source_does_not_annotate_are_neither_right_nor_wrong() -> None:
+    from train.metrics import evaluate_predictions
+
+    records = [{"incident_types": ["bombing"], "source": "satp", "region": None,
+                "country": None},
+               {"incident_types": [], "source": "satp:other", "region": None, "country": None},
+               {"incident_types": [], "source": "satp", "region": None, "country": None}]
+    predictions = [{"incident_types": {"bombing": 0.9, "facility_attack": 0.8}},
+                   {"incident_types": {"facility_attack": 0.7}},
+                   {"incident_types": {"assassination": 0.6}}]
+    incident = evaluate_predictions(records, predictions)["incident_types"]
+    assert incident["micro_f1"] == 1.0 and incident["macro_f1"] == 1.0
+    assert incident["per_label"]["facility_attack"]["f1"] is None
+    assert incident["false_tag_rate"] == 1.0  # the plain SATP story is not an attack at all
+    assert incident["non_attack_records"] == 1
+    assert record_mistakes(records[0], _prediction(predictions[0]), INCIDENT_TYPES) == []
+
+
+def _prediction(tags: dict) -> Prediction:
+    """A Prediction with these tags (other probabilities 0)."""
+    probabilities = {label: tags["incident_types"].get(label, 0.0) for label in INCIDENT_TYPES}
+    return Prediction(tags["incident_types"], probabilities, None, 0.0, None, 0.0)
+
+
+def test_every_source_declares_what_it_annotates() -> None:
+    from train.sources import ANNOTATIONS, SOURCES, annotation_of
+
+    for name in SOURCES:
+        assert annotation_of(name) is not None
+    assert annotation_of("rand:weak") is ANNOTATIONS["rand:weak"]
+    assert annotation_of("ordinary_news:ag_news") is ANNOTATIONS["ordinary_news"]
+    assert annotation_of("my-reports").incident_types == INCIDENT_TYPES
+    assert set(ANNOTATIONS) >= {"satp", "satp:other", "wikipedia", "case", "acled", "gtd",
+                                "rand:weak", "ordinary_news"}
+    assert "ambush" not in annotation_of("gtd").incident_types  # the GTD has no such type

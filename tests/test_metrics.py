@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from infer.taxonomy import INCIDENT_TYPES
 from train.metrics import incident_metrics
 
@@ -14,7 +12,7 @@ def test_macro_f1_leaves_out_labels_absent_from_truth_and_predictions():
     assert metrics["macro_f1"] == 0.5
     assert set(metrics["per_label"]) == set(INCIDENT_TYPES)
     assert metrics["per_label"]["hijacking"] == {
-        "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+        "precision": None, "recall": None, "f1": None, "support": 0, "annotated_records": 2}
 
 
 def test_macro_f1_counts_a_label_that_is_only_predicted():
@@ -30,9 +28,10 @@ def test_macro_f1_counts_a_label_that_is_only_true():
     assert metrics["macro_f1"] == 0.3333
 
 
-def test_macro_f1_is_zero_not_nan_when_no_label_occurs_at_all():
+def test_f1s_measured_on_nothing_are_none_not_zero_or_nan():
     metrics = incident_metrics([[], []], [[], []], INCIDENT_TYPES)
-    assert not math.isnan(metrics["macro_f1"])
-    assert metrics["macro_f1"] == 0.0
-    assert metrics["micro_f1"] == 0.0
+    assert metrics["macro_f1"] is None
+    assert metrics["micro_f1"] is None
     assert metrics["samples_f1"] == 1.0
+    assert metrics["false_tag_rate"] == 0.0  # two non-attack reports, neither tagged
+    assert incident_metrics([["kidnap"]], [["kidnap"]], INCIDENT_TYPES)["false_tag_rate"] is None

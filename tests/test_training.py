@@ -132,9 +132,9 @@ def test_metrics_json_has_the_shared_evaluation_shape(trained):
     dev = metrics["dev"]
     assert set(dev) == {"n", "incident_types", "region", "country"}
     assert set(dev["incident_types"]) == {"micro_f1", "macro_f1", "samples_f1",
-                                          "false_tag_rate", "per_label"}
-    assert set(dev["incident_types"]["per_label"]["bombing"]) == {"precision", "recall", "f1",
-                                                                  "support"}
+                                          "false_tag_rate", "non_attack_records", "per_label"}
+    assert set(dev["incident_types"]["per_label"]["bombing"]) == {
+        "precision", "recall", "f1", "support", "annotated_records"}
     assert set(metrics["calibration"]["per_label_ece"]) == set(INCIDENT_TYPES)
     assert dev["incident_types"]["micro_f1"] > 0.6  # the synthetic labels are easy
 
@@ -195,7 +195,7 @@ def test_evaluate_predictions_counts_false_tags_and_skips_null_geography():
     assert result["n"] == 3
     assert result["incident_types"]["false_tag_rate"] == 0.5
     assert result["incident_types"]["per_label"]["bombing"] == {
-        "precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1}
+        "precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1, "annotated_records": 3}
     assert result["region"] == {"accuracy": 0.5, "macro_f1": 0.3333, "n": 2}
     assert result["country"] == {"accuracy": 0.0, "n": 1}
 

@@ -17,9 +17,9 @@ from train.extras import exit_unless_train_extra
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _fmt(value: float) -> str:
-    """A metric with three decimals."""
-    return f"{value:.3f}"
+def _fmt(value: float | None) -> str:
+    """A metric with three decimals; n/a for one measured on nothing (None)."""
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def incident_table(metrics: dict[str, Any]) -> Table:
@@ -29,30 +29,32 @@ def incident_table(metrics: dict[str, Any]) -> Table:
     for column in ("label", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for label, scores in incident["per_label"].items():
+        annotated = scores.get("annotated_records", metrics["n"])
         table.add_row(label, _fmt(scores["precision"]), _fmt(scores["recall"]),
-                      _fmt(scores["f1"]), str(scores["support"]),
-                      style="dim" if scores["support"] == 0 else None)
+                      _fmt(scores["f1"]), str(scores["support"]) if annotated else
+                      "not annotated", style="dim" if scores["support"] == 0 else None)
     table.add_section()
     for name in ("micro", "macro", "samples"):
         table.add_row(f"{name} F1", "", "", _fmt(incident[f"{name}_f1"]), "")
     return table
 
 
-def geography_table(metrics: dict[str, Any], untagged: int) -> Table:
+def geography_table(metrics: dict[str, Any]) -> Table:
     """Region and country scores plus the false-tag rate on non-attack records."""
     region, country = metrics["region"], metrics["country"]
+    untagged = metrics["incident_types"]["non_attack_records"]
     table = Table(title="Geography and false tags", title_justify="left")
     for column in ("metric", "value", "records"):
         table.add_column(column, justify="left" if column == "metric" else "right")
 
-    def value(score: float, n: int) -> str:
+    def value(score: float | None, n: int) -> str:
         return _fmt(score) if n else "n/a"
 
     table.add_row("region accuracy", value(region["accuracy"], region["n"]), str(region["n"]))
     table.add_row("region macro F1", value(region["macro_f1"], region["n"]), str(region["n"]))
     table.add_row("country accuracy", value(country["accuracy"], country["n"]),
                   str(country["n"]))
-    table.add_row("false-tag rate (no incident type)",
+    table.add_row("false-tag rate (non-attack reports given a tag)",
                   value(metrics["incident_types"]["false_tag_rate"], untagged), str(untagged))
     return table
 
@@ -106,7 +108,7 @@ def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
         if not as_json:
             out.rule(f"[bold]{spec}")
             out.print(incident_table(evaluation.metrics))
-            out.print(geography_table(evaluation.metrics, evaluation.untagged))
+            out.print(geography_table(evaluation.metrics))
         if report is not None:
             folder = report_folder(report, spec, len(corpora) > 1)
             _write_report(predictor, evaluation, folder, spec)

@@ -37,7 +37,8 @@ def _summary(result) -> list[str]:
     lines = [
         f"trained on {split['records']} records ({split['train']} train / {split['dev']} dev) "
         f"in {result.seconds:.1f} s",
-        "dev F1: " + ", ".join(f"{label} {s['f1']:.2f}" for label, s in per_label.items()),
+        "dev F1: " + ", ".join(f"{label} {'n/a' if s['f1'] is None else format(s['f1'], '.2f')}"
+                               for label, s in per_label.items()),
         f"model: {result.folder}",
     ]
     return lines + [f"warning: {w}" for w in training_warnings(result.meta, per_label)]

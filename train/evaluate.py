@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from infer.predictor import Prediction, Predictor
-from train.metrics import calibration_report, evaluate_predictions
+from train.metrics import annotation_masks, calibration_report, evaluate_predictions
 
 WORST_ERRORS = 25
 EXCERPT_CHARS = 320
@@ -30,16 +30,12 @@ class Evaluation:
     truth: np.ndarray
     scores: np.ndarray
     metrics: dict[str, Any]
-
-    @property
-    def untagged(self) -> int:
-        """Number of records with no incident type (the base of the false-tag rate)."""
-        return sum(not r["incident_types"] for r in self.records)
+    annotated: np.ndarray  # (records x labels): does the record's source annotate the label
 
     @property
     def calibration(self) -> dict[str, Any]:
-        """ECE per label and overall, and the pooled reliability table."""
-        return calibration_report(self.truth, self.scores, self.labels)
+        """ECE per label and overall, and the pooled reliability table (annotated pairs)."""
+        return calibration_report(self.truth, self.scores, self.labels, annotated=self.annotated)
 
 
 def evaluate_records(predictor: Predictor, records: Sequence[Mapping[str, Any]]) -> Evaluation:
@@ -56,7 +52,8 @@ def evaluate_records(predictor: Predictor, records: Sequence[Mapping[str, Any]])
     scores = np.array([[p.probabilities[label] for label in labels] for p in predictions],
                       dtype=np.float64).reshape(len(records), len(labels))
     metrics = evaluate_predictions(records, predictions, labels)
-    return Evaluation(labels, records, predictions, truth, scores, metrics)
+    annotated, _ = annotation_masks(records, labels)
+    return Evaluation(labels, records, predictions, truth, scores, metrics, annotated)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -69,10 +66,16 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 def record_mistakes(record: Mapping[str, Any], prediction: Prediction,
                     labels: Sequence[str]) -> list[dict[str, Any]]:
-    """Every wrong decision on one record with its probability gap to the truth."""
+    """Every wrong decision on one record with its probability gap to the truth (incident
+    types its source does not annotate are not judged)."""
+    from train.sources import annotation_of
+
     truth = set(record["incident_types"])
+    annotated = annotation_of(record.get("source")).incident_types
     mistakes = []
     for label in labels:
+        if label not in annotated:
+            continue
         score = prediction.probabilities[label]
         if label in truth and label not in prediction.incident_types:
             mistakes.append({"field": "incident_types", "kind": "missed", "label": label,

@@ -38,7 +38,7 @@ from train.heads import (
     geo_inputs,
     label_matrix,
 )
-from train.metrics import calibration_report, evaluate_predictions
+from train.metrics import annotation_masks, calibration_report, evaluate_predictions
 from train.model_folder import finish_meta, staged_model_folder, write_model_files
 from train.sources.satp import OTHER_SOURCE as SATP_OTHER
 from train.thresholds import tune_thresholds
@@ -171,7 +171,8 @@ def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
     predictions = tuned.predictions(matrix, texts)
     metrics = {
         "dev": evaluate_predictions(dev, predictions, labels),
-        "calibration": calibration_report(truth, probability, labels),
+        "calibration": calibration_report(truth, probability, labels,
+                                          annotated=annotation_masks(dev, labels)[0]),
         "thresholds": info,
     }
     return thresholds, metrics

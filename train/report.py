@@ -27,13 +27,14 @@ OPEN_SOURCES = frozenset({"demo", "wikipedia"})
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     """A Markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join("n/a" if cell is None else str(cell) for cell in row) + " |"
+              for row in rows]
     return lines
 
 
-def _pct(value: float) -> str:
-    """0.1234 -> '12.3%'."""
-    return f"{value * 100:.1f}%"
+def _pct(value: float | None) -> str:
+    """0.1234 -> '12.3%' (None, measured on nothing: 'n/a')."""
+    return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
 def _sources(meta: Mapping[str, Any]) -> list[str]:
@@ -118,8 +119,10 @@ def _metrics_section(meta: Mapping[str, Any], dev: Mapping[str, Any]) -> list[st
     ]
 
 
-def _ece_reading(ece: float) -> str:
+def _ece_reading(ece: float | None) -> str:
     """A rough verbal reading of an ECE value."""
+    if ece is None:
+        return "not measured (no dev record annotates this label)"
     if ece < 0.05:
         return "close: probabilities can be read as frequencies"
     if ece < 0.15:
@@ -127,22 +130,38 @@ def _ece_reading(ece: float) -> str:
     return "far off: use only for ranking"
 
 
+def _leaning(bins: Sequence[Mapping[str, Any]]) -> str:
+    """Which way the probabilities lean below 0.5 and from 0.5 up (the two often differ)."""
+    parts = []
+    for name, part in (("Below 0.5", [b for b in bins if b["high"] <= 0.5]),
+                       ("From 0.5 up", [b for b in bins if b["low"] >= 0.5])):
+        count = sum(b["count"] for b in part)
+        if not count:
+            continue
+        gap = sum(b["count"] * (b["confidence"] - b["frequency"]) for b in part) / count
+        if abs(gap) < 0.01:
+            how = "about right"
+        elif gap > 0:
+            how = "over-confident (labels are right less often than their probability says)"
+        else:
+            how = "under-confident (labels are right more often than their probability says)"
+        parts.append(f"{name} the probabilities are {how}: mean gap {gap:+.3f} over "
+                     f"{count} (record, label) pairs.")
+    return " ".join(parts)
+
+
 def _calibration_section(calibration: Mapping[str, Any]) -> list[str]:
     """ECE per label, what it means, and which way the probabilities lean."""
     ece = calibration["overall_ece"]
     bins = [b for b in calibration["reliability"] if b["count"]]
-    total = sum(b["count"] for b in bins) or 1
-    lean = sum(b["count"] * (b["confidence"] - b["frequency"]) for b in bins) / total
-    direction = ("over-confident: labels are given higher probabilities than they earn"
-                 if lean > 0 else "under-confident: labels turn out right more often than "
-                 "their probabilities say")
+    if ece is None:
+        return ["## Calibration", "", "Not measured: no dev record annotates a label.", ""]
     return [
         "## Calibration", "",
         f"Expected calibration error (ECE, {calibration['bins']} equal-width bins, all labels "
         f"pooled): **{ece}**. On average a predicted probability is about "
         f"{ece * 100:.1f} percentage points away from how often the label is actually right "
-        f"for texts given that probability. On balance the model is {direction} "
-        f"(mean gap {lean:+.3f}).", "",
+        f"for texts given that probability. {_leaning(bins)}", "",
         *_table(["label", "ECE", "reading"],
                 [(label, value, _ece_reading(value))
                  for label, value in calibration["per_label_ece"].items()]), "",

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from infer.errors import ThreatTaggerError
+from infer.taxonomy import INCIDENT_TYPES
 from train.sources import acled, case, gtd, ordinary_news, rand, satp, wikipedia
-from train.sources.base import Conversion
+from train.sources.base import Annotation, Conversion
 
 SOURCES: dict[str, Callable[[Path], Conversion]] = {
     "wikipedia": wikipedia.convert,
@@ -18,6 +19,21 @@ SOURCES: dict[str, Callable[[Path], Conversion]] = {
     "acled": acled.convert,
     "ordinary_news": ordinary_news.convert,
 }
+
+# What each record source annotates (each converter declares it next to its mapping table).
+ANNOTATIONS: dict[str, Annotation] = {
+    **acled.ANNOTATIONS, **case.ANNOTATIONS, **gtd.ANNOTATIONS, **ordinary_news.ANNOTATIONS,
+    **rand.ANNOTATIONS, **satp.ANNOTATIONS, **wikipedia.ANNOTATIONS,
+}
+EVERY_TYPE = Annotation(INCIDENT_TYPES, negatives=True)
+
+
+def annotation_of(source: str | None) -> Annotation:
+    """What a record's `source` annotates: its own entry (satp:other), else its prefix's
+    (ordinary_news:ag_news), else every type with negatives (the team's and your own data)."""
+    if source is None:
+        return EVERY_TYPE
+    return ANNOTATIONS.get(source) or ANNOTATIONS.get(source.split(":", 1)[0]) or EVERY_TYPE
 
 
 def convert(source: str, path: str | Path) -> Conversion:
@@ -30,4 +46,4 @@ def convert(source: str, path: str | Path) -> Conversion:
     return converter(Path(path))
 
 
-__all__ = ["SOURCES", "Conversion", "convert"]
+__all__ = ["ANNOTATIONS", "SOURCES", "Annotation", "Conversion", "annotation_of", "convert"]

@@ -5,10 +5,20 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from train.sources.acled_types import labels_or_drop
-from train.sources.base import Conversion, clean_text, lookup_country, make_record, read_rows
+from train.sources.acled_types import SUB_EVENT_TYPES, labels_or_drop
+from train.sources.base import (
+    Annotation,
+    Conversion,
+    clean_text,
+    lookup_country,
+    make_record,
+    read_rows,
+    types_in,
+)
 
 SOURCE = "acled"
+# The types ACLED's sub-event table gives; protests, arrests and the like are negatives.
+ANNOTATIONS = {SOURCE: Annotation(types_in(SUB_EVENT_TYPES.values()), negatives=True)}
 COLUMNS = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "region", "country",
            "notes")
 # ACLED has written event_date as "25 January 2021", "2021-01-25" and "25-January-2021".

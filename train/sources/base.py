@@ -14,12 +14,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infer.errors import ThreatTaggerError
-from infer.taxonomy import country_code, normalize_incident_types, region_of
+from infer.taxonomy import INCIDENT_TYPES, country_code, normalize_incident_types, region_of
 
 # Wikipedia-style citation and editorial marks: "[12]", "[a]", "[citation needed]", "[note 3]".
 _CITATION = re.compile(r"\[\s*(?:\d+|[a-z]|citation needed|note \d+|clarification needed)\s*\]",
                        re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """What a source's labels say: the incident types it annotates (present or absent), and
+    whether its records without any are non-attack reports (negatives) or attacks of a type
+    it does not name. Evaluation scores each record on these only (train/metrics.py)."""
+
+    incident_types: tuple[str, ...]
+    negatives: bool
+
+
+def types_in(label_tuples: Iterable[Iterable[str] | None]) -> tuple[str, ...]:
+    """The incident types a mapping table can give, in taxonomy order."""
+    found = {label for labels in label_tuples if labels for label in labels}
+    return tuple(label for label in INCIDENT_TYPES if label in found)
 
 
 @dataclass

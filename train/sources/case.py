@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from train.sources.acled_types import CASE_CODES, labels_or_drop
-from train.sources.base import Conversion, clean_text, make_record, read_rows
+from train.sources.acled_types import CASE_CODES, SUB_EVENT_TYPES, labels_or_drop
+from train.sources.base import Annotation, Conversion, clean_text, make_record, read_rows, types_in
 
 SOURCE = "case"
+# The types ACLED's sub-event table gives; protests, arrests and the like are negatives.
+ANNOTATIONS = {SOURCE: Annotation(types_in(SUB_EVENT_TYPES.values()), negatives=True)}
 COLUMNS = ("id", "EventSnippet", "SubType")
 
 

@@ -6,12 +6,14 @@ from pathlib import Path
 
 from infer.taxonomy import REGIONS, region_of
 from train.sources.base import (
+    Annotation,
     Conversion,
     clean_text,
     iso_date,
     lookup_country,
     make_record,
     read_rows,
+    types_in,
 )
 
 SOURCE = "gtd"
@@ -33,6 +35,8 @@ ATTACK_TYPES: dict[str, tuple[str, ...]] = {
     "Unarmed Assault": (),
     "Unknown": (),
 }
+# The GTD has no ambush type, and holds attacks only (no negatives).
+ANNOTATIONS = {SOURCE: Annotation(types_in(ATTACK_TYPES.values()), negatives=False)}
 _EMPTY_CELLS = {"", ".", "nan"}
 
 

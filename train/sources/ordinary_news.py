@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from train.sources.base import Conversion, clean_text, make_record, read_rows
+from infer.taxonomy import INCIDENT_TYPES
+from train.sources.base import Annotation, Conversion, clean_text, make_record, read_rows
 
 SOURCE = "ordinary_news"
 ID_PREFIX = "news"
@@ -18,6 +19,8 @@ PUBLISHERS: dict[str, str] = {
     "reuters21578": f"{SOURCE}:reuters21578",
 }
 UNKNOWN_CATEGORY = "none"
+# Ordinary news reports no attack: every type annotated (absent), every record a negative.
+ANNOTATIONS = {SOURCE: Annotation(INCIDENT_TYPES, negatives=True)}
 
 
 def publisher_source(publisher: str) -> str | None:

@@ -6,7 +6,15 @@ import datetime
 import re
 from pathlib import Path
 
-from train.sources.base import Conversion, clean_text, lookup_country, make_record, read_rows
+from train.sources.base import (
+    Annotation,
+    Conversion,
+    clean_text,
+    lookup_country,
+    make_record,
+    read_rows,
+    types_in,
+)
 
 SOURCE = "rand:weak"
 ID_PREFIX = "rand"
@@ -31,6 +39,8 @@ WEAPON_LABELS: dict[str, tuple[str, ...]] = {
     "Chemical Agent": (),
     "Biological Agent": (),
 }
+# Weak labels: only what the weapon implies; every row is an attack (no negatives).
+ANNOTATIONS = {SOURCE: Annotation(types_in(WEAPON_LABELS.values()), negatives=False)}
 
 # A leading all-caps country dateline ("ARGENTINA.  ", "UNITED STATES - ",
 # "MYANMAR (formerly Burma).  "); no dots inside, so "U.S. Embassy" is left alone.

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from train.sources.base import Conversion, clean_text, make_record, read_rows
+from train.sources.base import (
+    Annotation,
+    Conversion,
+    clean_text,
+    make_record,
+    read_rows,
+    types_in,
+)
 
 SOURCE = "satp"
 OTHER_SOURCE = "satp:other"
@@ -23,6 +30,11 @@ LABEL_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Other", ()),
 )
 COLUMNS = ("text", *(column for column, _labels in LABEL_COLUMNS), "split")
+# SATP names 3 of our types; an unflagged story is not an attack, an Other-only one is.
+ANNOTATIONS = {
+    SOURCE: Annotation(types_in(labels for _, labels in LABEL_COLUMNS), negatives=True),
+    OTHER_SOURCE: Annotation(types_in(labels for _, labels in LABEL_COLUMNS), negatives=False),
+}
 _TRUE = {"1", "1.0", "true", "yes"}
 
 

@@ -7,7 +7,15 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from train.sources.base import Conversion, clean_text, lookup_country, make_record, read_rows
+from train.sources.base import (
+    Annotation,
+    Conversion,
+    clean_text,
+    lookup_country,
+    make_record,
+    read_rows,
+    types_in,
+)
 
 SOURCE = "wikipedia"
 COLUMNS = ("date", "type", "location", "details")
@@ -77,6 +85,9 @@ TYPE_PATTERNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     (r"takeover",
      (), "occupying a building: the hostage taking or siege part carries the type"),
 )
+# The incident lists hold attacks only (no negatives).
+ANNOTATIONS = {SOURCE: Annotation(types_in(labels for _, labels, _why in TYPE_PATTERNS),
+                                  negatives=False)}
 
 _REMARK = re.compile(r"\([^)]*\)")
 _SPLIT = re.compile(r",|;|/|\\|&|\+|\band\b|\bfollowed by\b")
