@@ -165,7 +165,8 @@ GATE_RULE = (
 CONSISTENCY_RULE = (
     "If the country head's top probability >= country_min_probability, that country is "
     "reported and region = the country's GTD region; otherwise country = None and region = "
-    "the region head's top class (None if its probability < region_min_probability). "
+    "the region head's top class (None if its probability < region_min_probability, or if it "
+    "is at chance: no more than 1 / the number of regions the head knows). "
     "Region and country therefore never disagree. When place_fallback_share > 0 and the "
     "country head is not confident, a country that holds at least that share of the text's "
     "place-name mentions (gazetteer block) is reported instead, with its region."

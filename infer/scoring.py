@@ -257,7 +257,8 @@ class Scorer:
         gives the country, and its region at the sum of that region's country probabilities;
         a named place (`places`) outvotes it when it is a different country and the head is
         under PLACES_OUTVOTE_BELOW, or when the head is unsure. Otherwise no country, and the
-        region head's best region when it reaches region_min_probability."""
+        region head's best region when it reaches region_min_probability and is above chance
+        (1 / the number of regions it knows: a flat guess says nothing)."""
         model = self.model
         n = len(region_p)
         out: list[Geography] = [(None, 0.0, None, 0.0)] * n
@@ -284,6 +285,7 @@ class Scorer:
                 out[row] = (self.region_names[name], p, classes[code], float(top[row]))
         unsure = np.flatnonzero(~confident)
         region_best = region_p[unsure].argmax(axis=1) if region_p.shape[1] else None
+        chance = 1.0 / region_p.shape[1] if region_p.shape[1] else 1.0
         for i, row in enumerate(unsure.tolist()):
             place = places[row]
             if place is not None:  # named places outvote an unsure (or under even odds) head
@@ -293,8 +295,8 @@ class Scorer:
             else:
                 p = float(region_p[row, region_best[i]])
                 region = model.region.classes[region_best[i]]
-                out[row] = (region if p >= model.region_min_probability else None, p, None,
-                            float(top[row]))
+                kept = p >= model.region_min_probability and p > chance
+                out[row] = (region if kept else None, p, None, float(top[row]))
         return out
 
     def _place_geography(self, region_p: np.ndarray, country_p: np.ndarray,

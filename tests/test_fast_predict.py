@@ -56,7 +56,8 @@ def geography_row(predictor: Predictor, region_p: np.ndarray, country_p: np.ndar
         return None, 0.0, None, top
     r = int(np.argmax(region_p))
     p = float(region_p[r])
-    return (regions[r] if p >= model.region_min_probability else None), p, None, top
+    kept = p >= model.region_min_probability and p > 1.0 / len(regions)
+    return (regions[r] if kept else None), p, None, top
 
 
 def reference(predictor: Predictor, texts: list[str], threshold: float | None) -> list:
