@@ -25,7 +25,15 @@ from infer.batch import Scorer, error_output, scored_output
 from infer.readers import InputRecord
 from infer.serve.accesslog import AccessLog
 from infer.serve.batcher import MicroBatcher
-from infer.serve.docs import ExplainRequest, TagRequest, body_schema, model_summary
+from infer.serve.docs import (
+    ERRORS,
+    ExplainRequest,
+    ExplainResponse,
+    TagRequest,
+    TagResponse,
+    body_schema,
+    model_summary,
+)
 from infer.serve.metrics import Metrics
 from infer.serve.payload import RequestError, explain_request, parse_json, tag_records
 from infer.serve.settings import Settings
@@ -174,7 +182,8 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
         return _error(500, f"internal error: {type(exc).__name__}")
 
     @app.post("/v1/tag", dependencies=guarded, tags=["tagging"],
-              openapi_extra=body_schema(TagRequest))
+              openapi_extra=body_schema(TagRequest),
+              responses={200: {"model": TagResponse}, **ERRORS})
     async def tag(request: Request) -> JSONResponse:
         """Tag each text; one result per text, in order, shaped like `threat-tagger score`'s
         output records. A text that cannot be scored gets {"id", "source", "error"} in its
@@ -205,7 +214,8 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
         return JSONResponse({"results": outputs})
 
     @app.post("/v1/explain", dependencies=guarded, tags=["tagging"],
-              openapi_extra=body_schema(ExplainRequest))
+              openapi_extra=body_schema(ExplainRequest),
+              responses={200: {"model": ExplainResponse}, **ERRORS})
     async def explain(request: Request) -> JSONResponse:
         """Tag one text and explain each decision: the n-grams that pushed it, with weights."""
         batcher = service.ready()

@@ -31,6 +31,51 @@ class ExplainRequest(BaseModel):
     top: int = Field(10, ge=1, le=100, description="N-grams listed per decision.")
 
 
+class TagResult(BaseModel):
+    """One text's result: `score`'s output record (or `id`, `source` and `error`)."""
+
+    id: str
+    source: str = Field(description="Where the text was in the request: texts[i].")
+    incident_types: dict[str, float] | None = Field(
+        None, description="The labels over their thresholds with their probabilities, "
+                          "highest first.")
+    region: str | None = None
+    region_probability: float | None = None
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code.")
+    country_probability: float | None = None
+    warning: str | None = Field(None, description="e.g. unpaired surrogates replaced, text "
+                                                  "over 1 MB cut.")
+    error: str | None = Field(None, description="Why this text could not be scored.")
+
+
+class TagResponse(BaseModel):
+    """One result per text, in request order."""
+
+    results: list[TagResult]
+
+
+class ExplainResponse(TagResult):
+    """The text's result and, per decision, the n-grams that pushed it."""
+
+    explanation: list[dict[str, Any]]
+
+
+class ErrorResponse(BaseModel):
+    """What is wrong with the request."""
+
+    detail: str
+
+
+ERRORS = {status: {"model": ErrorResponse, "description": text} for status, text in (
+    (400, "malformed JSON, an empty body or invalid UTF-8"),
+    (401, "missing or wrong API key (when the service has one)"),
+    (413, "body over --max-body-bytes, or more than --max-texts texts"),
+    (422, "wrong shape or types, unknown fields; for /v1/tag also: no text could be scored "
+          "(then `results` holds each text's error)"),
+    (503, "the model is still loading"),
+)}
+
+
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:
     """`openapi_extra` documenting a JSON request body that the endpoint reads itself."""
     return {"requestBody": {"required": True, "content": {

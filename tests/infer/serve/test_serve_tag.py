@@ -121,7 +121,10 @@ def test_health_docs_and_metrics_answer(server) -> None:
     assert httpx.get(server.url + "/health/ready").json() == {"status": "ready"}
     assert "swagger" in httpx.get(server.url + "/docs").text.lower()
     spec = httpx.get(server.url + "/openapi.json").json()
-    assert "texts" in json.dumps(spec["paths"]["/v1/tag"]["post"]["requestBody"])
+    tag = spec["paths"]["/v1/tag"]["post"]
+    assert "texts" in json.dumps(tag["requestBody"])
+    assert "TagResponse" in json.dumps(tag["responses"]["200"])
+    assert {"400", "401", "413", "422", "503"} <= set(tag["responses"])
     metrics = httpx.get(server.url + "/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     for name in ("threat_tagger_http_requests_total", "threat_tagger_http_request_duration_seconds",
