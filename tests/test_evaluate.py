@@ -151,7 +151,7 @@ def test_corpus_keys_are_the_arguments_as_given(model_dir: Path, corpus_file: Pa
 def test_json_mode_prints_nothing_but_the_object(model_dir: Path, corpus_file: Path) -> None:
     result = run(model_dir, corpus_file, "--json")
     assert result.stdout.strip().startswith("{") and result.stdout.count("\n") == 1
-    assert "evaluating" in result.stderr
+    assert f"scoring {corpus_file}: {len(TEXTS)} records" in result.stderr
 
 
 def test_tables_show_labels_averages_geography_and_false_tags(model_dir: Path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,19 +91,26 @@ def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
     from train.evaluate import evaluate_records
 
     messages = Console(stderr=True)
+    start = time.perf_counter()
+
+    def log(line: str) -> None:  # one line per stage, with the time since the start
+        messages.print(f"evaluate {time.perf_counter() - start:7.1f} s  {line}", markup=False,
+                       highlight=False, soft_wrap=True)
+
     predictor = Predictor.load(model)
     loaded = []
     for spec in corpora:
         corpus = load_corpus(spec, skip_invalid=skip_invalid)
-        if corpus.dropped:
-            messages.print(f"{spec}: skipped {corpus.dropped} invalid records")
         if not corpus.records:
             raise ThreatTaggerError(f"{spec}: no records to evaluate")
-        loaded.append((spec, corpus.records))
+        loaded.append((spec, corpus.records, corpus.dropped))
+    for spec, records, dropped in loaded:  # (after all loaded: an error stays one line)
+        log(f"loaded {spec}: {len(records)} records"
+            + (f", skipped {dropped} invalid records" if dropped else ""))
     results: dict[str, Any] = {}
     out = Console()
-    for spec, records in loaded:
-        messages.print(f"evaluating {spec} ({len(records)} records)")
+    for spec, records, _ in loaded:
+        log(f"scoring {spec}: {len(records)} records")
         evaluation = evaluate_records(predictor, records)
         results[spec] = evaluation.metrics
         if not as_json:
@@ -112,7 +120,7 @@ def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
         if report is not None:
             folder = report_folder(report, spec, len(corpora) > 1)
             _write_report(predictor, evaluation, folder, spec)
-            messages.print(f"report for {spec} written to {folder}")
+            log(f"report for {spec} written to {folder}")
     if as_json:
         typer.echo(json.dumps({"corpora": results}))
 

@@ -22,9 +22,10 @@ def _terminated(signum: int, frame: object) -> NoReturn:
     raise Terminated
 
 
-def _total_steps(n_labels: int) -> int:
-    """Progress steps: load, group, 2 x (features + heads + region + country), tune, write."""
-    return 2 + 2 * (n_labels + 3) + 2
+def _total_steps(n_labels: int, gate: bool) -> int:
+    """Progress steps: load, group, 2 x (features + gate + heads + region + country), tune,
+    write."""
+    return 2 + 2 * (n_labels + 3 + int(gate)) + 2
 
 
 FEW_EXAMPLES = 10  # below this many training examples a label's head and threshold are guesses
@@ -76,11 +77,11 @@ def train(
     """Train a model from a config and write its folder atomically."""
     exit_unless_train_extra("train")
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from infer.taxonomy import INCIDENT_TYPES
     from train.config import load_config
     from train.fit import train_model
+    from train.progress import Stages
 
     console = Console(stderr=True)
     main_thread = threading.current_thread() is threading.main_thread()
@@ -89,14 +90,7 @@ def train(
         cfg = load_config(config, corpora=corpus, out=out, seed=seed, overrides=set_ or [])
         if out is not None and not any(s.startswith("run.name=") for s in set_ or []):
             cfg.run.name = Path(out).name
-        columns = (TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console, transient=True,
-                      disable=not console.is_terminal) as progress:
-            task = progress.add_task("training", total=_total_steps(len(INCIDENT_TYPES)))
-
-            def step(description: str) -> None:
-                progress.update(task, advance=1, description=description)
-
+        with Stages(console, "train", _total_steps(len(INCIDENT_TYPES), cfg.model.gate)) as step:
             result = train_model(cfg, step=step)
     except ThreatTaggerError as exc:
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)

@@ -105,7 +105,7 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
               step: Step = _no_step) -> tuple[ModelData, list[str]]:
     """Fit the featuriser and all heads on the records; returns the model and constant labels."""
     labels = INCIDENT_TYPES
-    step("features")
+    step(f"features: {len(records)} records")
     featurizer, matrix = fit_featurizer([r["text"] for r in records], config.features,
                                         [(r.get("country"), r.get("region")) for r in records])
     weight = source_weights(records, config.corpora.source_weights)
@@ -125,15 +125,15 @@ def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | 
                                             None if weight is None else weight[attacks])
     incident = reading_text_blocks(incident, featurizer)
     geo = config.model
-    step("head: region")
     with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
+    step(f"head: region ({len(with_region)} records with one)")
     regions = [records[i]["region"] for i in with_region]
     inputs = geo_inputs(featurizer, matrix[with_region], regions, geo.region_blocks,
                         geo.region_block_columns, geo.geo_selection)
     region = fit_multiclass_head(input_matrix(matrix[with_region], inputs), regions, geo,
                                  None if weight is None else weight[with_region], inputs)
-    step("head: country")
     with_country = [i for i, r in enumerate(records) if r.get("country") is not None]
+    step(f"head: country ({len(with_country)} records with one)")
     countries = [records[i]["country"] for i in with_country]
     inputs = geo_inputs(featurizer, matrix[with_country], countries, geo.country_blocks,
                         geo.country_block_columns, geo.geo_selection)
@@ -211,7 +211,7 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
     with staged_model_folder(target) as staged:
         step("loading corpora")
         records, provenance = load_training_records(config)
-        step("grouping near-duplicates")
+        step(f"grouping near-duplicates: {len(records)} records")
         groups = duplicate_groups([r["text"] for r in records],
                                   threshold=config.split.near_duplicate_threshold,
                                   seed=config.split.seed)
@@ -220,7 +220,7 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
         train_part = [records[i] for i in train_idx]
         dev_part = [records[i] for i in dev_idx]
         dev_model, _ = fit_model(train_part, config, step=step)
-        step("thresholds and dev metrics")
+        step(f"thresholds and dev metrics: {len(dev_part)} dev records")
         thresholds, metrics = dev_evaluation(dev_model, dev_part, config)
         metrics["split"] = {"train": len(train_part), "dev": len(dev_part),
                             "duplicate_groups": len(set(groups)), "records": len(records)}

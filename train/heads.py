@@ -132,8 +132,8 @@ def fit_incident_heads(
     intercept = np.zeros(len(labels))
     constant: list[str] = []
     for j, label in enumerate(labels):
-        step(f"head: {label}")
         positives = int(y[:, j].sum())
+        step(f"head: {label} ({positives} of {len(y)} records)")
         if positives == 0:
             intercept[j] = -np.inf
             constant.append(label)
@@ -161,7 +161,8 @@ def fit_gate_head(matrix: sp.csr_matrix, y: np.ndarray, cfg: ModelConfig,
     attack = np.asarray(y).any(axis=1).astype(np.int64).reshape(-1, 1)
     gate_cfg = dataclasses.replace(cfg, class_weight=cfg.gate_class_weight)
     head, _constant = fit_incident_heads(matrix, attack, (GATE_CLASS,), gate_cfg,
-                                         lambda _: step("head: attack gate"), sample_weight)
+                                         lambda d: step(d.replace(GATE_CLASS, "attack gate", 1)),
+                                         sample_weight)
     return head
 
 
