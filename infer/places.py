@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
+import numpy as np
+
 from infer.countries import (
     LEADING_QUALIFIERS,
     TRAILING_QUALIFIERS,
@@ -74,7 +76,29 @@ _DOUBLED = re.compile(r"(.)\1+")
 # "Nasiriyeh" -> "nasiria"; "Fallujah" -> "faluja" (the doubled letters are folded first).
 _ARABIC_ENDING = re.compile(r"(?:iy[ae]h?|i[ae]h|(?<=..[^aeiouy])ah)$")
 _ENDING_FOLD = {"iya": "ia", "iye": "ia", "iyah": "ia", "iyeh": "ia", "iah": "ia", "ieh": "ia"}
+# the connectors as the compiled tokeniser compares them (ASCII bytes, little-endian)
+_CONNECTOR_KEYS = np.array(sorted(int.from_bytes(c.encode("ascii"), "little")
+                                  for c in CONNECTORS), dtype=np.int64)
 _MAX_OPENERS = 200_000  # tokens whose opener test is remembered per gazetteer
+
+
+@cache
+def _kernels() -> Any:
+    """The compiled tokeniser (numba imported on first use, not with the model)."""
+    from infer import tokenkernels
+
+    return tokenkernels
+
+
+def place_tokens(text: str) -> list[tuple[str, int]]:
+    """(token, start) of every `_TOKEN` match, in order: ASCII texts through the compiled
+    tokeniser (the same spans, tests compare them), others through the regex."""
+    if text.isascii():
+        starts, ends = _kernels().place_token_spans(
+            np.frombuffer(text.encode("ascii"), dtype=np.uint8), _CONNECTOR_KEYS)
+        return [(text[start:end], start) for start, end in zip(starts.tolist(), ends.tolist(),
+                                                                 strict=True)]
+    return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
 
 
 def fold_word(word: str) -> str:
@@ -260,7 +284,7 @@ class Gazetteer:
 
     def mentions(self, text: str) -> list[Mention]:
         """Places named in the text, longest match first, skipping ambiguous and weak ones."""
-        tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+        tokens = place_tokens(text)
         found: list[Mention] = []
         openers = self.openers
         if len(openers) > _MAX_OPENERS:  # a bounded cache in long-running scorers

@@ -146,3 +146,100 @@ def weigh_rows(indptr, indices, data, idf, log_tf):
             norm = 1.0
         for j in range(indptr[row], indptr[row + 1]):
             data[j] /= norm
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _is_word(c: int) -> bool:
+    """ASCII \\w: letters, digits, underscore."""
+    return (97 <= c <= 122) or (65 <= c <= 90) or (48 <= c <= 57) or c == 95
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _is_alnum(c: int) -> bool:
+    return (97 <= c <= 122) or (65 <= c <= 90) or (48 <= c <= 57)
+
+
+@numba.njit(cache=True, nogil=True)
+def _tail(text, at: int) -> int:
+    """End of the optional `[\\w'\\-]*[^\\W_]` from `at`: the longest such run, cut back to
+    its last letter or digit (the regex's backtracking)."""
+    end = at
+    k = at
+    while k < len(text) and (_is_word(text[k]) or text[k] == 39 or text[k] == 45):
+        k += 1
+        if _is_alnum(text[k - 1]):
+            end = k
+    return end
+
+
+@numba.njit(cache=True, nogil=True)
+def place_token_spans(text, connectors):
+    """(starts, ends) of what `infer.places._TOKEN.finditer` finds in an ASCII text (bytes as
+    uint8): at a word start, a capitalised word with its tail, a lower-case prefix joined by
+    "-" to one ("pro-Taliban"), or a whole word among `connectors` (each packed as
+    little-endian bytes into an int64)."""
+    n = len(text)
+    starts = np.empty(n // 2 + 1, dtype=np.int64)
+    ends = np.empty(n // 2 + 1, dtype=np.int64)
+    found = 0
+    i = 0
+    while i < n:
+        c = text[i]
+        if not _is_word(c) or (i > 0 and _is_word(text[i - 1])):
+            i += 1
+            continue
+        end = -1
+        if 65 <= c <= 90:
+            end = _tail(text, i + 1)
+        elif 97 <= c <= 122:
+            j = i
+            while j < n and 97 <= text[j] <= 122:
+                j += 1
+            if j + 1 < n and text[j] == 45 and 65 <= text[j + 1] <= 90:
+                end = _tail(text, j + 2)
+            else:
+                k = i
+                while k < n and _is_word(text[k]):
+                    k += 1
+                if k - i <= 7:
+                    packed = 0
+                    for m in range(k - 1, i - 1, -1):
+                        packed = packed * 256 + text[m]
+                    for connector in connectors:
+                        if connector == packed:
+                            end = k
+                            break
+        if end < 0:
+            i += 1
+            continue
+        starts[found] = i
+        ends[found] = end
+        found += 1
+        i = end
+    return starts[:found], ends[:found]
+
+
+# coefficient rows are read-only (a model's arrays are views into its file's buffer)
+_PRODUCT_SIGNATURES = [
+    numba.float64[:, ::1](numba.int64[::1], numba.int32[::1], numba.float64[::1],
+                          numba.int32[::1], numba.types.Array(dtype, 2, "C", readonly=True))
+    for dtype in (numba.float32, numba.float64)]
+
+
+@numba.njit(_PRODUCT_SIGNATURES, cache=True, nogil=True)
+def head_product(indptr, indices, data, column_map, rows):
+    """CSR rows times a head's coefficient rows: out[r] = sum over the row's entries j, in
+    order, of data[j] * rows[column_map[indices[j]]] (entries mapped to -1 are not read).
+    float32 coefficients are widened exactly, so this equals scipy's csr @ float64 product
+    term by term (same order, no fused multiply-add)."""
+    n_classes = rows.shape[1]
+    out = np.zeros((len(indptr) - 1, n_classes))
+    for row in range(len(indptr) - 1):
+        for j in range(indptr[row], indptr[row + 1]):
+            at = column_map[indices[j]]
+            if at < 0:
+                continue
+            value = data[j]
+            for k in range(n_classes):
+                out[row, k] += value * rows[at, k]
+    return out

@@ -84,6 +84,17 @@ def test_block_scores_equal_the_full_matrix_product(trained):
                            atol=1e-12)
 
 
+@pytest.mark.parametrize("source", ["folder", "memory"])
+def test_compiled_head_product_equals_the_scipy_reference_bit_for_bit(trained, source):
+    model = load_artifact(trained.folder) if source == "folder" else trained.model
+    texts = [*TEXTS, "", "Ünïcödé bomb in Zürich", "bomb " * 300]
+    for head in model.heads().values():
+        rows = BlockRows(model.featurizer, texts)
+        assert np.array_equal(head.scores(rows), head.reference_scores(rows))
+        full = model.featurizer.transform(texts)
+        assert np.array_equal(head.scores(full), head.reference_scores(full))
+
+
 def test_only_the_blocks_a_head_reads_are_computed(trained):
     model = load_artifact(trained.folder)
     rows = BlockRows(model.featurizer, TEXTS)

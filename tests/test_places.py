@@ -6,9 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infer.place_features import PlaceBlock
-from infer.places import BLOCKED, Gazetteer, gazetteer_from_pairs, place_key
+from infer.places import _TOKEN, BLOCKED, Gazetteer, gazetteer_from_pairs, place_key, place_tokens
 
 PAIRS = [("Makhmur", "IQ"), ("Mosul", "IQ"), ("Dera Ismail Khan", "PK"), ("Peshawar", "PK"),
          ("Haram", "NO"), ("Ras al Ain", "SY"), ("Valle del Cauca", "CO"), ("Police", "PL")]
@@ -284,3 +286,17 @@ def test_an_ambiguous_article_form_leaves_the_choice_to_the_bare_name() -> None:
                            place_key("Al Qusayr"): BLOCKED})
     assert found(gazetteer, "Troops entered An Nasiriyah and Al Qusayr.") == [
         ("An Nasiriyah", "IQ")]
+
+
+TOKEN_PIECES = st.sampled_from(["Al-Qaeda", "al-Shabaab", "pro-Taliban", "anti-government", "de",
+                                "del", "dela", "bin", "y", "e", "ash", "Kabul", "KABUL", "K",
+                                "O'Neil", "Peshawar's", "x-", "-", "'", "_", "A_b", "9", "a9",
+                                "Ab-", "Ab'-c", "Ab--Cd", " ", "  ", ",", ".", "\n", "(", "of",
+                                "ul-Haq", "z-Z", "é", "Émile", "’"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=st.lists(TOKEN_PIECES, max_size=20))
+def test_compiled_place_tokeniser_finds_the_regex_spans(parts):
+    text = "".join(parts)
+    assert place_tokens(text) == [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
