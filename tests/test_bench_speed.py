@@ -68,3 +68,4 @@ def test_threat_tagger_worker_reports_the_first_predict_pause(model_dir, tmp_pat
     docs.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
     result = worker("threat-tagger", str(model_dir), str(docs))
     assert result["n"] == len(TEXTS) and result["first_predict_s"] > 0.0
+    assert result["first_predict_cpu_s"] >= 0.0
