@@ -6,6 +6,7 @@ commands so that `threat-tagger score` starts fast.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sys
@@ -102,6 +103,7 @@ def predict(
 def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
     """Print a prediction (and its explanations) as rich tables."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -121,18 +123,44 @@ def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
         f"{prediction.country_name} ({prediction.country})"
     table.add_row("country", country, f"{prediction.country_probability:.3f}")
     console.print(table)
+    if heads:
+        console.print("\n[bold]how each incident probability is made[/bold]")
+        for head in heads:
+            if head["head"] == "incident":
+                console.print("  " + _combination(head), markup=False, highlight=False)
     for head in heads or ():
         console.print(f"\n[bold]why {head['head']} = {head['label']}[/bold] (decision score "
                       f"{head['decision_score']:+.3f} = intercept {head['intercept']:+.3f} "
-                      f"+ n-gram contributions)")
-        detail = Table()
-        detail.add_column("n-gram")
+                      f"+ contributions)")
+        detail = Table(caption="char n-grams are grouped under their word; a place feature "
+                       "names the words it matched", caption_justify="left")
+        detail.add_column("feature")
         detail.add_column("contribution", justify="right")
         for part in head["contributions"]:
             colour = "green" if part["contribution"] > 0 else "red"
-            detail.add_row(part["feature"], f"[{colour}]{part['contribution']:+.3f}[/{colour}]")
-        detail.add_row("[dim](all other n-grams)[/dim]", f"[dim]{head['rest']:+.3f}[/dim]")
+            grams = f" [dim]({part['ngrams']} n-grams)[/dim]" if part["ngrams"] > 1 else ""
+            detail.add_row(escape(part["feature"]) + grams,
+                           f"[{colour}]{part['contribution']:+.3f}[/{colour}]")
+        detail.add_row("[dim](all other features)[/dim]", f"[dim]{head['rest']:+.3f}[/dim]")
         console.print(detail)
+
+
+def _combination(head: dict[str, Any]) -> str:
+    """One line: how the gate, the type head and the ambush rule give a label's probability."""
+    label, p = head["label"], head["probability"]
+    own = 1.0 / (1.0 + math.exp(-head["decision_score"])) if math.isfinite(
+        head["decision_score"]) else float(head["decision_score"] > 0)
+    where = "" if head["segment"] is None else \
+        f", on the sentence window \"{head['segment'][:60]}...\""
+    if head["implied_by"] is not None:
+        source = head["implied_by"]
+        return (f"{label} {p:.3f} = P({source}) {p:.3f}: an {source} is an {label}, so "
+                f"P({label}) is at least P({source}) (its own type head gives "
+                f"{own * (head['gate_probability'] or 1.0):.3f}{where})")
+    if head["gate_probability"] is not None:
+        return (f"{label} {p:.3f} = P(attack) {head['gate_probability']:.3f} (gate) x "
+                f"P({label} | attack) {own:.3f} (type head){where}")
+    return f"{label} {p:.3f} = sigmoid(type head score {head['decision_score']:+.3f}){where}"
 
 
 def score(

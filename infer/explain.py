@@ -10,17 +10,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from infer.artifact import Head
+from infer.feature_words import FeatureWords
 from infer.scoring import Prediction, Scorer
 
 
 @dataclass(frozen=True)
 class Contribution:
-    """One feature's push on a decision score (weight x TF-IDF value)."""
+    """One feature's push on a decision score: weight x value. Char n-grams are grouped under
+    the word they came from ("char:ambush", `ngrams` of them; weight = contribution / value),
+    and a place feature names the words that matched ("places:Makhmour -> IQ", `words`)."""
 
     feature: str
     value: float
     weight: float
     contribution: float
+    words: tuple[str, ...] = ()
+    ngrams: int = 1
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,8 @@ class HeadExplanation:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (lists, not tuples)."""
-        return {**asdict(self), "contributions": [asdict(c) for c in self.contributions]}
+        return {**asdict(self), "contributions": [{**asdict(c), "words": list(c.words)}
+                                                  for c in self.contributions]}
 
     @property
     def total(self) -> float:
@@ -65,23 +71,28 @@ class Explanation:
                 "heads": [h.to_dict() for h in self.heads]}
 
 
-def _explain_class(scorer: Scorer, head_name: str, head: Head, label: str,
+def _explain_class(words: FeatureWords, head_name: str, head: Head, label: str,
                    probability: float, row: Any, top: int) -> HeadExplanation:
-    """Decompose one class's linear score over the non-zero features of one row."""
+    """Decompose one class's linear score over the non-zero features of one row, grouped
+    into readable contributions (`FeatureWords`): the top ones, and the rest as one sum."""
     k = head.classes.index(label)
     every = head.class_weights(k, row.shape[1])  # 0 where the head reads no column
     read = np.isin(row.indices, head.global_columns(row.shape[1]))
     indices, values = row.indices[read], row.data[read]
-    weights = every[indices]
-    parts = weights * values
+    parts = every[indices] * values
     decision = float((row @ every).item() + head.intercept[k])
-    order = np.argsort(-np.abs(parts), kind="stable")[:top]
-    shown = tuple(
-        Contribution(scorer.model.featurizer.feature_name(int(indices[i])),
-                     float(values[i]), float(weights[i]), float(parts[i]))
-        for i in order
-    )
-    rest = float(parts.sum() - parts[order].sum())
+    groups: dict[tuple[str, ...], list[Any]] = {}  # key -> [name, words, value, part, n]
+    for column, value, part in zip(indices.tolist(), values.tolist(), parts.tolist(),
+                                   strict=True):
+        for share in words.shares(column):
+            group = groups.setdefault(share.key, [share.name, share.words, 0.0, 0.0, 0])
+            group[2] += value * share.fraction
+            group[3] += part * share.fraction
+            group[4] += 1
+    order = sorted(groups.values(), key=lambda g: -abs(g[3]))[:top]  # stable: ties keep order
+    shown = tuple(Contribution(name, value, part / value if value else 0.0, part, found, n)
+                  for name, found, value, part, n in order)
+    rest = float(parts.sum() - sum(c.contribution for c in shown))
     return HeadExplanation(head_name, label, probability, decision,
                            float(head.intercept[k]), shown, rest)
 
@@ -102,13 +113,13 @@ def _incident_segments(scorer: Scorer, text: str, row: Any
             for k, label in enumerate(model.incident.classes)}
 
 
-def _gate_item(scorer: Scorer, segment_row: Any, window: str | None,
+def _gate_item(scorer: Scorer, words: FeatureWords, segment_row: Any, window: str | None,
                top: int) -> HeadExplanation:
     """The attack gate's decomposition on one segment."""
     gate = scorer.model.gate
     probability = scorer.gate_probability(segment_row)
     assert gate is not None and probability is not None
-    item = _explain_class(scorer, "gate", gate, gate.classes[0], float(probability[0]),
+    item = _explain_class(words, "gate", gate, gate.classes[0], float(probability[0]),
                           segment_row, top)
     return dataclasses.replace(item, segment=window)
 
@@ -135,11 +146,14 @@ def explain_text(scorer: Scorer, text: str, top: int = 10) -> Explanation:
             labels.insert(labels.index(label) + 1, source)
     heads: list[HeadExplanation] = []
     gates: set[str | None] = set()
+    whole = FeatureWords(model.featurizer, text)
     for label in labels:
         segment_row, window, own = segments[label]
+        words = whole if window is None else FeatureWords(model.featurizer, window)
         p = prediction.incident_types.get(label, own)
-        item = _explain_class(scorer, "incident", model.incident, label, p, segment_row, top)
-        gate = None if model.gate is None else _gate_item(scorer, segment_row, window, top)
+        item = _explain_class(words, "incident", model.incident, label, p, segment_row, top)
+        gate = None if model.gate is None else _gate_item(scorer, words, segment_row, window,
+                                                          top)
         heads.append(dataclasses.replace(
             item, segment=window, implied_by=implied.get(label),
             gate_probability=None if gate is None else gate.probability))
@@ -149,10 +163,10 @@ def explain_text(scorer: Scorer, text: str, top: int = 10) -> Explanation:
             heads.append(gate)
     if prediction.region is not None and prediction.region in model.region.classes:
         probability = prediction.region_probability
-        heads.append(_explain_class(scorer, "region", model.region, prediction.region,
+        heads.append(_explain_class(whole, "region", model.region, prediction.region,
                                     probability, row, top))
     # a country named by the places alone may be one the country head never learnt
     if prediction.country is not None and prediction.country in model.country.classes:
-        heads.append(_explain_class(scorer, "country", model.country, prediction.country,
+        heads.append(_explain_class(whole, "country", model.country, prediction.country,
                                     prediction.country_probability, row, top))
     return Explanation(prediction, tuple(heads))
