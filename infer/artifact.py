@@ -45,6 +45,16 @@ from infer.model_format import (
 from infer.npzview import read_npz
 
 HOW_TO_TRAIN = "train one with `make train` or `threat-tagger train --config <file.toml>`"
+# The make target that trains each shipped model folder (models/<name>).
+MAKE_TARGETS = {"default": "make train", "full": "make train-full", "fast": "make train-fast"}
+
+
+def how_to_train(folder: Path) -> str:
+    """What to run to get this model folder: its make target when it is a shipped one."""
+    target = MAKE_TARGETS.get(folder.name)
+    if target is None:
+        return HOW_TO_TRAIN
+    return f"train it with `{target}`"
 
 __all__ = ["CONSISTENCY_RULE", "FORMAT_VERSION", "GATE_RULE", "HEADS", "META_FILE",
            "MODEL_FILE", "POOLING_RULE", "VOCAB_FILE", "Head", "HeadInput", "ModelData",
@@ -82,7 +92,7 @@ def _check_versions(folder: Path, meta: dict[str, Any]) -> None:
 def _read_meta(folder: Path) -> dict[str, Any]:
     """meta.json as a dict of a readable format, with errors naming the file."""
     if not folder.is_dir():
-        raise ModelError(f"no model folder at {folder}; {HOW_TO_TRAIN}")
+        raise ModelError(f"no model folder at {folder}; {how_to_train(folder)}")
     path = folder / META_FILE
     try:
         meta = json.loads(path.read_bytes().decode("utf-8"))
