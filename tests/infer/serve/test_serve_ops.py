@@ -46,17 +46,36 @@ def test_the_right_key_is_let_in_and_health_needs_none(keyed) -> None:
     assert httpx.get(keyed.url + "/health/live").status_code == 200
 
 
+def access_lines(server) -> list[dict]:
+    """The server's JSON access-log lines so far."""
+    return [json.loads(line) for line in server.stderr().splitlines() if line.startswith("{")]
+
+
+def logged_after(server, before: int) -> list[dict]:
+    """The access-log lines after the first `before`, once a /v1/tag line is among them (the
+    line is written just after the response, so it may trail it)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        lines = access_lines(server)[before:]
+        if any(line["path"] == "/v1/tag" for line in lines):
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"no /v1/tag access-log line:\n{server.stderr()}")
+
+
 def test_access_log_lines_are_json_and_hold_texts_only_when_asked(server, keyed) -> None:
     secret = "The ministry of Zorblax reported a car bomb."
+    before = len(access_lines(server))
     httpx.post(server.url + "/v1/tag", json={"texts": [secret]})
+    line = next(line for line in logged_after(server, before) if line["path"] == "/v1/tag")
+    assert line["texts"] == 1 and line["status"] == 200 and "text" not in line
+    assert {"time", "client", "method", "duration_ms"} <= set(line)
+    assert "Zorblax" not in server.stderr()
+    before = len(access_lines(keyed))
     httpx.post(keyed.url + "/v1/tag", json={"texts": [secret]},
                headers={"Authorization": f"Bearer {KEY}"})
-    time.sleep(0.2)  # the log line is written right after the response
-    plain = [json.loads(line) for line in server.stderr().splitlines() if line.startswith("{")]
-    assert any(line["path"] == "/v1/tag" and line.get("texts") == 1 for line in plain)
-    assert "Zorblax" not in server.stderr()
-    logged = [json.loads(line) for line in keyed.stderr().splitlines() if line.startswith("{")]
-    assert any(line.get("text") == [secret] for line in logged)
+    line = next(line for line in logged_after(keyed, before) if line["path"] == "/v1/tag")
+    assert line["text"] == [secret]
     assert KEY not in keyed.stderr()
 
 
