@@ -380,13 +380,15 @@ class Gazetteer:
             return True
         if length > 1:
             return False
-        if not strong and _sentence_initial(text, start):
-            return True
+        qualified = False  # "Makhmour District", "Denver Police Department"
         if i + 1 < len(tokens) and _bare(last) == last:  # not "Karachi's Nazimabad"
             following, at = tokens[i + 1]
-            if following[0].isupper() and at - end <= 1 and _token_key(following) not in \
-                    QUALIFIERS:
-                return True
+            if following[0].isupper() and at - end <= 1:
+                if _token_key(following) not in QUALIFIERS:
+                    return True
+                qualified = True
+        if not strong and not qualified and _sentence_initial(text, start):
+            return True
         if i > 0:
             previous, at = tokens[i - 1]
             if previous[0].isupper() and start - (at + len(previous)) <= 1 and \

@@ -252,6 +252,8 @@ def test_a_city_inside_the_name_of_a_facility_counts(towns: Gazetteer) -> None:
                  "evacuated.") == [("Houston", "US"), ("Houston", "US")]
     assert found(towns, "A Houston Chronicle reporter was there.") == []
     assert found(towns, "Gunmen fired in West Houston.") == [("Houston", "US")]
+    assert found(towns, "Dayton Police Department officers said.") == [("Dayton", "US")]
+    assert found(towns, "Dayton said no.") == []  # a lone word opening a sentence
 
 
 def test_a_town_followed_by_its_state_lies_in_the_state_s_country(towns: Gazetteer) -> None:
