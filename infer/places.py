@@ -49,6 +49,12 @@ _FACILITY_WORDS = ("police", "sheriff", "fire", "post", "office", "international
 ARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "es", "et",
                       "ul"})
 ARTICLE = "al"  # how a key writes any of them
+# Where a name may carry the article: an "al-" town found under its bare name must lie here
+# (Wikipedia dev: "al-Haram", a Syrian village, is not Haram in Norway). The GTD's Middle East
+# and North Africa plus the Arab League's members in Sub-Saharan Africa.
+_ARTICLE_COUNTRIES = frozenset(
+    {c.code for c in COUNTRIES.values() if c.region == "Middle East & North Africa"} |
+    {"SD", "SO", "DJ", "KM", "MR", "TD", "ER"})
 _WORD_TAIL = r"(?:[\w'’\-]*[^\W_])?"
 # Only the words a place name can be made of: capitalised ones (any script), "al-Ain"-style
 # ones and the connectors; the lower-case rest of the text is skipped by the regex engine.
@@ -329,7 +335,7 @@ class Gazetteer:
             entry = entries.get(key)
             if entry is None or entry[0] == BLOCKED:  # "al-Mosul": "Mosul" decides
                 bare = without_article(key)
-                if bare is not None and entries.get(bare, (BLOCKED,))[0] != BLOCKED:
+                if bare is not None and entries.get(bare, (BLOCKED,))[0] in _ARTICLE_COUNTRIES:
                     key, entry = bare, entries[bare]
                 elif entry is None:
                     continue

@@ -302,3 +302,29 @@ TOKEN_PIECES = st.sampled_from(["Al-Qaeda", "al-Shabaab", "pro-Taliban", "anti-g
 def test_compiled_place_tokeniser_finds_the_regex_spans(parts):
     text = "".join(parts)
     assert place_tokens(text) == [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+
+
+# Short US incident descriptions in the style of incident databases, written for this test.
+US_DESCRIPTIONS = (
+    "An incendiary device was thrown at the Denver Police Department's west station.",
+    "A pipe bomb was found in a locker at Los Angeles International Airport.",
+    "Two letters with white powder reached the Chicago Post Office on Monday.",
+    "A man set fire to a recruiting office in Dayton, Ohio, and fled.",
+    "Shots were fired at a clinic in Wichita, Kan., early Sunday.",
+    "An explosive device damaged a federal building in Eugene, OR.",
+    "Houston Police Department officers defused a device near a mosque.",
+    "Vandals firebombed a logging company's trucks in rural Oregon.",
+)
+
+
+def test_short_us_descriptions_name_the_united_states() -> None:
+    from train.gazetteer import build_gazetteer
+
+    gazetteer = build_gazetteer()
+    for text in US_DESCRIPTIONS:
+        assert gazetteer.country_counts(text).most_common(1)[0][0] == "US", text
+
+
+def test_a_bare_name_found_through_an_article_must_lie_where_arabic_names_do() -> None:
+    gazetteer = gazetteer_from_pairs([("Haram", "NO"), ("Sabha", "LY")])
+    assert found(gazetteer, "Shells fell on al-Haram and al-Sabha.") == [("al-Sabha", "LY")]
