@@ -11,7 +11,7 @@ from infer.groups import GROUP_ROWS, OVERRIDDEN_TOWNS, is_acronym
 from infer.place_features import PlaceBlock
 from infer.places import Gazetteer, gazetteer_from_pairs, place_key, span_key
 from infer.taxonomy import COUNTRIES
-from train.gazetteer import demonym_keys, group_keys, taxonomy_places
+from train.gazetteer_sources import demonym_keys, group_keys, taxonomy_places
 
 ALIASES = [(name, code) for code, names in GROUP_ROWS for name in names]
 

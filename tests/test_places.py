@@ -203,7 +203,7 @@ def test_a_built_gazetteer_is_read_from_the_disk_cache_by_the_next_run(tmp_path,
 
 
 def test_subdivision_names_are_split_into_their_spellings() -> None:
-    from train.gazetteer import _spellings
+    from train.gazetteer_sources import _spellings
 
     assert _spellings("Girona [Gerona]") == ["Girona", "Gerona"]
     assert _spellings("Asturias, Principado de") == ["Asturias"]
