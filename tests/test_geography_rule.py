@@ -40,6 +40,14 @@ def test_demonyms_alone_give_a_place_majority(folder: Path) -> None:
     assert predictor.scorer.place_majority(matrix) == ["AF", "NE", "IQ", "IQ", None]
 
 
+def test_place_mentions_are_counted_before_demonyms(folder: Path) -> None:
+    predictor = Predictor(load_artifact(folder))
+    # places: Iraq 2 of 3; counted with the demonym, Afghanistan (1 of 2 votes) would win
+    text = "Gunmen from Makhmour and Mosul struck in Peshawar, Afghan officials said."
+    matrix = predictor.model.featurizer.transform([text])
+    assert predictor.scorer.place_majority(matrix) == ["IQ"]
+
+
 def test_a_named_country_outvotes_a_head_under_even_odds(folder: Path) -> None:
     predictor = Predictor(dataclasses.replace(load_artifact(folder), country_min_probability=0.3))
     classes = predictor.model.country.classes
