@@ -124,3 +124,45 @@ def test_full_config_points_at_existing_real_corpora(corpora_dir, monkeypatch):
     for spec in config.corpora.train:
         path = spec.split(":", 1)[1] if ":" in spec else spec
         assert (REPO / path).exists(), spec
+
+
+def test_training_without_a_config_is_the_default_toml_run():
+    # `threat-tagger train --corpus X` must train what `make train` trains (place block included)
+    assert load_config(None).to_dict() == load_config(REPO / "train/configs/default.toml"
+                                                      ).to_dict()
+    assert load_config(None).features.gazetteer
+
+
+def test_fast_config_is_full_config_without_char_ngrams():
+    full = load_config(REPO / "train/configs/full.toml").to_dict()
+    fast = load_config(REPO / "train/configs/fast.toml").to_dict()
+    assert "extends" in (REPO / "train/configs/fast.toml").read_text(encoding="utf-8")
+    assert fast["corpora"] == full["corpora"] and fast["split"] == full["split"]
+    assert fast["thresholds"] == full["thresholds"]
+    assert fast["features"] == {**full["features"], "char": False}
+    assert fast["run"]["out"] == "models/fast"
+
+
+def test_extends_applies_the_base_first_and_refuses_loops(tmp_path):
+    (tmp_path / "base.toml").write_text("[model]\nC = 2.0\ngate = true\n", encoding="utf-8")
+    (tmp_path / "child.toml").write_text('extends = "base.toml"\n[model]\nC = 8.0\n',
+                                         encoding="utf-8")
+    config = load_config(tmp_path / "child.toml")
+    assert config.model.C == 8.0 and config.model.gate
+    (tmp_path / "loop.toml").write_text('extends = "loop.toml"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="loops back"):
+        load_config(tmp_path / "loop.toml")
+    (tmp_path / "orphan.toml").write_text('extends = "gone.toml"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"gone\.toml: config file not found"):
+        load_config(tmp_path / "orphan.toml")
+
+
+def test_config_comments_carry_no_measured_numbers():
+    # measured figures live in train/bench/experiments.json and BENCHMARKS.md, not in configs
+    import re
+
+    for path in sorted((REPO / "train/configs").glob("*.toml")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            comment = re.sub(r"\[[^]]*\]", "", line.partition("#")[2])  # [trial names]
+            assert not re.search(r"[+-]?\d\.\d{2,}|\d+(\.\d+)?%", comment), \
+                f"{path.name}:{number}: {line}"

@@ -98,7 +98,8 @@ def write_corpus(path: Path, records: list[dict]) -> Path:
 def tiny_config(corpus: Path, out: Path, *extra: str):
     """A fast config on one corpus."""
     return load_config(None, corpora=[str(corpus)], out=str(out),
-                       overrides=["features.min_df=1", "split.dev_size=0.25", *extra])
+                       overrides=["features.min_df=1", "split.dev_size=0.25",
+                                  "features.gazetteer=false", *extra])
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ class FeaturesConfig:
     char: bool = False
     char_ngram_range: list[int] = field(default_factory=lambda: [3, 5])
     char_max_features: int = 50000
-    gazetteer: bool = False
+    gazetteer: bool = True
     gazetteer_weight: float = 1.0
     gazetteer_min_population: int = 500
     gazetteer_prune: bool = True
@@ -83,7 +83,7 @@ class ModelConfig:
     max_iter: int = 2000
     country_min_probability: float = 0.5
     region_min_probability: float = 0.0
-    window_sentences: int = 0
+    window_sentences: int = 3
     window_min_words: int = 150
     place_fallback_share: float = 0.0
     nb_scaling: bool = False
@@ -179,6 +179,28 @@ def _apply(config: Config, data: dict[str, Any], origin: str) -> None:
             setattr(section, key, checked)
 
 
+def _apply_file(config: Config, path: Path, chain: tuple[Path, ...]) -> None:
+    """Apply a TOML config file; a top-level `extends = "base.toml"` (a path relative to the
+    file) applies that file first, so a config states only how it differs from its base."""
+    if path.resolve() in chain:
+        raise ConfigError(f"{path}: `extends` loops back to it "
+                          f"({' -> '.join(p.name for p in (*chain, path))})")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        where = f" (extended by {chain[-1]})" if chain else ""
+        raise ConfigError(f"{path}: config file not found{where}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    base = data.pop("extends", None)
+    if base is not None:
+        if not isinstance(base, str) or not base:
+            raise ConfigError(f"{path}: extends must be the path of a config file, "
+                              f"got {base!r}")
+        _apply_file(config, path.parent / base, (*chain, path.resolve()))
+    _apply(config, data, str(path))
+
+
 def parse_set(item: str) -> tuple[str, str, Any]:
     """Parse one `--set section.key=value` (value as a TOML scalar/array, else a bare string)."""
     name, sep, raw = item.partition("=")
@@ -209,18 +231,13 @@ def load_config(
     seed: int | None = None,
     overrides: list[str] = (),  # type: ignore[assignment]
 ) -> Config:
-    """Defaults, then the TOML file, then CLI overrides (--corpus replaces the corpora)."""
+    """Defaults, then the TOML file (after the file it `extends`, if any), then CLI overrides
+    (--corpus replaces the corpora)."""
     config = Config()
     origin = "defaults"
     if path is not None:
         origin = str(path)
-        try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-        _apply(config, data, origin)
+        _apply_file(config, Path(path), ())
     for item in overrides:
         section, key, value = parse_set(item)
         _apply(config, {section: {key: value}}, f"--set {item}")
