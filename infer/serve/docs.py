@@ -32,16 +32,20 @@ class ExplainRequest(BaseModel):
 
 
 class TagResult(BaseModel):
-    """One text's result: `score`'s output record (or `id`, `source` and `error`)."""
+    """One text's result: `score`'s output record (or `id`, `source` and `error`); the fields
+    of infer/prediction.schema.json."""
 
     id: str
     source: str = Field(description="Where the text was in the request: texts[i].")
     incident_types: dict[str, float] | None = Field(
         None, description="The labels over their thresholds with their probabilities, "
                           "highest first.")
+    probabilities: dict[str, float] | None = Field(
+        None, description="Every label's probability, assigned or not.")
     region: str | None = None
     region_probability: float | None = None
     country: str | None = Field(None, description="ISO 3166-1 alpha-2 code.")
+    country_name: str | None = Field(None, description="The country's English name.")
     country_probability: float | None = None
     warning: str | None = Field(None, description="e.g. unpaired surrogates replaced, text "
                                                   "over 1 MB cut.")
