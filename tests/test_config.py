@@ -166,3 +166,13 @@ def test_config_comments_carry_no_measured_numbers():
             comment = re.sub(r"\[[^]]*\]", "", line.partition("#")[2])  # [trial names]
             assert not re.search(r"[+-]?\d\.\d{2,}|\d+(\.\d+)?%", comment), \
                 f"{path.name}:{number}: {line}"
+
+
+def test_every_experiment_trial_is_valid_config_overrides():
+    from train.bench.experiments import load_trials
+
+    trials = load_trials()
+    assert trials[0].name == "baseline" and not trials[0].overrides
+    assert len({t.name for t in trials}) == len(trials)
+    for trial in trials:
+        load_config(REPO / "train/configs/full.toml", overrides=list(trial.overrides))

@@ -51,97 +51,15 @@ class Trial:
     overrides: tuple[str, ...] = ()
 
 
-# Every trial is compared with "baseline" (the shipped config as it is) on each dataset.
-TRIALS: tuple[Trial, ...] = (
-    Trial("baseline", "shipped config as is"),
-    Trial("naive", "word 1-2 grams only: no char n-grams, NB scaling, boilerplate removal, "
-          "gazetteer, windows or place fallback; country from 0.5; threshold 0.5",
-          ("features.char=false", "model.nb_scaling=false", "features.strip_boilerplate=false",
-           "features.gazetteer=false", "model.window_sentences=0",
-           "model.country_min_probability=0.5", "model.place_fallback_share=0.0",
-           "thresholds.floor=0.5", "thresholds.ceiling=0.5")),
-    Trial("char", "add char_wb 3-5 grams", ("features.char=true",)),
-    Trial("no-char", "drop char n-grams", ("features.char=false",)),
-    Trial("word-1-3", "word 1-3 grams", ("features.word_ngram_range=[1, 3]",)),
-    Trial("C=1", "weaker C (stronger regularisation)", ("model.C=1.0",)),
-    Trial("C=16", "larger C", ("model.C=16.0",)),
-    Trial("unweighted", "no class weighting", ("model.class_weight=\"none\"",)),
-    Trial("fixed-0.5", "threshold 0.5 for every label (no tuning)",
-          ("thresholds.floor=0.5", "thresholds.ceiling=0.5")),
-    Trial("tuned-thresholds", "per-label thresholds tuned for F1 on the inner dev split "
-          "(within [0.1, 0.9])", ("thresholds.floor=0.1", "thresholds.ceiling=0.9")),
-    Trial("no-boilerplate-removal", "keep datelines and agency tags",
-          ("features.strip_boilerplate=false",)),
-    Trial("no-windows", "no sentence-window max pooling", ("model.window_sentences=0",)),
-    Trial("windows-from-250", "window pooling only for texts of 250+ words",
-          ("model.window_min_words=250",)),
-    Trial("windows-from-150", "window pooling for texts of 150+ words",
-          ("model.window_min_words=150",)),
-    Trial("windows-2", "max pooling over 2-sentence windows", ("model.window_sentences=2",)),
-    Trial("no-gazetteer", "no place-name block", ("features.gazetteer=false",)),
-    Trial("gazetteer-w2", "place block weight 2", ("features.gazetteer_weight=2.0",)),
-    Trial("thresholds-0.3-0.7", "tuned thresholds clipped to [0.3, 0.7]",
-          ("thresholds.floor=0.3", "thresholds.ceiling=0.7")),
-    Trial("char+fixed-0.5", "char_wb 3-5 grams and threshold 0.5",
-          ("features.char=true", "thresholds.floor=0.5", "thresholds.ceiling=0.5")),
-    Trial("geo-C=16", "larger C for the region and country heads", ("model.geo_C=16.0",)),
-    Trial("country-min-0.3", "report the country from probability 0.3 (was 0.5)",
-          ("model.country_min_probability=0.3",)),
-    Trial("nb-scaling", "NB-SVM scaling of the features for each incident head",
-          ("model.nb_scaling=true",)),
-    Trial("char+nb", "char_wb 3-5 grams and NB-SVM scaling",
-          ("features.char=true", "model.nb_scaling=true")),
-    Trial("char+floor-0.5", "char_wb 3-5 grams, tuned thresholds never below 0.5",
-          ("features.char=true", "thresholds.floor=0.5")),
-    Trial("no-nb", "no NB-SVM scaling", ("model.nb_scaling=false",)),
-    Trial("tune-from-30", "tune a label's threshold only with >= 30 dev positives (else 0.5)",
-          ("thresholds.min_dev_positives=30",)),
-    Trial("floor-0.5", "tuned thresholds never below 0.5", ("thresholds.floor=0.5",)),
-    Trial("windows-3", "max pooling over 3-sentence windows", ("model.window_sentences=3",)),
-    Trial("country-min-0.5", "report the country only from probability 0.5",
-          ("model.country_min_probability=0.5",)),
-    Trial("no-place-fallback", "no place-name fallback for the country",
-          ("model.place_fallback_share=0.0",)),
-    Trial("place-fallback", "unsure country head: report the country named by >= half of "
-          "the place mentions", ("model.place_fallback_share=0.5",)),
-    Trial("geo-all-columns", "region and country heads read every block and every word term "
-          "(the heavy heads of format 1)",
-          ('model.region_blocks=["word", "char", "places"]',
-           'model.country_blocks=["word", "char", "places"]',
-           "model.region_block_columns={}", "model.country_block_columns={}")),
-    Trial("country-no-char", "country head reads 5k word terms and place names, no char n-grams",
-          ('model.country_blocks=["word", "places"]',)),
-    Trial("country-char-5000", "country head keeps 5k char n-grams (10k by default)",
-          ("model.country_block_columns={word = 5000, char = 5000}",)),
-    Trial("geo-by-chi2", "geo heads keep their blocks' best terms by chi2 against their "
-          "labels (not the most frequent)", ('model.geo_selection="chi2"',)),
-    Trial("gate", "attack gate: P(label) = P(attack) * P(label | attack), type heads fitted "
-          "on attack records only", ("model.gate=true",)),
-    Trial("gate-unweighted", "attack gate without class weighting (type heads balanced)",
-          ("model.gate=true", "model.gate_class_weight=\"none\"")),
-    Trial("satp-other-0", "SATP Other-only stories (attacks of an unnamed type) weigh 0 "
-          "instead of being negatives", ("corpora.source_weights={\"satp:other\" = 0}",)),
-    Trial("gate+satp-other-0", "attack gate, SATP Other-only stories weigh 0",
-          ("model.gate=true", "corpora.source_weights={\"satp:other\" = 0}")),
-    Trial("false-tag-limit-0.05", "thresholds raised until <= 5% of the inner dev split's "
-          "non-attack records get a tag", ("thresholds.max_false_tag_share=0.05",)),
-    Trial("gate+false-tag-limit-0.05", "attack gate and the 5% false-tag limit",
-          ("model.gate=true", "thresholds.max_false_tag_share=0.05")),
-    Trial("gate+false-tag-limit-0.03", "attack gate and a 3% false-tag limit",
-          ("model.gate=true", "thresholds.max_false_tag_share=0.03")),
-    Trial("gate-unweighted+limit-0.03", "unweighted attack gate and a 3% false-tag limit",
-          ("model.gate=true", "model.gate_class_weight=\"none\"",
-           "thresholds.max_false_tag_share=0.03")),
-    Trial("fast", "train/configs/fast.toml: no char n-grams in any head, geo heads on 5k word "
-          "terms + place names (for bulk scoring)",
-          ("features.char=false", 'model.region_blocks=["word", "places"]',
-           'model.country_blocks=["word", "places"]', "model.region_block_columns={word = 5000}",
-           "model.country_block_columns={word = 5000}")),
-    Trial("sgd", "incident and gate heads: SGDClassifier(log_loss), alpha = 1 / (C * n)",
-          ('model.estimator="sgd"',)),
-    Trial("svc", "incident and gate heads: LinearSVC + Platt sigmoid fitted on 3 held-out "
-          "folds, folded into (w, b)", ('model.estimator="svc"',)),
-)
+TRIALS_FILE = REPO_ROOT / "train" / "bench" / "trials.json"
+
+
+def load_trials(path: Path = TRIALS_FILE) -> tuple[Trial, ...]:
+    """The trial table (a data file: name, what it changes, its config overrides). Every
+    trial is compared with "baseline" (the shipped config as it is) on each dataset."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return tuple(Trial(row["name"], row["what"], tuple(row["overrides"])) for row in rows)
+
 
 
 class Data:
@@ -321,14 +239,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="run nothing: recompute deltas and 'kept' of --out")
     args = parser.parse_args(argv)
     out_path = Path(args.out)
-    chosen = [t for t in TRIALS if not args.trials or t.name in args.trials.split(",")]
+    trials = load_trials()
+    chosen = [t for t in trials if not args.trials or t.name in args.trials.split(",")]
     if args.rejudge:
         rows = merge(out_path, [])
     else:
         rows = run(args.only or DATASETS, chosen)
         if args.merge:
             rows = merge(out_path, rows)
-    order = {t.name: i for i, t in enumerate(TRIALS)}
+    order = {t.name: i for i, t in enumerate(trials)}
     rows.sort(key=lambda r: ("@" in r["dataset"], DATASETS.index(r["dataset"].split("@")[0]),
                              r["dataset"], order.get(r["trial"], 99)))
     with open(args.out, "w", encoding="utf-8") as out:
