@@ -20,6 +20,7 @@ import typer
 
 MODEL_HELP = "Model folder (default: $THREAT_TAGGER_MODEL, else models/default)."
 FIRST_FAILURES = 5
+LOG_EVERY = 50_000  # records between progress lines when stderr is not a terminal
 SCORE_HELP = "\n\n".join((
     "Tag every record of INPUTS (files, folders, or - for JSONL on stdin), in input order.",
     "INPUTS may be .jsonl (one object per line), .csv (with a header), .txt (the whole file is "
@@ -278,10 +279,16 @@ class _Tally:
 
 
 def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict[str, Any]]:
-    """Count outputs; with a terminal on stderr, show a records/s progress bar."""
+    """Count outputs; with a terminal on stderr, show a records/s progress bar, else log a
+    line every LOG_EVERY records (CI, nohup and pipelines are not silent for minutes)."""
     if not sys.stderr.isatty():
         for out in outputs:
             tally.add(out)
+            if tally.records % LOG_EVERY == 0:
+                seconds = max(time.perf_counter() - tally.start, 1e-9)
+                typer.echo(f"score {seconds:7.1f} s  {tally.records:,} records, "
+                           f"{tally.failures:,} failures, {tally.records / seconds:,.0f} "
+                           "records/s", err=True)
             yield out
         return
     from rich.console import Console

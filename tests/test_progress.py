@@ -63,3 +63,19 @@ def test_a_failing_stage_logs_nothing_so_the_error_stays_one_line():
     except ValueError:
         pass
     assert stream.getvalue() == ""
+
+
+def test_score_without_a_terminal_logs_counts_as_it_goes(app, model_dir, tmp_path, monkeypatch):
+    import json
+
+    from infer import cli
+
+    monkeypatch.setattr(cli, "LOG_EVERY", 2)
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": f"A bomb went off, report {i}."})
+                            + "\n" for i in range(5)), encoding="utf-8")
+    result = CliRunner().invoke(app, ["score", "--model", str(model_dir), "--jobs", "1",
+                                      str(path), "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stderr.splitlines() if x.startswith("score ")]
+    assert [re.search(r"s  (\d+) records, 0 failures", x).group(1) for x in lines] == ["2", "4"]
