@@ -4,18 +4,23 @@ Both use `mapInArrow` (measured against `mapInPandas` in `python -m train.bench 
 cluster`): each Python worker loads the model once (a per-process cache; Spark reuses its
 Python workers between tasks) and scores whole Arrow batches. The model reaches the executors
 either as a path on shared storage that every executor can read (`ship=False`), or through
-`SparkContext.addFile` (`ship=True`, what `score --engine spark` does; `spark-submit --files`
-is the same mechanism), in which case the executors find it with `SparkFiles.get`.
+`SparkContext.addArchive` as a zip (`ship=True`, what `score --engine spark` does;
+`spark-submit --archives model.zip` is the same mechanism), in which case the executors find
+the unpacked folder with `SparkFiles.get`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import pickle
 import re
 import shutil
 import sys
+import tempfile
 import warnings
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,9 +80,28 @@ def spark_session(master: str | None = None, workers: int = 2) -> Any:
 
 
 def add_model_file(spark: Any, model: str) -> str:
-    """Send a model folder to every executor (addFile); returns the name to SparkFiles.get."""
-    spark.sparkContext.addFile(model, recursive=True)
-    return Path(model).name
+    """Send a model folder to every executor as a zip (addArchive: Spark refuses a local folder
+    outside local mode); returns the name whose SparkFiles.get is the unpacked folder."""
+    archive = model_archive(Path(model))
+    spark.sparkContext.addArchive(str(archive))
+    return archive.name
+
+
+def model_archive(folder: Path) -> Path:
+    """A zip of a model folder's files, named after (and cached by) its meta.json digest, so
+    that shipping the same model again in a session adds the same path."""
+    meta = (folder / "meta.json").read_bytes()
+    names = ["meta.json", *sorted(json.loads(meta).get("files", {}))]
+    archive = (Path(tempfile.gettempdir()) / "threat-tagger-spark"
+               / f"model-{hashlib.sha256(meta).hexdigest()[:16]}.zip")
+    if not archive.is_file():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        temp = archive.with_suffix(f".{os.getpid()}.tmp")
+        with zipfile.ZipFile(temp, "w", zipfile.ZIP_STORED) as bundle:
+            for name in names:
+                bundle.write(folder / name, name)
+        os.replace(temp, archive)
+    return archive
 
 
 def _predictor(model: str, shipped: str | None) -> Predictor:
@@ -144,7 +168,7 @@ def tag_dataframe(frame: Any, text_column: str = "text", model: str | Path | Non
 
     `incident_types` is a map of label to probability; rows that cannot be scored have an
     `error` and null tags. `model` is read by every executor at that path (shared storage),
-    or shipped with addFile when `ship=True`.
+    or shipped with addArchive when `ship=True`.
     """
     from infer.engines.job import model_path
 

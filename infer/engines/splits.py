@@ -9,10 +9,12 @@ split `i`'s records in input order, so the parts in name order are exactly `scor
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from infer.readers import (
     BOMS,
@@ -22,7 +24,9 @@ from infer.readers import (
     iter_records,
     jsonl_slice,
     kind_of,
+    printable,
 )
+from infer.readers import _read_file as read_file
 
 SPLIT_BYTES = 32 << 20  # a JSONL slice of ~32 MB: ~10-30 s of scoring for one worker
 SPLIT_ROWS = 50_000  # Parquet row groups are merged up to this many rows per split
@@ -42,6 +46,7 @@ class Split:
     first_line: int = 1  # line number of the slice's first line ('lines')
     groups: tuple[int, ...] = ()  # row groups ('rowgroups')
     records: tuple[InputRecord, ...] = ()  # the records themselves ('inline')
+    path: str = ""  # the file's absolute path (workers may run in another folder)
 
     def describe(self) -> str:
         """Where the split's records come from, for messages."""
@@ -65,20 +70,21 @@ def plan_splits(inputs: Sequence[str], *, split_bytes: int = SPLIT_BYTES,
         else:
             parts = _file_splits(name, split_bytes, split_rows)
         for part in parts:
-            splits.append(Split(len(splits), *part))
+            splits.append(Split(index=len(splits), **part))
     return splits
 
 
-def _stdin_splits(text_field: str, id_field: str) -> Iterator[tuple]:
+def _stdin_splits(text_field: str, id_field: str) -> Iterator[dict[str, Any]]:
     """Splits carrying stdin's records (stdin is only readable on the driver)."""
     records = iter_records([STDIN], text_field=text_field, id_field=id_field)
     while chunk := tuple(islice(records, STDIN_RECORDS)):
-        yield (STDIN, "inline", 0, 0, 1, (), chunk)
+        yield {"name": STDIN, "kind": "inline", "records": chunk}
 
 
-def _file_splits(name: str, split_bytes: int, split_rows: int) -> Iterator[tuple]:
+def _file_splits(name: str, split_bytes: int, split_rows: int) -> Iterator[dict[str, Any]]:
     """One file's splits: slices of a big plain .jsonl, row groups of a Parquet, else whole."""
     path = Path(name)
+    where = {"name": name, "path": os.path.abspath(name)}
     kind = kind_of(path)
     plain = path.suffix.lower() != ".gz"
     try:
@@ -86,12 +92,12 @@ def _file_splits(name: str, split_bytes: int, split_rows: int) -> Iterator[tuple
     except OSError:
         size = -1
     if kind == ".jsonl" and plain and size > split_bytes and not _utf16_or_32(path):
-        yield from ((name, "lines", s, e, first) for s, e, first in
-                    line_slices(path, split_bytes))
+        yield from ({**where, "kind": "lines", "start": s, "end": e, "first_line": first}
+                    for s, e, first in line_slices(path, split_bytes))
     elif kind == ".parquet" and size > 0:
-        yield from _rowgroup_splits(name, split_rows)
+        yield from ({**where, **part} for part in _rowgroup_splits(name, split_rows))
     else:
-        yield (name, "file")
+        yield {**where, "kind": "file"}
 
 
 def _utf16_or_32(path: Path) -> bool:
@@ -121,44 +127,48 @@ def line_slices(path: Path, split_bytes: int) -> Iterator[tuple[int, int, int]]:
         yield start, position, first
 
 
-def _rowgroup_splits(name: str, split_rows: int) -> Iterator[tuple]:
+def _rowgroup_splits(name: str, split_rows: int) -> Iterator[dict[str, Any]]:
     """Runs of consecutive row groups of up to `split_rows` rows (at least one group each)."""
     from infer.parquet_reader import row_groups
 
     try:
         sizes = row_groups(name)
     except Exception:  # unreadable: the worker reads it whole and reports the error record
-        yield (name, "file")
+        yield {"kind": "file"}
         return
     run: list[int] = []
     rows = 0
     for group, size in enumerate(sizes):
         if run and rows + size > split_rows:
-            yield (name, "rowgroups", 0, 0, 1, tuple(run))
+            yield {"kind": "rowgroups", "groups": tuple(run)}
             run, rows = [], 0
         run.append(group)
         rows += size
     if run:
-        yield (name, "rowgroups", 0, 0, 1, tuple(run))
+        yield {"kind": "rowgroups", "groups": tuple(run)}
     elif not sizes:
-        yield (name, "file")
+        yield {"kind": "file"}
 
 
 def read_split(split: Split, *, text_field: str = "text",
                id_field: str = "id") -> Iterator[InputRecord]:
-    """The input records of one split, exactly as `score` reads them."""
+    """The input records of one split, exactly as `score` reads them (sources name the input
+    as given; the file is opened at its absolute path)."""
+    shown, path = printable(split.name), Path(split.path or split.name)
     if split.kind == "inline":
         yield from split.records
     elif split.kind == "lines":
-        with Path(split.name).open("rb") as handle:
+        with path.open("rb") as handle:
             handle.seek(split.start)
             data = handle.read(split.end - split.start)
-        yield from jsonl_slice(split.name, io.BytesIO(data), split.first_line,
+        yield from jsonl_slice(shown, io.BytesIO(data), split.first_line,
                                text_field=text_field, id_field=id_field)
     elif split.kind == "rowgroups":
         from infer.parquet_reader import parquet_records
 
-        yield from parquet_records(split.name, split.name, text_field=text_field,
-                                   id_field=id_field, groups=split.groups)
-    else:
+        yield from parquet_records(path, shown, text_field=text_field, id_field=id_field,
+                                   groups=split.groups)
+    elif path.is_dir():  # a folder that could not be listed: its error record
         yield from iter_records([split.name], text_field=text_field, id_field=id_field)
+    else:
+        yield from read_file(path, shown, text_field=text_field, id_field=id_field)
