@@ -71,3 +71,12 @@ def test_the_real_file_gives_23774_negatives_from_two_publishers(corpora_dir):
     assert len(result.records) >= 23_700
     assert not any(r["incident_types"] for r in result.records)
     assert len({r["id"] for r in result.records}) == len(result.records)
+
+
+@pytest.mark.parametrize("name", ["full", "fast"])
+def test_full_and_fast_runs_train_on_ordinary_news(name):
+    from train.config import load_config
+
+    config = load_config(Path(__file__).resolve().parents[1] / "train" / "configs" / f"{name}.toml")
+    assert any(spec.startswith("ordinary_news:") and spec.endswith("/ordinary_news.csv")
+               for spec in config.corpora.train)

@@ -58,7 +58,8 @@ TRAININGS: dict[str, Training] = {
     "wikipedia-80": Training("Wikipedia, train side of the grouped 80/20 split",
                              lambda c: wikipedia_split(c)[0]),
     "wikipedia": Training("all of Wikipedia", lambda c: c.wikipedia),
-    "full": Training("train/configs/full.toml's corpora (Wikipedia + SATP train/dev + demo)",
+    "full": Training("train/configs/full.toml's corpora (Wikipedia + SATP train/dev + ordinary "
+                     "news + demo)",
                      lambda c: c.full_training, from_config=True, geo=True),
     "case": Training("all of CASE 2021 (converted)", lambda c: c.case),
     "rand": Training("all of RAND (weak labels from Weapon)", lambda c: c.rand),
