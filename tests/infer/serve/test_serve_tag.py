@@ -147,3 +147,26 @@ def test_the_readme_curl_example_works_as_written(server) -> None:
     results = json.loads(done.stdout)["results"]
     assert results[0]["source"] == "texts[0]" and "incident_types" in results[0]
     assert results[1] == {"id": "1", "source": "texts[1]", "error": "texts[1] is empty"}
+
+
+def test_tag_and_explain_answers_follow_the_shipped_schema(server) -> None:
+    from importlib import resources
+
+    jsonschema = pytest.importorskip("jsonschema", reason="needs the dev extra")
+    schema = json.loads((resources.files("infer") / "prediction.schema.json")
+                        .read_text(encoding="utf-8"))
+
+    def check(instance: dict, form: str) -> None:
+        jsonschema.validate(instance, {**schema, "oneOf": [{"$ref": f"#/$defs/{form}"}]})
+        jsonschema.validate(instance, schema)
+
+    raw = (b'{"texts": ["Gunmen ambushed a convoy near Makhmour and seized a driver.", "", '
+           b'"A bomb exploded in Kabul \\ud800."]}')
+    results = httpx.post(server.url + "/v1/tag", content=raw,
+                         headers={"Content-Type": "application/json"}).json()["results"]
+    check(results[0], "scored_record")
+    check(results[1], "error_record")
+    check(results[2], "scored_record")  # with its warning
+    explained = httpx.post(server.url + "/v1/explain", json={"text": "A car bomb exploded "
+                                                                     "in Baghdad.", "top": 3})
+    check(explained.json(), "scored_record")
