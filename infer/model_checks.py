@@ -36,11 +36,14 @@ def _is_share(value: object) -> bool:
             and math.isfinite(value) and 0.0 <= value <= 1.0)
 
 
-def _names(path: Path, meta: dict[str, Any], key: str, known: Any, what: str) -> list[str]:
-    """A non-empty list of distinct known names."""
+def _names(path: Path, meta: dict[str, Any], key: str, known: Any, what: str, *,
+           empty: bool = False) -> list[str]:
+    """A list of distinct known names (non-empty unless `empty`)."""
     names = meta.get(key)
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise _fail(path, f"'{key}' must be a non-empty list of strings")
+    if not isinstance(names, list) or not (names or empty) or \
+            not all(isinstance(n, str) for n in names):
+        kind = "list" if empty else "non-empty list"
+        raise _fail(path, f"'{key}' must be a {kind} of strings")
     if len(set(names)) != len(names):
         raise _fail(path, f"'{key}' lists a name twice")
     unknown = [n for n in names if n not in known]
@@ -55,8 +58,9 @@ def check_meta(path: Path, meta: dict[str, Any]) -> None:
         if not isinstance(meta.get(key), kind):
             raise _fail(path, f"'{key}' must be a {'table' if kind is dict else 'list'}")
     labels = _names(path, meta, "labels", INCIDENT_TYPES, "incident types")
-    _names(path, meta, "regions", REGIONS, "regions")
-    countries = _names(path, meta, "countries", COUNTRIES, "country codes")
+    # a corpus without geography labels (SATP alone) trains no region or country classes
+    _names(path, meta, "regions", REGIONS, "regions", empty=True)
+    countries = _names(path, meta, "countries", COUNTRIES, "country codes", empty=True)
     country_regions = meta.get("country_regions")
     if not isinstance(country_regions, dict):
         raise _fail(path, "'country_regions' must be a table")

@@ -144,3 +144,22 @@ def test_every_refusal_to_load_is_one_line_naming_the_file_without_traceback(cop
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {copy}"), done.stderr
+
+
+def test_a_model_trained_without_geography_labels_loads_and_predicts(tmp_path):
+    # SATP alone names no country: the model has no region or country classes, and loads
+    from train.config import load_config
+    from train.fit import train_model
+
+    records = [json.loads(line) for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    corpus = tmp_path / "no-geo.jsonl"
+    corpus.write_text("\n".join(json.dumps({**r, "region": None, "country": None})
+                                for r in records[::4]) + "\n", encoding="utf-8")
+    out = tmp_path / "model"
+    train_model(load_config(REPO / "train/configs/default.toml", corpora=[str(corpus)],
+                            out=str(out)))
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    assert meta["countries"] == []
+    [prediction] = Predictor.load(out).predict(["A car bomb exploded near a Lagos market"])
+    assert prediction.country is None
