@@ -44,7 +44,7 @@ test: $(BENCH_STAMP)  ## Run the test suite (bench, serve, dask and spark extras
 	$(BIN)/pytest -q
 
 fuzz: $(STAMP)  ## Fuzz the readers, writers and Predictor.predict: 10,000 examples per target
-	FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_fuzz.py
+	FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/infer/test_fuzz.py
 
 lint: $(STAMP)  ## ruff check
 	$(BIN)/ruff check .

@@ -28,9 +28,9 @@ SKIPPED = (
     ("make serve", "serves until stopped; tests/infer/serve runs the service"),
     ("pip install", "installs packages (CI's light-install step checks `pip install .`)"),
     ("curl ", "needs the service running; tests/infer/serve sends these requests"),
-    ("--engine", "starts a Dask or Spark cluster; tests/engines runs these"),
-    ("import dask", "starts a Dask cluster; tests/engines runs this"),
-    ("spark_session", "starts Spark; tests/engines runs this"),
+    ("--engine", "starts a Dask or Spark cluster; tests/infer/engines runs these"),
+    ("import dask", "starts a Dask cluster; tests/infer/engines runs this"),
+    ("spark_session", "starts Spark; tests/infer/engines runs this"),
 )
 TIMEOUT = 1200  # seconds per example (trainings on a loaded CI machine)
 

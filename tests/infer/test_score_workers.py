@@ -1,0 +1,87 @@
+"""`score --jobs N`: worker processes keep order and a bounded window, and fail fast and cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from infer import batch
+from infer.predictor import Predictor
+from infer.readers import InputRecord
+
+REPO = Path(__file__).resolve().parents[2]
+MARKER = "KILL-THIS-WORKER"
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+# The CLI in a real process, with a scorer that SIGKILLs its worker process on the marker text
+# (never the parent: it only does so in a process other than the one that started).
+KILLING_CLI = f"""
+import os, signal, typer
+from infer import batch
+from infer.cli import register
+PARENT = os.getpid()
+original = batch.Scorer._score
+def _score(self, records):
+    if os.getpid() != PARENT and any({MARKER!r} in (r.text or "") for r in records):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return original(self, records)
+batch.Scorer._score = _score
+app = typer.Typer()
+app.callback()(lambda: None)
+register(app)
+app()
+"""
+
+
+def records(n: int) -> list[InputRecord]:
+    """n small in-memory records."""
+    return [InputRecord(id=f"r{i}", source=f"mem:{i + 1}", text=f"a bomb hit bus {i}")
+            for i in range(n)]
+
+
+def test_killed_worker_exits_non_zero_naming_the_lost_records_and_writes_no_output(
+        model_dir, tmp_path):
+    source = tmp_path / "in.jsonl"
+    lines = [json.dumps({"id": f"d{i}", "text": f"a bomb exploded at market {i}"
+                         + (f" {MARKER}" if i == 21 else "")}) for i in range(40)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    done = subprocess.run(  # the timeout turns a hang into a failure
+        [sys.executable, "-c", KILLING_CLI, "score", str(source), "--model", str(model_dir),
+         "--jobs", "2", "--batch-size", "4", "-o", str(out_dir / "scores.jsonl")],
+        capture_output=True, text=True, cwd=REPO, env=ENV, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    message = done.stderr.strip()
+    assert message.startswith("error: a scoring worker process was killed by SIGKILL"), message
+    assert message.endswith("no output file was written"), message
+    lost = re.search(r"records from .*in\.jsonl:(\d+) to .*in\.jsonl:(\d+) were not scored",
+                     message)
+    assert lost, message
+    assert int(lost.group(1)) <= 22 <= int(lost.group(2))  # line 22 holds the marker
+    assert list(out_dir.iterdir()) == []
+
+
+def test_pool_reads_at_most_a_bounded_window_of_chunks_ahead_of_the_output(model_dir):
+    read = 0
+
+    def counted() -> Iterator[InputRecord]:
+        nonlocal read
+        for record in records(400):
+            read += 1
+            yield record
+
+    jobs, size = 2, 4
+    scorer = batch.BatchScorer(Predictor.load(model_dir), model=model_dir, jobs=jobs,
+                               batch_size=size)
+    window = (jobs * batch.CHUNKS_PER_WORKER + 1) * size
+    ids = []
+    for out in scorer.score(counted()):
+        assert read - len(ids) <= window
+        ids.append(out["id"])
+    assert ids == [f"r{i}" for i in range(400)]
