@@ -46,8 +46,9 @@ test: $(BENCH_STAMP)  ## Run the test suite (bench, serve, dask and spark extras
 fuzz: $(STAMP)  ## Fuzz the readers, writers and Predictor.predict: 10,000 examples per target
 	FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/infer/test_fuzz.py
 
-lint: $(STAMP)  ## ruff check
+lint: $(STAMP)  ## ruff check and ruff format --check (CI runs both)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(BENCH_STAMP)  ## Speed and accuracy benchmarks; writes BENCHMARKS.md
 	$(BIN)/python -m train.bench

@@ -56,9 +56,26 @@ def how_to_train(folder: Path) -> str:
         return HOW_TO_TRAIN
     return f"train it with `{target}`"
 
-__all__ = ["CONSISTENCY_RULE", "FORMAT_VERSION", "GATE_RULE", "HEADS", "META_FILE",
-           "MODEL_FILE", "POOLING_RULE", "VOCAB_FILE", "Head", "HeadInput", "ModelData",
-           "ModelError", "covered", "load_artifact", "sealed", "sha256_file", "verify_files"]
+
+__all__ = [
+    "CONSISTENCY_RULE",
+    "FORMAT_VERSION",
+    "GATE_RULE",
+    "HEADS",
+    "META_FILE",
+    "MODEL_FILE",
+    "POOLING_RULE",
+    "VOCAB_FILE",
+    "Head",
+    "HeadInput",
+    "ModelData",
+    "ModelError",
+    "covered",
+    "load_artifact",
+    "sealed",
+    "sha256_file",
+    "verify_files",
+]
 
 
 def sha256_file(path: Path) -> str:
@@ -105,11 +122,15 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: not valid JSON ({reason})") from None
     version = meta.get("format_version") if isinstance(meta, dict) else None
     if isinstance(version, bool) or version not in READABLE_VERSIONS:
-        raise ModelError(f"{path}: unsupported model format {version!r} (this version reads "
-                         f"{', '.join(map(str, READABLE_VERSIONS))}); {HOW_TO_TRAIN}")
+        raise ModelError(
+            f"{path}: unsupported model format {version!r} (this version reads "
+            f"{', '.join(map(str, READABLE_VERSIONS))}); {HOW_TO_TRAIN}"
+        )
     if version >= SEALED_SINCE and meta.get(META_DIGEST) != meta_digest(meta):
-        raise ModelError(f"{path}: its content does not match its sha256 ({META_DIGEST}); "
-                         f"meta.json was modified after training, refusing to load it")
+        raise ModelError(
+            f"{path}: its content does not match its sha256 ({META_DIGEST}); "
+            f"meta.json was modified after training, refusing to load it"
+        )
     return meta
 
 
@@ -133,8 +154,10 @@ def verify_files(folder: Path, meta: dict[str, Any], *, skip: tuple[str, ...] = 
 def _check_hash(path: Path, actual: str, expected: str) -> None:
     """Refuse a file whose sha256 is not the one meta.json lists."""
     if actual != expected:
-        raise ModelError(f"{path}: sha256 does not match meta.json; the folder was modified "
-                         f"after training, refusing to load it")
+        raise ModelError(
+            f"{path}: sha256 does not match meta.json; the folder was modified "
+            f"after training, refusing to load it"
+        )
 
 
 def _verified_arrays(folder: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -155,8 +178,7 @@ def _loaded_arrays(path: Path, meta: dict[str, Any]) -> dict[str, np.ndarray]:
         arrays = {key: npz[key] for key in npz.files}
     for key, array in arrays.items():
         if not isinstance(array, np.ndarray):  # np.load gives raw bytes for a non-.npy
-            raise ModelError(f"{path}: member {key!r} is not a numeric array; "
-                             f"refusing to load it")
+            raise ModelError(f"{path}: member {key!r} is not a numeric array; refusing to load it")
         array.setflags(write=False)
     return arrays
 
@@ -174,22 +196,35 @@ def _verified_json(folder: Path, name: str, meta: dict[str, Any]) -> Any:
     return json.loads(_verified_bytes(folder, name, meta).decode("utf-8"))
 
 
-def _head(arrays: dict[str, np.ndarray], name: str, classes: list[str],
-          layout: list[dict[str, Any]] | None = None) -> Head:
+def _head(
+    arrays: dict[str, np.ndarray],
+    name: str,
+    classes: list[str],
+    layout: list[dict[str, Any]] | None = None,
+) -> Head:
     """Rebuild one head, checking shapes."""
     coef, intercept = arrays[f"{name}.coef"], arrays[f"{name}.intercept"]
     if coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
-        raise ModelError(f"{MODEL_FILE}: {name} head has shape {coef.shape}, "
-                         f"expected {len(classes)} rows")
+        raise ModelError(
+            f"{MODEL_FILE}: {name} head has shape {coef.shape}, expected {len(classes)} rows"
+        )
     if not coef.flags.f_contiguous:  # a model written before the Fortran-order layout
         coef = np.asfortranarray(coef)
         coef.setflags(write=False)
-    inputs = tuple(HeadInput(str(item["block"]), int(item["start"]), int(item["stop"]),
-                             arrays[f"{name}.columns.{item['block']}"] if item["subset"] else None)
-                   for item in layout or ())
+    inputs = tuple(
+        HeadInput(
+            str(item["block"]),
+            int(item["start"]),
+            int(item["stop"]),
+            arrays[f"{name}.columns.{item['block']}"] if item["subset"] else None,
+        )
+        for item in layout or ()
+    )
     if inputs and sum(i.width for i in inputs) != coef.shape[1]:
-        raise ModelError(f"{MODEL_FILE}: {name} head has {coef.shape[1]} columns, its inputs "
-                         f"{sum(i.width for i in inputs)}")
+        raise ModelError(
+            f"{MODEL_FILE}: {name} head has {coef.shape[1]} columns, its inputs "
+            f"{sum(i.width for i in inputs)}"
+        )
     return Head(tuple(classes), coef, intercept, inputs)
 
 
@@ -223,7 +258,8 @@ def load_artifact(folder: str | Path) -> ModelData:
             window_min_words=int(meta.get("pooling", {}).get("window_min_words", 0)),
             place_fallback_share=float(meta["consistency_rule"].get("place_fallback_share", 0)),
             gate=_head(arrays, "gate", meta["gate"]["classes"], layout.get("gate"))
-            if "gate" in meta else None,
+            if "gate" in meta
+            else None,
         )
     except ModelError:
         raise
@@ -237,11 +273,17 @@ def load_artifact(folder: str | Path) -> ModelData:
 def _check_inputs(folder: Path, model: ModelData) -> None:
     """Every head reads existing blocks at their own columns (all columns when unlisted)."""
     featurizer = model.featurizer
-    where = {b.spec.name: (start, start + b.size) for b, start in
-             zip(featurizer.blocks, featurizer.offsets, strict=False)}
+    where = {
+        b.spec.name: (start, start + b.size)
+        for b, start in zip(featurizer.blocks, featurizer.offsets, strict=False)
+    }
     for name, head in model.heads().items():
-        ok = all(where.get(i.block) == (i.start, i.stop) and (
-            i.columns is None or bool(np.all((i.columns >= 0) & (i.columns < i.stop - i.start))))
-            for i in head.inputs)
+        ok = all(
+            where.get(i.block) == (i.start, i.stop)
+            and (
+                i.columns is None or bool(np.all((i.columns >= 0) & (i.columns < i.stop - i.start)))
+            )
+            for i in head.inputs
+        )
         if not ok or (not head.inputs and head.coef.shape[1] != featurizer.n_features):
             raise ModelError(f"{folder / MODEL_FILE}: {name} head does not match the features")

@@ -49,8 +49,9 @@ def error_output(record: InputRecord, error: str | None = None) -> dict[str, Any
     return {"id": record.id, "source": record.source, "error": error or record.error}
 
 
-def scored_output(record: InputRecord, prediction: Prediction,
-                  explanation: dict[str, Any] | None = None) -> dict[str, Any]:
+def scored_output(
+    record: InputRecord, prediction: Prediction, explanation: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The output of a scored record: id, source and `Prediction.to_dict()` with probabilities
     rounded to 4 places (infer/prediction.schema.json, `scored_record`)."""
     out: dict[str, Any] = {"id": record.id, "source": record.source, **prediction.to_dict()}
@@ -87,8 +88,10 @@ class Scorer:
             return []
         texts = [r.text or "" for r in records]
         predictions = self.predictor.predict(texts, batch_size=max(len(texts), 1))
-        return [scored_output(r, p, self._explanation(r)) for r, p in
-                zip(records, predictions, strict=True)]
+        return [
+            scored_output(r, p, self._explanation(r))
+            for r, p in zip(records, predictions, strict=True)
+        ]
 
     def _score_one(self, record: InputRecord) -> dict[str, Any]:
         """Score one record alone, turning an exception into an error record."""
@@ -128,8 +131,7 @@ def die_with_parent(parent: int, *, signal_too: bool = True) -> None:
     """
     if signal_too:
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL),
-                                                    0, 0, 0)
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -182,11 +184,17 @@ class BatchScorer:
         method = start_method()
         _WORKER = self._scorer if method == "fork" else None
         model = None if self.model is None else str(self.model)
-        pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                   initializer=_init_worker,
-                                   initargs=(model, self.explain, os.getpid(),
-                                             threading.current_thread() is
-                                             threading.main_thread()))
+        pool = ProcessPoolExecutor(
+            self.jobs,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker,
+            initargs=(
+                model,
+                self.explain,
+                os.getpid(),
+                threading.current_thread() is threading.main_thread(),
+            ),
+        )
         pending: deque[InFlight] = deque()
         try:
             for chunk in chunks:
@@ -214,8 +222,7 @@ def _oldest(pending: deque[InFlight]) -> list[dict[str, Any]]:
     return outputs
 
 
-def _submit(pool: ProcessPoolExecutor,
-            chunk: list[InputRecord]) -> Future[list[dict[str, Any]]]:
+def _submit(pool: ProcessPoolExecutor, chunk: list[InputRecord]) -> Future[list[dict[str, Any]]]:
     """Submit a chunk; a pool already broken gives a failed future (reported like the others)."""
     try:
         return pool.submit(_work, chunk)
@@ -260,7 +267,13 @@ def _exit_of(processes: Sequence[BaseProcess]) -> str:
 def _lost_message(processes: Sequence[BaseProcess], lost: Sequence[list[InputRecord]]) -> str:
     """The error of a broken pool: how the worker ended and which records were lost."""
     records = [record for chunk in lost for record in chunk]
-    what = (f"the {len(records)} records from {records[0].source} to {records[-1].source} "
-            "were not scored" if records else "no record was lost")
-    return (f"a scoring worker process {_exit_of(processes)}; {what} and scoring stopped "
-            "there (try fewer --jobs or a smaller --batch-size if memory ran out)")
+    what = (
+        f"the {len(records)} records from {records[0].source} to {records[-1].source} "
+        "were not scored"
+        if records
+        else "no record was lost"
+    )
+    return (
+        f"a scoring worker process {_exit_of(processes)}; {what} and scoring stopped "
+        "there (try fewer --jobs or a smaller --batch-size if memory ran out)"
+    )

@@ -89,12 +89,18 @@ class StoredPlaceBlock(PlaceBlock):
     """A place block whose gazetteer (hashed at load with its file) is parsed on first use:
     what needs no gazetteer (spec, terms, weights, countries) is set at once."""
 
-    def __init__(self, spec: dict[str, Any], terms: tuple[str, ...], idf: np.ndarray,
-                 entry: Callable[[], dict[str, Any]]) -> None:  # no super(): lazy on purpose
+    def __init__(
+        self,
+        spec: dict[str, Any],
+        terms: tuple[str, ...],
+        idf: np.ndarray,
+        entry: Callable[[], dict[str, Any]],
+    ) -> None:  # no super(): lazy on purpose
         self.spec = PlaceSpec(spec["name"], float(spec["weight"]))
         self.terms, self.idf, self._stored = terms, idf, (spec, entry)
-        self.countries = tuple(t.removeprefix("country=") for t in terms
-                               if t.startswith("country="))
+        self.countries = tuple(
+            t.removeprefix("country=") for t in terms if t.startswith("country=")
+        )
         self._lock = threading.Lock()
 
     def __getattr__(self, name: str) -> Any:
@@ -105,17 +111,21 @@ class StoredPlaceBlock(PlaceBlock):
             if "gazetteer" not in self.__dict__:
                 spec, entry = self._stored
                 try:
-                    built = PlaceBlock.from_data(spec, {**entry(), "terms": list(self.terms)},
-                                                 self.idf)
+                    built = PlaceBlock.from_data(
+                        spec, {**entry(), "terms": list(self.terms)}, self.idf
+                    )
                 except (ValueError, KeyError, TypeError) as exc:
-                    raise ThreatTaggerError(f"malformed gazetteer of block {self.spec.name} "
-                                            f"({type(exc).__name__}: {exc})") from None
+                    raise ThreatTaggerError(
+                        f"malformed gazetteer of block {self.spec.name} "
+                        f"({type(exc).__name__}: {exc})"
+                    ) from None
                 self.__dict__.update({k: v for k, v in vars(built).items() if k != "_lock"})
         return object.__getattribute__(self, name)
 
 
-def blocks_v1(features: list[dict[str, Any]], vocab: dict[str, Any],
-              arrays: dict[str, np.ndarray]) -> list[TfidfBlock | PlaceBlock]:
+def blocks_v1(
+    features: list[dict[str, Any]], vocab: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> list[TfidfBlock | PlaceBlock]:
     """Format 1: every block's terms (and gazetteer) in the parsed vocab.json."""
     blocks: list[TfidfBlock | PlaceBlock] = []
     for i, (spec, entry) in enumerate(zip(features, vocab["blocks"], strict=True)):
@@ -127,8 +137,9 @@ def blocks_v1(features: list[dict[str, Any]], vocab: dict[str, Any],
     return blocks
 
 
-def blocks_v2(features: list[dict[str, Any]], vocab: bytes,
-              arrays: dict[str, np.ndarray]) -> list[TfidfBlock | PlaceBlock]:
+def blocks_v2(
+    features: list[dict[str, Any]], vocab: bytes, arrays: dict[str, np.ndarray]
+) -> list[TfidfBlock | PlaceBlock]:
     """Format 2: terms and gazetteers from model.npz, a gazetteer decoded on first use of its
     block (folders written before it moved there: from vocab.json's bytes, already hashed)."""
     parsed: list[dict[str, Any]] = []

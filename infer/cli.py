@@ -21,25 +21,27 @@ import typer
 MODEL_HELP = "Model folder (default: $THREAT_TAGGER_MODEL, else models/default)."
 FIRST_FAILURES = 5
 LOG_EVERY = 50_000  # records between progress lines when stderr is not a terminal
-SCORE_HELP = "\n\n".join((
-    "Tag every record of INPUTS (files, folders, or - for JSONL on stdin), in input order.",
-    "INPUTS may be .jsonl (one object per line), .csv (with a header), .txt (the whole file is "
-    "one document; its id is the path), a folder (searched recursively for those), or any of "
-    "them gzipped (.gz). Each input record gives exactly one output record.",
-    'JSONL output: {"id", "source" ("file:line"), "incident_types" ({label: probability}), '
-    '"region", "region_probability", "country", "country_probability"}, plus "warning" '
-    '(non-UTF-8 bytes replaced, text over 1 MB cut) and "explanation" with --explain. A record '
-    'that cannot be scored becomes {"id", "source", "error"} and the exit status is 1.',
-    "CSV output columns: id, source, incident_types, incident_probabilities, region, "
-    "region_probability, country, country_probability, warning, error (+ explanation as JSON "
-    "with --explain). incident_types is label|label (highest probability first) and "
-    "incident_probabilities holds their probabilities in the same order, e.g. bombing|kidnap "
-    "and 0.9312|0.7104.",
-    "--engine dask|spark scores on a cluster (a local one of --workers processes unless "
-    "--cluster gives a scheduler address or master URL) and needs -o: a new folder of part "
-    "files (part-00000.jsonl ... or .parquet with --format parquet, in input order, plus "
-    "_SUCCESS) that appears only when the whole job succeeded. Inputs may also be .parquet.",
-))
+SCORE_HELP = "\n\n".join(
+    (
+        "Tag every record of INPUTS (files, folders, or - for JSONL on stdin), in input order.",
+        "INPUTS may be .jsonl (one object per line), .csv (with a header), .txt (the whole file is "
+        "one document; its id is the path), a folder (searched recursively for those), or any of "
+        "them gzipped (.gz). Each input record gives exactly one output record.",
+        'JSONL output: {"id", "source" ("file:line"), "incident_types" ({label: probability}), '
+        '"region", "region_probability", "country", "country_probability"}, plus "warning" '
+        '(non-UTF-8 bytes replaced, text over 1 MB cut) and "explanation" with --explain. A record '
+        'that cannot be scored becomes {"id", "source", "error"} and the exit status is 1.',
+        "CSV output columns: id, source, incident_types, incident_probabilities, region, "
+        "region_probability, country, country_probability, warning, error (+ explanation as JSON "
+        "with --explain). incident_types is label|label (highest probability first) and "
+        "incident_probabilities holds their probabilities in the same order, e.g. bombing|kidnap "
+        "and 0.9312|0.7104.",
+        "--engine dask|spark scores on a cluster (a local one of --workers processes unless "
+        "--cluster gives a scheduler address or master URL) and needs -o: a new folder of part "
+        "files (part-00000.jsonl ... or .parquet with --format parquet, in input order, plus "
+        "_SUCCESS) that appears only when the whole job succeeded. Inputs may also be .parquet.",
+    )
+)
 
 
 class OutputFormat(StrEnum):
@@ -78,8 +80,9 @@ def _load(model: str | None) -> Any:
 def predict(
     text: Annotated[str, typer.Argument(help="The text to tag; - reads it from stdin.")],
     model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Show the n-grams behind each "
-                                                             "decision.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show the n-grams behind each decision.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Tag one text and show its incident types, region and country."""
@@ -116,12 +119,19 @@ def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
         table.add_row("incident type", label, f"{probability:.3f}")
     if not prediction.incident_types:
         best = max(prediction.probabilities.items(), key=lambda kv: kv[1], default=("-", 0.0))
-        table.add_row("incident type", "[dim]none (not an attack report)[/dim]",
-                      f"[dim]top: {best[0]} {best[1]:.3f}[/dim]")
-    table.add_row("region", prediction.region or "[dim]unknown[/dim]",
-                  f"{prediction.region_probability:.3f}")
-    country = "[dim]unknown[/dim]" if prediction.country is None else \
-        f"{prediction.country_name} ({prediction.country})"
+        table.add_row(
+            "incident type",
+            "[dim]none (not an attack report)[/dim]",
+            f"[dim]top: {best[0]} {best[1]:.3f}[/dim]",
+        )
+    table.add_row(
+        "region", prediction.region or "[dim]unknown[/dim]", f"{prediction.region_probability:.3f}"
+    )
+    country = (
+        "[dim]unknown[/dim]"
+        if prediction.country is None
+        else f"{prediction.country_name} ({prediction.country})"
+    )
     table.add_row("country", country, f"{prediction.country_probability:.3f}")
     console.print(table)
     if heads:
@@ -130,18 +140,24 @@ def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
             if head["head"] == "incident":
                 console.print("  " + _combination(head), markup=False, highlight=False)
     for head in heads or ():
-        console.print(f"\n[bold]why {head['head']} = {head['label']}[/bold] (decision score "
-                      f"{head['decision_score']:+.3f} = intercept {head['intercept']:+.3f} "
-                      f"+ contributions)")
-        detail = Table(caption="char n-grams are grouped under their word; a place feature "
-                       "names the words it matched", caption_justify="left")
+        console.print(
+            f"\n[bold]why {head['head']} = {head['label']}[/bold] (decision score "
+            f"{head['decision_score']:+.3f} = intercept {head['intercept']:+.3f} "
+            f"+ contributions)"
+        )
+        detail = Table(
+            caption="char n-grams are grouped under their word; a place feature "
+            "names the words it matched",
+            caption_justify="left",
+        )
         detail.add_column("feature")
         detail.add_column("contribution", justify="right")
         for part in head["contributions"]:
             colour = "green" if part["contribution"] > 0 else "red"
             grams = f" [dim]({part['ngrams']} n-grams)[/dim]" if part["ngrams"] > 1 else ""
-            detail.add_row(escape(part["feature"]) + grams,
-                           f"[{colour}]{part['contribution']:+.3f}[/{colour}]")
+            detail.add_row(
+                escape(part["feature"]) + grams, f"[{colour}]{part['contribution']:+.3f}[/{colour}]"
+            )
         detail.add_row("[dim](all other features)[/dim]", f"[dim]{head['rest']:+.3f}[/dim]")
         console.print(detail)
 
@@ -149,56 +165,118 @@ def _show(prediction: Any, heads: list[dict[str, Any]] | None) -> None:
 def _combination(head: dict[str, Any]) -> str:
     """One line: how the gate, the type head and the ambush rule give a label's probability."""
     label, p = head["label"], head["probability"]
-    own = 1.0 / (1.0 + math.exp(-head["decision_score"])) if math.isfinite(
-        head["decision_score"]) else float(head["decision_score"] > 0)
-    where = "" if head["segment"] is None else \
-        f", on the sentence window \"{head['segment'][:60]}...\""
+    own = (
+        1.0 / (1.0 + math.exp(-head["decision_score"]))
+        if math.isfinite(head["decision_score"])
+        else float(head["decision_score"] > 0)
+    )
+    where = (
+        "" if head["segment"] is None else f', on the sentence window "{head["segment"][:60]}..."'
+    )
     if head["implied_by"] is not None:
         source = head["implied_by"]
-        return (f"{label} {p:.3f} = P({source}) {p:.3f}: an {source} is an {label}, so "
-                f"P({label}) is at least P({source}) (its own type head gives "
-                f"{own * (head['gate_probability'] or 1.0):.3f}{where})")
+        return (
+            f"{label} {p:.3f} = P({source}) {p:.3f}: an {source} is an {label}, so "
+            f"P({label}) is at least P({source}) (its own type head gives "
+            f"{own * (head['gate_probability'] or 1.0):.3f}{where})"
+        )
     if head["gate_probability"] is not None:
-        return (f"{label} {p:.3f} = P(attack) {head['gate_probability']:.3f} (gate) x "
-                f"P({label} | attack) {own:.3f} (type head){where}")
+        return (
+            f"{label} {p:.3f} = P(attack) {head['gate_probability']:.3f} (gate) x "
+            f"P({label} | attack) {own:.3f} (type head){where}"
+        )
     return f"{label} {p:.3f} = sigmoid(type head score {head['decision_score']:+.3f}){where}"
 
 
 def score(
     inputs: Annotated[list[str], typer.Argument(help="Files, folders or - (JSONL on stdin).")],
     model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,
-    output: Annotated[str | None, typer.Option("-o", "--output", help="Write here "
-                      "(atomically: complete or not at all) instead of stdout.")] = None,
-    fmt: Annotated[OutputFormat | None, typer.Option("--format", help="Output format "
-                   "(default: csv if OUT ends in .csv, else jsonl).")] = None,
-    text_field: Annotated[str, typer.Option("--text-field", help="JSONL key / CSV column "
-                                                                 "of the text.")] = "text",
-    id_field: Annotated[str, typer.Option("--id-field", help="JSONL key / CSV column of the "
-                                                             "id (default id: file:line).")] = "id",
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes "
-                    "(default: CPU count; 1 scores in-process).")] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Add each decision's driving "
-                                                            "n-grams.")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Records per chunk "
-                                                                        "sent to a worker.")] = 500,
-    engine: Annotated[Engine, typer.Option("--engine", help="local: a process pool on this "
-                      "machine; dask or spark: a cluster (needs -o FOLDER).")] = Engine.local,
-    cluster: Annotated[str | None, typer.Option("--cluster", help="Dask scheduler address "
-                       "(tcp://host:8786) or Spark master URL (spark://host:7077); default: "
-                       "start a local cluster.")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Workers of the local "
-                       "cluster (default: CPU count).")] = None,
-    split_mb: Annotated[float, typer.Option("--split-mb", min=0.001, help="Cluster engines: "
-                        "plain .jsonl files are cut into slices of about this many MB.")] = 32.0,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write here (atomically: complete or not at all) instead of stdout.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format", help="Output format (default: csv if OUT ends in .csv, else jsonl)."
+        ),
+    ] = None,
+    text_field: Annotated[
+        str, typer.Option("--text-field", help="JSONL key / CSV column of the text.")
+    ] = "text",
+    id_field: Annotated[
+        str,
+        typer.Option(
+            "--id-field", help="JSONL key / CSV column of the id (default id: file:line)."
+        ),
+    ] = "id",
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes (default: CPU count; 1 scores in-process).",
+        ),
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add each decision's driving n-grams.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, help="Records per chunk sent to a worker.")
+    ] = 500,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="local: a process pool on this "
+            "machine; dask or spark: a cluster (needs -o FOLDER).",
+        ),
+    ] = Engine.local,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Dask scheduler address "
+            "(tcp://host:8786) or Spark master URL (spark://host:7077); default: "
+            "start a local cluster.",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Workers of the local cluster (default: CPU count)."),
+    ] = None,
+    split_mb: Annotated[
+        float,
+        typer.Option(
+            "--split-mb",
+            min=0.001,
+            help="Cluster engines: plain .jsonl files are cut into slices of about this many MB.",
+        ),
+    ] = 32.0,
 ) -> None:
     """Tag every record of INPUTS (files, folders or - for stdin), in order."""
     if engine is not Engine.local:
         from infer.engines.cli import score_on_cluster
 
-        score_on_cluster(engine.value, inputs, output=output, model=model,
-                         fmt=None if fmt is None else fmt.value, workers=workers,
-                         cluster=cluster, text_field=text_field, id_field=id_field,
-                         explain=explain, batch_size=batch_size, split_mb=split_mb)
+        score_on_cluster(
+            engine.value,
+            inputs,
+            output=output,
+            model=model,
+            fmt=None if fmt is None else fmt.value,
+            workers=workers,
+            cluster=cluster,
+            text_field=text_field,
+            id_field=id_field,
+            explain=explain,
+            batch_size=batch_size,
+            split_mb=split_mb,
+        )
         return
     if cluster is not None or workers is not None:
         _fail("--cluster and --workers are for --engine dask|spark (use --jobs locally)", 2)
@@ -213,15 +291,23 @@ def score(
         check_output(output, inputs)
     except ThreatTaggerError as exc:
         _fail(str(exc), 2)
-    chosen = fmt.value if fmt is not None else \
-        ("csv" if output and output.lower().endswith(".csv") else "jsonl")
+    chosen = (
+        fmt.value
+        if fmt is not None
+        else ("csv" if output and output.lower().endswith(".csv") else "jsonl")
+    )
     records = iter_records(inputs, text_field=text_field, id_field=id_field)
     tally = _Tally()
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
-        scorer = BatchScorer(_load(model), model=model, jobs=jobs or os.cpu_count() or 1,
-                             batch_size=batch_size, explain=explain)
+        scorer = BatchScorer(
+            _load(model),
+            model=model,
+            jobs=jobs or os.cpu_count() or 1,
+            batch_size=batch_size,
+            explain=explain,
+        )
         with output_stream(output) as stream:
             writer = make_writer(stream, chosen, explain=explain)
             for out in _progress(scorer.score(records), tally):
@@ -229,8 +315,14 @@ def score(
     except KeyboardInterrupt:
         _fail("interrupted; no output file was written" if output else "interrupted", 130)
     except ThreatTaggerError as exc:  # e.g. a worker process died: the output is incomplete
-        _fail(f"{exc}; " + ("no output file was written" if output else
-                            "the output written so far is incomplete"))
+        _fail(
+            f"{exc}; "
+            + (
+                "no output file was written"
+                if output
+                else "the output written so far is incomplete"
+            )
+        )
     except BrokenPipeError:  # e.g. `score ... | head`: stop quietly, like other filters
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(141) from None
@@ -270,12 +362,19 @@ class _Tally:
     def report(self) -> None:
         """The summary line (and first failures) on stderr."""
         seconds = max(time.perf_counter() - self.start, 1e-9)
-        typer.echo(f"{self.records} records, {self.failures} failures, {self.warnings} warnings "
-                   f"in {seconds:.2f} s ({self.records / seconds:.0f} docs/s)", err=True)
+        typer.echo(
+            f"{self.records} records, {self.failures} failures, {self.warnings} warnings "
+            f"in {seconds:.2f} s ({self.records / seconds:.0f} docs/s)",
+            err=True,
+        )
         if self.first:
             more = self.failures - len(self.first)
-            typer.echo("failures:\n" + "\n".join(self.first)
-                       + (f"\n  ... and {more} more" if more else ""), err=True)
+            typer.echo(
+                "failures:\n"
+                + "\n".join(self.first)
+                + (f"\n  ... and {more} more" if more else ""),
+                err=True,
+            )
 
 
 def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict[str, Any]]:
@@ -286,19 +385,27 @@ def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict
             tally.add(out)
             if tally.records % LOG_EVERY == 0:
                 seconds = max(time.perf_counter() - tally.start, 1e-9)
-                typer.echo(f"score {seconds:7.1f} s  {tally.records:,} records, "
-                           f"{tally.failures:,} failures, {tally.records / seconds:,.0f} "
-                           "records/s", err=True)
+                typer.echo(
+                    f"score {seconds:7.1f} s  {tally.records:,} records, "
+                    f"{tally.failures:,} failures, {tally.records / seconds:,.0f} "
+                    "records/s",
+                    err=True,
+                )
             yield out
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    columns = (SpinnerColumn(), TextColumn("{task.completed:,.0f} records"),
-               TextColumn("{task.fields[rate]}"), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.completed:,.0f} records"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    )
     # auto_refresh=False: no refresh thread alive when the worker pool forks
-    with Progress(*columns, console=Console(stderr=True), transient=True,
-                  auto_refresh=False) as bar:
+    with Progress(
+        *columns, console=Console(stderr=True), transient=True, auto_refresh=False
+    ) as bar:
         task = bar.add_task("score", total=None, rate="")
         shown = 0.0
         for out in outputs:
@@ -306,8 +413,9 @@ def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict
             now = time.perf_counter()
             if now - shown > 0.1:
                 rate = tally.records / max(now - tally.start, 1e-9)
-                bar.update(task, completed=tally.records, rate=f"{rate:,.0f} records/s",
-                           refresh=True)
+                bar.update(
+                    task, completed=tally.records, rate=f"{rate:,.0f} records/s", refresh=True
+                )
                 shown = now
             yield out
 

@@ -64,8 +64,10 @@ def read_csv(name: str, handle: IO[bytes], text_field: str, id_field: str) -> It
     columns = {column.strip(): i for i, column in reversed(list(enumerate(header)))}
     text_col, id_col = columns.get(text_field), columns.get(id_field)
     if missing is None and text_col is None:
-        missing = (f"no {text_field!r} column (columns: {', '.join(map(repr, header))}); "
-                   f"pick one with --text-field")
+        missing = (
+            f"no {text_field!r} column (columns: {', '.join(map(repr, header))}); "
+            f"pick one with --text-field"
+        )
     while True:
         lines.next_row()
         try:
@@ -77,9 +79,12 @@ def read_csv(name: str, handle: IO[bytes], text_field: str, id_field: str) -> It
             record_id = _first_line_id(lines.row[0][1], id_col, source)
             if len(lines.row) > 1:
                 lines.read_again()
-                yield _failed(record_id, source,
-                              f"malformed CSV: a quote opened in this row is not closed where "
-                              f"a field ends ({exc}); the lines after it are read again as rows")
+                yield _failed(
+                    record_id,
+                    source,
+                    f"malformed CSV: a quote opened in this row is not closed where "
+                    f"a field ends ({exc}); the lines after it are read again as rows",
+                )
             else:
                 yield _failed(record_id, source, f"malformed CSV: {exc}")
             continue
@@ -87,8 +92,9 @@ def read_csv(name: str, handle: IO[bytes], text_field: str, id_field: str) -> It
             continue
         source = f"{name}:{lines.row[0][0]}"
         warnings = [BAD_UTF8] if any(bad for _, _, bad in lines.row) else []
-        record_id = _record_id(row[id_col] if id_col is not None and id_col < len(row)
-                               else None, source)
+        record_id = _record_id(
+            row[id_col] if id_col is not None and id_col < len(row) else None, source
+        )
         if missing is not None:
             yield _failed(record_id, source, missing)
             continue
@@ -103,5 +109,4 @@ def _first_line_id(line: str, id_col: int | None, source: str) -> str:
         cells = next(csv.reader([line.rstrip("\r\n")]), [])
     except csv.Error:
         cells = []
-    return _record_id(cells[id_col] if id_col is not None and id_col < len(cells) else None,
-                      source)
+    return _record_id(cells[id_col] if id_col is not None and id_col < len(cells) else None, source)

@@ -49,8 +49,10 @@ class HeadExplanation:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (lists, not tuples)."""
-        return {**asdict(self), "contributions": [{**asdict(c), "words": list(c.words)}
-                                                  for c in self.contributions]}
+        return {
+            **asdict(self),
+            "contributions": [{**asdict(c), "words": list(c.words)} for c in self.contributions],
+        }
 
     @property
     def total(self) -> float:
@@ -67,12 +69,18 @@ class Explanation:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {"prediction": self.prediction.to_dict(),
-                "heads": [h.to_dict() for h in self.heads]}
+        return {"prediction": self.prediction.to_dict(), "heads": [h.to_dict() for h in self.heads]}
 
 
-def _explain_class(words: FeatureWords, head_name: str, head: Head, label: str,
-                   probability: float, row: Any, top: int) -> HeadExplanation:
+def _explain_class(
+    words: FeatureWords,
+    head_name: str,
+    head: Head,
+    label: str,
+    probability: float,
+    row: Any,
+    top: int,
+) -> HeadExplanation:
     """Decompose one class's linear score over the non-zero features of one row, grouped
     into readable contributions (`FeatureWords`): the top ones, and the rest as one sum."""
     k = head.classes.index(label)
@@ -82,23 +90,26 @@ def _explain_class(words: FeatureWords, head_name: str, head: Head, label: str,
     parts = every[indices] * values
     decision = float((row @ every).item() + head.intercept[k])
     groups: dict[tuple[str, ...], list[Any]] = {}  # key -> [name, words, value, part, n]
-    for column, value, part in zip(indices.tolist(), values.tolist(), parts.tolist(),
-                                   strict=True):
+    for column, value, part in zip(indices.tolist(), values.tolist(), parts.tolist(), strict=True):
         for share in words.shares(column):
             group = groups.setdefault(share.key, [share.name, share.words, 0.0, 0.0, 0])
             group[2] += value * share.fraction
             group[3] += part * share.fraction
             group[4] += 1
     order = sorted(groups.values(), key=lambda g: -abs(g[3]))[:top]  # stable: ties keep order
-    shown = tuple(Contribution(name, value, part / value if value else 0.0, part, found, n)
-                  for name, found, value, part, n in order)
+    shown = tuple(
+        Contribution(name, value, part / value if value else 0.0, part, found, n)
+        for name, found, value, part, n in order
+    )
     rest = float(parts.sum() - sum(c.contribution for c in shown))
-    return HeadExplanation(head_name, label, probability, decision,
-                           float(head.intercept[k]), shown, rest)
+    return HeadExplanation(
+        head_name, label, probability, decision, float(head.intercept[k]), shown, rest
+    )
 
 
-def _incident_segments(scorer: Scorer, text: str, row: Any
-                       ) -> dict[str, tuple[Any, str | None, float]]:
+def _incident_segments(
+    scorer: Scorer, text: str, row: Any
+) -> dict[str, tuple[Any, str | None, float]]:
     """Per label, the row, window and probability of the segment that produced its pooled
     probability (max pooling of P(attack) * P(label | attack); P(label) without a gate)."""
     model = scorer.model
@@ -109,18 +120,22 @@ def _incident_segments(scorer: Scorer, text: str, row: Any
         windows += found
     probability = scorer.segment_probabilities(stacked)
     best = np.argmax(probability, axis=0)  # first segment (the whole text) wins ties
-    return {label: (stacked.getrow(best[k]), windows[best[k]], float(probability[best[k], k]))
-            for k, label in enumerate(model.incident.classes)}
+    return {
+        label: (stacked.getrow(best[k]), windows[best[k]], float(probability[best[k], k]))
+        for k, label in enumerate(model.incident.classes)
+    }
 
 
-def _gate_item(scorer: Scorer, words: FeatureWords, segment_row: Any, window: str | None,
-               top: int) -> HeadExplanation:
+def _gate_item(
+    scorer: Scorer, words: FeatureWords, segment_row: Any, window: str | None, top: int
+) -> HeadExplanation:
     """The attack gate's decomposition on one segment."""
     gate = scorer.model.gate
     probability = scorer.gate_probability(segment_row)
     assert gate is not None and probability is not None
-    item = _explain_class(words, "gate", gate, gate.classes[0], float(probability[0]),
-                          segment_row, top)
+    item = _explain_class(
+        words, "gate", gate, gate.classes[0], float(probability[0]), segment_row, top
+    )
     return dataclasses.replace(item, segment=window)
 
 
@@ -152,21 +167,35 @@ def explain_text(scorer: Scorer, text: str, top: int = 10) -> Explanation:
         words = whole if window is None else FeatureWords(model.featurizer, window)
         p = prediction.incident_types.get(label, own)
         item = _explain_class(words, "incident", model.incident, label, p, segment_row, top)
-        gate = None if model.gate is None else _gate_item(scorer, words, segment_row, window,
-                                                          top)
-        heads.append(dataclasses.replace(
-            item, segment=window, implied_by=implied.get(label),
-            gate_probability=None if gate is None else gate.probability))
+        gate = None if model.gate is None else _gate_item(scorer, words, segment_row, window, top)
+        heads.append(
+            dataclasses.replace(
+                item,
+                segment=window,
+                implied_by=implied.get(label),
+                gate_probability=None if gate is None else gate.probability,
+            )
+        )
         # one gate item per segment; none for a constant gate (a corpus without negatives)
         if gate is not None and window not in gates and np.isfinite(gate.decision_score):
             gates.add(window)
             heads.append(gate)
     if prediction.region is not None and prediction.region in model.region.classes:
         probability = prediction.region_probability
-        heads.append(_explain_class(whole, "region", model.region, prediction.region,
-                                    probability, row, top))
+        heads.append(
+            _explain_class(whole, "region", model.region, prediction.region, probability, row, top)
+        )
     # a country named by the places alone may be one the country head never learnt
     if prediction.country is not None and prediction.country in model.country.classes:
-        heads.append(_explain_class(whole, "country", model.country, prediction.country,
-                                    prediction.country_probability, row, top))
+        heads.append(
+            _explain_class(
+                whole,
+                "country",
+                model.country,
+                prediction.country,
+                prediction.country_probability,
+                row,
+                top,
+            )
+        )
     return Explanation(prediction, tuple(heads))

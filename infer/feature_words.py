@@ -16,8 +16,14 @@ from infer.places import Mention
 from infer.taxonomy import COUNTRIES
 
 # place column prefix -> which mentions feed it (places, demonyms or armed groups)
-_KIND = {"country": "place", "region": "place", "nationality": "demonym",
-         "nationality_region": "demonym", "group": "group", "group_region": "group"}
+_KIND = {
+    "country": "place",
+    "region": "place",
+    "nationality": "demonym",
+    "nationality_region": "demonym",
+    "group": "group",
+    "group_region": "group",
+}
 
 
 class Share(NamedTuple):
@@ -59,14 +65,22 @@ class FeatureWords:
             owners = self._chars[block_name].get(term)
             if owners:
                 total = sum(owners.values())
-                return [Share(("char", block_name, word), f"{block_name}:{word}", (word,),
-                              n / total) for word, n in owners.items()]
+                return [
+                    Share(("char", block_name, word), f"{block_name}:{word}", (word,), n / total)
+                    for word, n in owners.items()
+                ]
         if block_name in self._mentions:
             prefix, _, target = term.partition("=")
             words = self._place_words(self._mentions[block_name], prefix, target)
             if words:
-                return [Share(("places", block_name, term),
-                              f"{block_name}:{', '.join(words)} -> {target}", words, 1.0)]
+                return [
+                    Share(
+                        ("places", block_name, term),
+                        f"{block_name}:{', '.join(words)} -> {target}",
+                        words,
+                        1.0,
+                    )
+                ]
         name = f"{block_name}:{term}"
         return [Share(("feature", name), name, (), 1.0)]
 
@@ -75,8 +89,12 @@ class FeatureWords:
         """The distinct surfaces of the mentions that feed a place column."""
         kind = _KIND.get(prefix)
         regional = prefix.endswith("region")
-        found = [m.surface for m in mentions if _kind(m) == kind and (
-            _region(m.country) == target if regional else m.country == target)]
+        found = [
+            m.surface
+            for m in mentions
+            if _kind(m) == kind
+            and (_region(m.country) == target if regional else m.country == target)
+        ]
         return tuple(dict.fromkeys(found))
 
 

@@ -153,8 +153,9 @@ class BlockSpec:
     def from_dict(cls, data: dict) -> BlockSpec:
         """Inverse of `to_dict`."""
         low, high = data["ngram_range"]
-        return cls(data["name"], data["analyzer"], (int(low), int(high)),
-                   TextOptions(**data["options"]))
+        return cls(
+            data["name"], data["analyzer"], (int(low), int(high)), TextOptions(**data["options"])
+        )
 
 
 @dataclass(frozen=True)
@@ -167,8 +168,9 @@ class TfidfBlock:
 
     def __post_init__(self) -> None:
         if len(self.terms) != len(self.idf):
-            raise ValueError(f"block {self.spec.name}: {len(self.terms)} terms, "
-                             f"{len(self.idf)} idf weights")
+            raise ValueError(
+                f"block {self.spec.name}: {len(self.terms)} terms, {len(self.idf)} idf weights"
+            )
 
     @cached_property
     def index(self) -> dict[str, int]:
@@ -185,6 +187,7 @@ class TfidfBlock:
         lowercase = spec.options.lowercase
         index = self.index
         if spec.analyzer == "char_wb":
+
             def analyze(token: str) -> tuple[list[int], list[int]]:
                 grams = char_wb_ngrams(token.lower() if lowercase else token, spec.ngram_range)
                 return [c for c in map(index.get, grams) if c is not None], []
@@ -192,8 +195,7 @@ class TfidfBlock:
             return TokenCounter(analyze, None, self.size)
         if spec.analyzer != "word" or low < 1:
             return None
-        grams = [(column, term.split(" ")) for column, term in enumerate(self.terms)
-                 if " " in term]
+        grams = [(column, term.split(" ")) for column, term in enumerate(self.terms) if " " in term]
         words: dict[str, int] = {}
         for _, gram in grams:
             for word in gram:
@@ -202,8 +204,12 @@ class TfidfBlock:
             return None
         table = None
         if high >= 2 and grams:
-            table = GramTable([[words[w] for w in gram] for _, gram in grams],
-                              [column for column, _ in grams], len(words), spec.ngram_range)
+            table = GramTable(
+                [[words[w] for w in gram] for _, gram in grams],
+                [column for column, _ in grams],
+                len(words),
+                spec.ngram_range,
+            )
 
         def analyze_words(token: str) -> tuple[list[int], list[int]]:
             found = _TOKEN.findall(token.lower() if lowercase else token)
@@ -217,8 +223,12 @@ class TfidfBlock:
         """Number of columns."""
         return len(self.terms)
 
-    def counts(self, texts: Sequence[str], stripped: Sequence[str] | None = None,
-               tokens: tuple[list[str], np.ndarray] | None = None) -> sp.csr_matrix:
+    def counts(
+        self,
+        texts: Sequence[str],
+        stripped: Sequence[str] | None = None,
+        tokens: tuple[list[str], np.ndarray] | None = None,
+    ) -> sp.csr_matrix:
         """Raw term counts of the texts (the compiled pass when the block has one). Blocks
         may share `stripped` (the texts through `spec.options.strip`) and `tokens` (those
         split on whitespace, `tokenpass.split_tokens`)."""
@@ -227,8 +237,11 @@ class TfidfBlock:
             return self.counts_by_analyzer(texts)
         return counter.counts(*(tokens or self._tokens(texts, stripped)))
 
-    def _tokens(self, texts: Sequence[str], stripped: Sequence[str] | None,
-                ) -> tuple[list[str], np.ndarray]:
+    def _tokens(
+        self,
+        texts: Sequence[str],
+        stripped: Sequence[str] | None,
+    ) -> tuple[list[str], np.ndarray]:
         """The texts stripped of boilerplate (unless given) and split on whitespace."""
         if stripped is None:
             stripped = [self.spec.options.strip(text) for text in texts]
@@ -245,9 +258,14 @@ class TfidfBlock:
             indices.extend(found.keys())
             counts.extend(found.values())
             indptr.append(len(indices))
-        matrix = sp.csr_matrix((np.asarray(counts, dtype=np.float64),
-                                np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
-                               shape=(len(texts), self.size))
+        matrix = sp.csr_matrix(
+            (
+                np.asarray(counts, dtype=np.float64),
+                np.asarray(indices, dtype=np.int32),
+                np.asarray(indptr),
+            ),
+            shape=(len(texts), self.size),
+        )
         matrix.sort_indices()
         return matrix
 
@@ -261,8 +279,12 @@ class TfidfBlock:
         data /= norms[rows]
         return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
-    def transform(self, texts: Sequence[str], stripped: Sequence[str] | None = None,
-                  tokens: tuple[list[str], np.ndarray] | None = None) -> sp.csr_matrix:
+    def transform(
+        self,
+        texts: Sequence[str],
+        stripped: Sequence[str] | None = None,
+        tokens: tuple[list[str], np.ndarray] | None = None,
+    ) -> sp.csr_matrix:
         """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
         counter = self.token_counter
         if counter is None:
@@ -306,4 +328,3 @@ class Featurizer:
 def idf_key(position: int) -> str:
     """Name of a block's idf array inside model.npz."""
     return f"features.{position}.idf"
-

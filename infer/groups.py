@@ -29,9 +29,22 @@ GROUP_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Western Europe
     ("ES", ("ETA", "Euskadi Ta Askatasuna", "GRAPO")),
     # why: the IRAs and loyalist groups fought over Northern Ireland, coded United Kingdom
-    ("GB", ("IRA", "Provisional IRA", "Real IRA", "Continuity IRA", "New IRA",
-            "Irish Republican Army", "INLA", "UVF", "Ulster Volunteer Force",
-            "Ulster Defence Association", "Ulster Freedom Fighters")),
+    (
+        "GB",
+        (
+            "IRA",
+            "Provisional IRA",
+            "Real IRA",
+            "Continuity IRA",
+            "New IRA",
+            "Irish Republican Army",
+            "INLA",
+            "UVF",
+            "Ulster Volunteer Force",
+            "Ulster Defence Association",
+            "Ulster Freedom Fighters",
+        ),
+    ),
     ("FR", ("FLNC", "Action Directe")),
     ("IT", ("Red Brigades", "Brigate Rosse")),
     ("DE", ("Red Army Faction", "Baader-Meinhof")),
@@ -42,17 +55,48 @@ GROUP_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("RU", ("Caucasus Emirate", "Imarat Kavkaz")),
     # Middle East & North Africa
     ("TR", ("PKK", "Kurdistan Workers Party", "Kurdistan Freedom Falcons", "DHKP-C")),
-    ("IQ", ("Mahdi Army", "Jaysh al-Mahdi", "Kata'ib Hezbollah", "Kataib Hezbollah",
-            "Asa'ib Ahl al-Haq", "Ansar al-Islam", "AQI", "Peshmerga")),
+    (
+        "IQ",
+        (
+            "Mahdi Army",
+            "Jaysh al-Mahdi",
+            "Kata'ib Hezbollah",
+            "Kataib Hezbollah",
+            "Asa'ib Ahl al-Haq",
+            "Ansar al-Islam",
+            "AQI",
+            "Peshmerga",
+        ),
+    ),
     # why: al-Nusra, HTS, Ahrar al-Sham and the YPG fought in Syria (the YPG's Turkish
     # attacks are few next to its Syrian war)
-    ("SY", ("Jabhat al-Nusra", "Nusra Front", "al-Nusra", "Hayat Tahrir al-Sham", "HTS",
-            "Ahrar al-Sham", "Jaysh al-Islam", "Jaish al-Islam", "YPG")),
+    (
+        "SY",
+        (
+            "Jabhat al-Nusra",
+            "Nusra Front",
+            "al-Nusra",
+            "Hayat Tahrir al-Sham",
+            "HTS",
+            "Ahrar al-Sham",
+            "Jaysh al-Islam",
+            "Jaish al-Islam",
+            "YPG",
+        ),
+    ),
     # why: AQAP's attacks are overwhelmingly in Yemen
     ("YE", ("Houthis", "Houthi", "Ansar Allah", "Ansarallah", "AQAP")),
     ("DZ", ("GSPC", "Armed Islamic Group")),
-    ("EG", ("Ansar Bait al-Maqdis", "Ansar Beit al-Maqdis", "Wilayat Sinai",
-            "Gama'a al-Islamiyya", "Hasm Movement")),
+    (
+        "EG",
+        (
+            "Ansar Bait al-Maqdis",
+            "Ansar Beit al-Maqdis",
+            "Wilayat Sinai",
+            "Gama'a al-Islamiyya",
+            "Hasm Movement",
+        ),
+    ),
     ("LB", ("Fatah al-Islam",)),
     # why: Jundallah and Jaish al-Adl attack in Iranian Baluchistan; the MEK's attacks were
     # in Iran
@@ -61,16 +105,54 @@ GROUP_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # South Asia
     # why: the Taliban (without "Pakistani"/"Tehrik") fought in Afghanistan; ISKP's attacks
     # are mostly Afghan
-    ("AF", ("Taliban", "Afghan Taliban", "Haqqani Network", "Hezb-e-Islami", "Hizb-i-Islami",
-            "ISKP", "ISIS-K")),
-    ("PK", ("TTP", "Tehrik-i-Taliban", "Tehreek-e-Taliban", "Pakistani Taliban",
-            "Lashkar-e-Jhangvi", "LeJ", "Sipah-e-Sahaba", "Jamaat-ul-Ahrar",
-            "Balochistan Liberation Army", "Baloch Liberation Army",
-            "Balochistan Liberation Front", "Baloch Liberation Front")),
+    (
+        "AF",
+        (
+            "Taliban",
+            "Afghan Taliban",
+            "Haqqani Network",
+            "Hezb-e-Islami",
+            "Hizb-i-Islami",
+            "ISKP",
+            "ISIS-K",
+        ),
+    ),
+    (
+        "PK",
+        (
+            "TTP",
+            "Tehrik-i-Taliban",
+            "Tehreek-e-Taliban",
+            "Pakistani Taliban",
+            "Lashkar-e-Jhangvi",
+            "LeJ",
+            "Sipah-e-Sahaba",
+            "Jamaat-ul-Ahrar",
+            "Balochistan Liberation Army",
+            "Baloch Liberation Army",
+            "Balochistan Liberation Front",
+            "Baloch Liberation Front",
+        ),
+    ),
     # why: Hizbul Mujahideen and Jaish-e-Mohammed attack in Indian Kashmir (Lashkar-e-Taiba,
     # with large attacks on both sides, is left out)
-    ("IN", ("Hizbul Mujahideen", "Jaish-e-Mohammed", "Jaish-e-Muhammad", "JeM", "ULFA",
-            "NSCN", "NDFB", "Naxalites", "Naxalite", "Naxals", "Naxal", "Babbar Khalsa")),
+    (
+        "IN",
+        (
+            "Hizbul Mujahideen",
+            "Jaish-e-Mohammed",
+            "Jaish-e-Muhammad",
+            "JeM",
+            "ULFA",
+            "NSCN",
+            "NDFB",
+            "Naxalites",
+            "Naxalite",
+            "Naxals",
+            "Naxal",
+            "Babbar Khalsa",
+        ),
+    ),
     ("BD", ("Jamaat-ul-Mujahideen", "Ansarullah Bangla Team")),
     ("LK", ("LTTE", "Tamil Tigers", "Liberation Tigers", "JVP")),
     # Southeast Asia
@@ -78,8 +160,7 @@ GROUP_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # why: Jemaah Islamiyah also planned abroad, but its attacks were in Indonesia
     ("ID", ("Jemaah Islamiyah", "Jamaah Ansharut Daulah")),
     ("TH", ("Barisan Revolusi Nasional", "PULO")),
-    ("MM", ("Arakan Army", "TNLA", "KNU", "Karen National Union",
-            "Kachin Independence Army")),
+    ("MM", ("Arakan Army", "TNLA", "KNU", "Karen National Union", "Kachin Independence Army")),
     # East Asia
     ("JP", ("Aum Shinrikyo",)),
     # Sub-Saharan Africa
@@ -117,7 +198,28 @@ OVERRIDDEN_TOWNS: frozenset[str] = frozenset({"Shabaab"})
 # the same name ("Hamas", a German village; "Fatah", a Pakistani one) must not speak for one.
 # RAND's Palestinian records named "Hamas" 134 times in the misses of a gazetteer without this.
 MULTI_COUNTRY_GROUPS: tuple[str, ...] = (
-    "Hamas", "Fatah", "Hezbollah", "Hizbollah", "Hizballah", "Hizbullah", "Al-Qaeda", "Al-Qaida",
-    "Qaeda", "Qaida", "ISIS", "ISIL", "Daesh", "Daish", "AQIM", "JNIM", "LRA", "PFLP", "DFLP",
-    "ASALA", "Tanzim", "Lashkar-e-Taiba", "Lashkar-e-Toiba", "Jundullah",
+    "Hamas",
+    "Fatah",
+    "Hezbollah",
+    "Hizbollah",
+    "Hizballah",
+    "Hizbullah",
+    "Al-Qaeda",
+    "Al-Qaida",
+    "Qaeda",
+    "Qaida",
+    "ISIS",
+    "ISIL",
+    "Daesh",
+    "Daish",
+    "AQIM",
+    "JNIM",
+    "LRA",
+    "PFLP",
+    "DFLP",
+    "ASALA",
+    "Tanzim",
+    "Lashkar-e-Taiba",
+    "Lashkar-e-Toiba",
+    "Jundullah",
 )

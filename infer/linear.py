@@ -87,16 +87,21 @@ class Head:
             at += item.width
         return tuple(maps)
 
-    def _parts(self, features: sp.csr_matrix | BlockRows) -> list[tuple[sp.csr_matrix,
-                                                                        np.ndarray]]:
+    def _parts(self, features: sp.csr_matrix | BlockRows) -> list[tuple[sp.csr_matrix, np.ndarray]]:
         """(rows of the block read, its column map) per input (the whole matrix when the
         head lists none)."""
         if not self.inputs:
             matrix = features.full() if isinstance(features, BlockRows) else features
             return [(matrix, np.arange(self.coef.shape[1], dtype=np.int32))]
-        return [(features[item.block] if isinstance(features, BlockRows)
-                 else features[:, item.start:item.stop], column_map)
-                for item, column_map in zip(self.inputs, self._column_maps, strict=True)]
+        return [
+            (
+                features[item.block]
+                if isinstance(features, BlockRows)
+                else features[:, item.start : item.stop],
+                column_map,
+            )
+            for item, column_map in zip(self.inputs, self._column_maps, strict=True)
+        ]
 
     def scores(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
         """Raw linear scores (one column per class) of a full matrix or of a batch's blocks:
@@ -106,7 +111,10 @@ class Head:
             product = kernels().head_product(
                 np.ascontiguousarray(part.indptr, dtype=np.int64),
                 np.ascontiguousarray(part.indices, dtype=np.int32),
-                np.ascontiguousarray(part.data, dtype=np.float64), column_map, self.rows)
+                np.ascontiguousarray(part.data, dtype=np.float64),
+                column_map,
+                self.rows,
+            )
             total = product if total is None else total + product
         if total is None:
             total = np.zeros((features.shape[0], len(self.classes)))
@@ -121,7 +129,7 @@ class Head:
         for part, column_map in self._parts(features):
             read = np.flatnonzero(column_map >= 0)
             width = len(read)
-            product = np.asarray(part[:, read] @ weights[at:at + width])
+            product = np.asarray(part[:, read] @ weights[at : at + width])
             total = product if total is None else total + product
             at += width
         if total is None:
@@ -167,7 +175,8 @@ class BlockRows:
                 tokens = self._tokens.get(options)
                 if tokens is None:
                     tokens = self._tokens[options] = split_tokens(
-                        [options.strip(t) for t in self.texts])
+                        [options.strip(t) for t in self.texts]
+                    )
                 matrix = block.transform(self.texts, tokens=tokens)
             else:
                 matrix = block.transform(self.texts)
@@ -184,24 +193,32 @@ class BlockRows:
         return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
 
 
-def block_inputs(featurizer: Featurizer, names: Sequence[str],
-                 columns: dict[str, np.ndarray] | None = None) -> tuple[HeadInput, ...]:
+def block_inputs(
+    featurizer: Featurizer, names: Sequence[str], columns: dict[str, np.ndarray] | None = None
+) -> tuple[HeadInput, ...]:
     """Inputs reading the named blocks (in featuriser order; absent names are skipped), each
     limited to `columns[name]` when given."""
     columns = columns or {}
     wanted = set(names)
     out = []
-    for block, start, stop in zip(featurizer.blocks, featurizer.offsets,
-                                  featurizer.offsets[1:], strict=False):
+    for block, start, stop in zip(
+        featurizer.blocks, featurizer.offsets, featurizer.offsets[1:], strict=False
+    ):
         name = block.spec.name
         if name in wanted:
             chosen = columns.get(name)
-            out.append(HeadInput(name, start, stop, None if chosen is None
-                                 else np.asarray(chosen, dtype=np.int32)))
+            out.append(
+                HeadInput(
+                    name,
+                    start,
+                    stop,
+                    None if chosen is None else np.asarray(chosen, dtype=np.int32),
+                )
+            )
     return tuple(out)
 
 
 def input_matrix(matrix: sp.csr_matrix, inputs: Sequence[HeadInput]) -> sp.csr_matrix:
     """The columns `inputs` read, out of a full training matrix, in coefficient order."""
-    parts = [item.take(matrix[:, item.start:item.stop]) for item in inputs]
+    parts = [item.take(matrix[:, item.start : item.stop]) for item in inputs]
     return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")

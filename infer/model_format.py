@@ -114,14 +114,18 @@ class ModelData:
     def as_stored(self) -> ModelData:
         """This model with its weights rounded to what model.npz keeps (float32), so that a
         model in memory scores exactly like the folder written from it."""
+
         def rounded(array: np.ndarray) -> np.ndarray:
             return np.asarray(array, dtype=np.float32).astype(np.float64)
 
-        blocks = [dataclasses.replace(b, idf=rounded(b.idf)) if isinstance(b, TfidfBlock) else b
-                  for b in self.featurizer.blocks]
+        blocks = [
+            dataclasses.replace(b, idf=rounded(b.idf)) if isinstance(b, TfidfBlock) else b
+            for b in self.featurizer.blocks
+        ]
         changes: dict[str, Any] = {
             name: dataclasses.replace(head, coef=np.asfortranarray(rounded(head.coef)))
-            for name, head in self.heads().items()}
+            for name, head in self.heads().items()
+        }
         return dataclasses.replace(self, featurizer=Featurizer(blocks), **changes)
 
     def structure(self) -> dict[str, Any]:
@@ -130,18 +134,35 @@ class ModelData:
             "format_version": FORMAT_VERSION,
             "features": self.featurizer.specs(),
             "labels": list(self.incident.classes),
-            "thresholds": {label: float(t) for label, t in
-                           zip(self.incident.classes, self.thresholds, strict=True)},
+            "thresholds": {
+                label: float(t)
+                for label, t in zip(self.incident.classes, self.thresholds, strict=True)
+            },
             "regions": list(self.region.classes),
             "countries": list(self.country.classes),
             "country_regions": dict(zip(self.country.classes, self.country_regions, strict=True)),
-            "heads": {name: [{"block": i.block, "start": i.start, "stop": i.stop,
-                              "subset": i.columns is not None} for i in head.inputs]
-                      for name, head in self.heads().items()},
-            **({} if self.gate is None else
-               {"gate": {"classes": list(self.gate.classes), "text": GATE_RULE}}),
-            "pooling": {"window_sentences": self.window_sentences,
-                        "window_min_words": self.window_min_words, "text": POOLING_RULE},
+            "heads": {
+                name: [
+                    {
+                        "block": i.block,
+                        "start": i.start,
+                        "stop": i.stop,
+                        "subset": i.columns is not None,
+                    }
+                    for i in head.inputs
+                ]
+                for name, head in self.heads().items()
+            },
+            **(
+                {}
+                if self.gate is None
+                else {"gate": {"classes": list(self.gate.classes), "text": GATE_RULE}}
+            ),
+            "pooling": {
+                "window_sentences": self.window_sentences,
+                "window_min_words": self.window_min_words,
+                "text": POOLING_RULE,
+            },
             "consistency_rule": {
                 "country_min_probability": self.country_min_probability,
                 "region_min_probability": self.region_min_probability,

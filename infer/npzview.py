@@ -22,14 +22,16 @@ _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, ext
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
 
-def _member_layout(handle: io.BufferedReader,
-                   info: zipfile.ZipInfo) -> tuple[int, tuple[int, ...], bool, np.dtype]:
+def _member_layout(
+    handle: io.BufferedReader, info: zipfile.ZipInfo
+) -> tuple[int, tuple[int, ...], bool, np.dtype]:
     """(offset of the array data in the file, shape, Fortran order, dtype) of one member."""
     if info.compress_type != zipfile.ZIP_STORED:
         raise ValueError(f"{info.filename}: compressed member")
     fd = handle.fileno()
     signature, name_length, extra_length = _LOCAL_HEADER.unpack(
-        os.pread(fd, _LOCAL_HEADER.size, info.header_offset))
+        os.pread(fd, _LOCAL_HEADER.size, info.header_offset)
+    )
     if signature != _LOCAL_SIGNATURE:
         raise ValueError(f"{info.filename}: bad zip local header")
     start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
@@ -55,19 +57,22 @@ def read_npz(path: Path) -> tuple[dict[str, np.ndarray], str]:
     Raises ValueError for anything but an .npz of stored, plain numeric .npy members."""
     try:
         with path.open("rb") as handle, zipfile.ZipFile(handle) as archive:
-            layout = {info.filename.removesuffix(".npy"): _member_layout(handle, info)
-                      for info in archive.infolist()}
+            layout = {
+                info.filename.removesuffix(".npy"): _member_layout(handle, info)
+                for info in archive.infolist()
+            }
             size = os.fstat(handle.fileno()).st_size
             buffer = np.empty(size + ALIGN, dtype=np.uint8)
-            biggest = max(layout.values(), key=lambda m: int(np.prod(m[1])) * m[3].itemsize,
-                          default=(0,))
+            biggest = max(
+                layout.values(), key=lambda m: int(np.prod(m[1])) * m[3].itemsize, default=(0,)
+            )
             shift = (-(buffer.ctypes.data + biggest[0])) % ALIGN
             handle.seek(0)
-            if handle.readinto(memoryview(buffer)[shift:shift + size]) != size:
+            if handle.readinto(memoryview(buffer)[shift : shift + size]) != size:
                 raise ValueError("file changed while reading")
     except zipfile.BadZipFile as exc:
         raise ValueError(f"not an .npz archive ({exc})") from None
-    data = buffer[shift:shift + size]
+    data = buffer[shift : shift + size]
     digest = hashlib.sha256(data).hexdigest()
     arrays = {}
     for name, (offset, shape, fortran, dtype) in layout.items():

@@ -32,16 +32,23 @@ def row_groups(path: str | Path) -> list[int]:
     return [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
 
 
-def parquet_records(path: str | Path, name: str, *, text_field: str = "text", id_field: str = "id",
-                    groups: Sequence[int] | None = None) -> Iterator[InputRecord]:
+def parquet_records(
+    path: str | Path,
+    name: str,
+    *,
+    text_field: str = "text",
+    id_field: str = "id",
+    groups: Sequence[int] | None = None,
+) -> Iterator[InputRecord]:
     """One record per row (of the given row groups, default all); an unreadable file is one
     error record with source `name:0`."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        yield _failed(name, f"{name}:0", "reading Parquet needs pyarrow: "
-                                         "pip install 'threat-tagger[parquet]'")
+        yield _failed(
+            name, f"{name}:0", "reading Parquet needs pyarrow: pip install 'threat-tagger[parquet]'"
+        )
         return
     try:
         handle = pq.ParquetFile(path)
@@ -51,16 +58,22 @@ def parquet_records(path: str | Path, name: str, *, text_field: str = "text", id
     columns = handle.schema_arrow.names
     chosen = list(range(handle.num_row_groups)) if groups is None else list(groups)
     sizes = [handle.metadata.row_group(i).num_rows for i in range(handle.num_row_groups)]
-    row = sum(sizes[:chosen[0]]) if chosen else 0
-    missing = None if text_field in columns else (
-        f"no {text_field!r} column (columns: {', '.join(map(repr, columns))}); "
-        f"pick one with --text-field")
+    row = sum(sizes[: chosen[0]]) if chosen else 0
+    missing = (
+        None
+        if text_field in columns
+        else (
+            f"no {text_field!r} column (columns: {', '.join(map(repr, columns))}); "
+            f"pick one with --text-field"
+        )
+    )
     wanted = [c for c in (text_field, id_field) if c in columns] or columns[:1]
     with handle:
         for group in chosen:
             try:
-                batches = handle.iter_batches(batch_size=BATCH_ROWS, row_groups=[group],
-                                              columns=wanted)
+                batches = handle.iter_batches(
+                    batch_size=BATCH_ROWS, row_groups=[group], columns=wanted
+                )
                 for batch in batches:
                     texts = _column(batch, text_field)
                     ids = _column(batch, id_field)

@@ -51,24 +51,32 @@ class PlaceBlock:
         self.countries = tuple(codes)
         self.terms = tuple(f"country={c}" for c in codes) + tuple(f"region={r}" for r in REGIONS)
         if nationalities:
-            self.terms += tuple(f"nationality={c}" for c in nationalities) + \
-                tuple(f"nationality_region={r}" for r in REGIONS)
+            self.terms += tuple(f"nationality={c}" for c in nationalities) + tuple(
+                f"nationality_region={r}" for r in REGIONS
+            )
         if groups:
-            self.terms += tuple(f"group={c}" for c in groups) + \
-                tuple(f"group_region={r}" for r in REGIONS)
+            self.terms += tuple(f"group={c}" for c in groups) + tuple(
+                f"group_region={r}" for r in REGIONS
+            )
         self.idf = np.full(len(self.terms), float(weight))  # per-column scale, stored as data
         column = {t: i for i, t in enumerate(self.terms)}
         # (country column, region column) per code, for places, demonyms and groups
         self._columns = tuple(
-            {c: (column[f"{prefix}={c}"], column[f"{prefix_r}={COUNTRIES[c].region}"])
-             for c in group}
-            for group, prefix, prefix_r in ((codes, "country", "region"),
-                                            (nationalities, "nationality", "nationality_region"),
-                                            (groups, "group", "group_region")))
+            {
+                c: (column[f"{prefix}={c}"], column[f"{prefix_r}={COUNTRIES[c].region}"])
+                for c in group
+            }
+            for group, prefix, prefix_r in (
+                (codes, "country", "region"),
+                (nationalities, "nationality", "nationality_region"),
+                (groups, "group", "group_region"),
+            )
+        )
 
     @classmethod
-    def from_data(cls, spec: Mapping[str, Any], entry: Mapping[str, Any],
-                  idf: np.ndarray) -> PlaceBlock:
+    def from_data(
+        cls, spec: Mapping[str, Any], entry: Mapping[str, Any], idf: np.ndarray
+    ) -> PlaceBlock:
         """Rebuild a stored block (meta.json spec, vocab.json entry, idf array), checked."""
         block = cls(Gazetteer.from_json(entry["gazetteer"]), float(spec["weight"]), spec["name"])
         if tuple(entry["terms"]) != block.terms or idf.shape != block.idf.shape:
@@ -78,8 +86,11 @@ class PlaceBlock:
 
     def vocab_entry(self) -> dict[str, Any]:
         """The block's vocab.json entry: its terms and the gazetteer itself."""
-        return {"name": self.spec.name, "terms": list(self.terms),
-                "gazetteer": self.gazetteer.to_json()}
+        return {
+            "name": self.spec.name,
+            "terms": list(self.terms),
+            "gazetteer": self.gazetteer.to_json(),
+        }
 
     @property
     def size(self) -> int:

@@ -31,30 +31,114 @@ GAZETTEER_FORMAT = 1
 MAX_WORDS = 3
 BLOCKED = ""  # value of a multi-word key that is ambiguous: it consumes the span, maps nowhere
 # Lower-case words allowed inside a place name ("Ras al Ain", "Valle del Cauca").
-CONNECTORS = frozenset({"al", "el", "ad", "as", "ash", "ar", "an", "de", "del", "la", "da",
-                        "do", "dos", "das", "di", "du", "des", "le", "of", "ul", "e", "y", "bin"})
+CONNECTORS = frozenset(
+    {
+        "al",
+        "el",
+        "ad",
+        "as",
+        "ash",
+        "ar",
+        "an",
+        "de",
+        "del",
+        "la",
+        "da",
+        "do",
+        "dos",
+        "das",
+        "di",
+        "du",
+        "des",
+        "le",
+        "of",
+        "ul",
+        "e",
+        "y",
+        "bin",
+    }
+)
 # Capitalised words that may follow a lone town name ("Makhmour District", "Quetta City"), and
 # the facilities a big city lends its name to ("the Houston Police Department", "the Chicago
 # Post Office", "Peshawar Press Club"): the town still says where the text happened.
-_QUALIFIER_WORDS = (*TRAILING_QUALIFIERS, "city", "town", "village", "area", "camp", "airport",
-                    "market", "road", "highway")
-_FACILITY_WORDS = ("police", "sheriff", "fire", "post", "office", "international", "municipal",
-                   "metropolitan", "metro", "federal", "courthouse", "court", "hall", "university",
-                   "college", "school", "hospital", "clinic", "station", "library", "museum",
-                   "stadium", "convention", "center", "centre", "bus", "railway", "subway",
-                   "harbor", "harbour", "port", "bridge", "hotel", "mosque", "church", "cathedral",
-                   "synagogue", "temple", "mall", "plaza", "square", "street", "avenue", "bazaar",
-                   "jail", "prison", "cantonment", "press", "club", "chamber", "zoo", "tower")
+_QUALIFIER_WORDS = (
+    *TRAILING_QUALIFIERS,
+    "city",
+    "town",
+    "village",
+    "area",
+    "camp",
+    "airport",
+    "market",
+    "road",
+    "highway",
+)
+_FACILITY_WORDS = (
+    "police",
+    "sheriff",
+    "fire",
+    "post",
+    "office",
+    "international",
+    "municipal",
+    "metropolitan",
+    "metro",
+    "federal",
+    "courthouse",
+    "court",
+    "hall",
+    "university",
+    "college",
+    "school",
+    "hospital",
+    "clinic",
+    "station",
+    "library",
+    "museum",
+    "stadium",
+    "convention",
+    "center",
+    "centre",
+    "bus",
+    "railway",
+    "subway",
+    "harbor",
+    "harbour",
+    "port",
+    "bridge",
+    "hotel",
+    "mosque",
+    "church",
+    "cathedral",
+    "synagogue",
+    "temple",
+    "mall",
+    "plaza",
+    "square",
+    "street",
+    "avenue",
+    "bazaar",
+    "jail",
+    "prison",
+    "cantonment",
+    "press",
+    "club",
+    "chamber",
+    "zoo",
+    "tower",
+)
 # Arabic articles that a transliteration may write or leave out ("al-Hasakah", "Hasakah").
-ARTICLES = frozenset({"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "es", "et",
-                      "ul"})
+ARTICLES = frozenset(
+    {"al", "el", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "es", "et", "ul"}
+)
 ARTICLE = "al"  # how a key writes any of them
 # Where a name may carry the article: an "al-" town found under its bare name must lie here
 # (Wikipedia dev: "al-Haram", a Syrian village, is not Haram in Norway). The GTD's Middle East
 # and North Africa plus the Arab League's members in Sub-Saharan Africa.
 _ARTICLE_COUNTRIES = frozenset(
-    {c.code for c in COUNTRIES.values() if c.region == "Middle East & North Africa"} |
-    {"SD", "SO", "DJ", "KM", "MR", "TD", "ER"})
+    {c.code for c in COUNTRIES.values() if c.region == "Middle East & North Africa"}
+    | {"SD", "SO", "DJ", "KM", "MR", "TD", "ER"}
+)
 _WORD_TAIL = r"(?:[\w'’\-]*[^\W_])?"
 # Only the words a place name can be made of: capitalised ones (any script), "al-Ain"-style
 # ones and the connectors; the lower-case rest of the text is skipped by the regex engine.
@@ -69,10 +153,26 @@ _TOKEN = re.compile(
 # the neighbour gives the region.
 # RAND's US records add foreign missions, ships and airlines ("the Mexican National Tourist
 # Office in Chicago", "the Polish vessel Polancia in a Miami harbor").
-_ELSEWHERE_AFTER_DEMONYM = (" embassy", " consulate", " consul", " ambassador", " citizen",
-                            " tourist", " national tourist", " mission", " diplomat", " envoy",
-                            " delegation", " ship", " vessel", " freighter", " tanker", " airline",
-                            " airliner", " jetliner")
+_ELSEWHERE_AFTER_DEMONYM = (
+    " embassy",
+    " consulate",
+    " consul",
+    " ambassador",
+    " citizen",
+    " tourist",
+    " national tourist",
+    " mission",
+    " diplomat",
+    " envoy",
+    " delegation",
+    " ship",
+    " vessel",
+    " freighter",
+    " tanker",
+    " airline",
+    " airliner",
+    " jetliner",
+)
 _SENTENCE_END = frozenset(".!?\n")
 _DATELINE_DASHES = frozenset({" - ", " – ", " — "})
 _OPENERS = " \t\"'“‘(["
@@ -83,8 +183,9 @@ _DOUBLED = re.compile(r"(.)\1+")
 _ARABIC_ENDING = re.compile(r"(?:iy[ae]h?|i[ae]h|(?<=..[^aeiouy])ah)$")
 _ENDING_FOLD = {"iya": "ia", "iye": "ia", "iyah": "ia", "iyeh": "ia", "iah": "ia", "ieh": "ia"}
 # the connectors as the compiled tokeniser compares them (ASCII bytes, little-endian)
-_CONNECTOR_KEYS = np.array(sorted(int.from_bytes(c.encode("ascii"), "little")
-                                  for c in CONNECTORS), dtype=np.int64)
+_CONNECTOR_KEYS = np.array(
+    sorted(int.from_bytes(c.encode("ascii"), "little") for c in CONNECTORS), dtype=np.int64
+)
 _MAX_OPENERS = 200_000  # tokens whose opener test is remembered per gazetteer
 
 
@@ -101,9 +202,12 @@ def place_tokens(text: str) -> list[tuple[str, int]]:
     tokeniser (the same spans, tests compare them), others through the regex."""
     if text.isascii():
         starts, ends = _kernels().place_token_spans(
-            np.frombuffer(text.encode("ascii"), dtype=np.uint8), _CONNECTOR_KEYS)
-        return [(text[start:end], start) for start, end in zip(starts.tolist(), ends.tolist(),
-                                                                 strict=True)]
+            np.frombuffer(text.encode("ascii"), dtype=np.uint8), _CONNECTOR_KEYS
+        )
+        return [
+            (text[start:end], start)
+            for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+        ]
     return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
 
 
@@ -128,15 +232,20 @@ def place_key(name: str) -> str:
     an Arabic article before a word written 'al': 'El-Qaim', 'Ar Ramadi')."""
     words = normalize_name(name).split()
     last = len(words) - 1
-    return " ".join(ARTICLE if i < last and word in ARTICLES else fold_word(word)
-                    for i, word in enumerate(words))
+    return " ".join(
+        ARTICLE if i < last and word in ARTICLES else fold_word(word)
+        for i, word in enumerate(words)
+    )
 
 
 QUALIFIERS = frozenset(fold_word(w) for w in (*_QUALIFIER_WORDS, *_FACILITY_WORDS))
 LEADING = frozenset(fold_word(w) for w in (*LEADING_QUALIFIERS, "downtown", "greater"))
 # ", Calif." or ", OH" after a town: a US state (AP style and postal codes).
-_US_STATE = re.compile(r"(?<=[a-z]), (" + "|".join(
-    re.escape(a) for a in sorted(US_STATE_ABBREVIATIONS, key=len, reverse=True)) + r")(?!\w)")
+_US_STATE = re.compile(
+    r"(?<=[a-z]), ("
+    + "|".join(re.escape(a) for a in sorted(US_STATE_ABBREVIATIONS, key=len, reverse=True))
+    + r")(?!\w)"
+)
 
 
 def _bare(token: str) -> str:
@@ -172,7 +281,7 @@ def _sentence_initial(text: str, start: int) -> bool:
 
 def _elsewhere(text: str, end: int) -> bool:
     """Whether the words after a demonym say it is about another country ("Turkish embassy")."""
-    return text[end:end + 20].lower().startswith(_ELSEWHERE_AFTER_DEMONYM)
+    return text[end : end + 20].lower().startswith(_ELSEWHERE_AFTER_DEMONYM)
 
 
 @dataclass(frozen=True)
@@ -212,20 +321,26 @@ class Gazetteer:
     @property
     def first_words(self) -> frozenset[str]:
         """The first word of every key (a cheap test before trying longer spans)."""
-        return self._cached("_first_words", lambda: frozenset(
-            key.split(" ", 1)[0] for key in (*self.places, *self.demonyms, *self.groups)))
+        return self._cached(
+            "_first_words",
+            lambda: frozenset(
+                key.split(" ", 1)[0] for key in (*self.places, *self.demonyms, *self.groups)
+            ),
+        )
 
     @property
     def group_first_words(self) -> frozenset[str]:
         """The first word of every group key ("al-Shabaab" may open a match in lower case)."""
-        return self._cached("_group_first_words", lambda: frozenset(
-            key.split(" ", 1)[0] for key in self.groups))
+        return self._cached(
+            "_group_first_words", lambda: frozenset(key.split(" ", 1)[0] for key in self.groups)
+        )
 
     @property
     def acronym_keys(self) -> frozenset[str]:
         """Keys of group names that match only as written ("ETA", not "Eta" nor "eta")."""
-        return self._cached("_acronym_keys", lambda: frozenset(
-            span_key(a) for a in self.group_acronyms))
+        return self._cached(
+            "_acronym_keys", lambda: frozenset(span_key(a) for a in self.group_acronyms)
+        )
 
     @property
     def openers(self) -> dict[str, bool]:
@@ -241,8 +356,9 @@ class Gazetteer:
                 return False
             if _article_token(token):
                 bare = without_article(key)
-                return key.split(" ", 1)[0] in self.first_words or \
-                    (bare is not None and bare.split(" ", 1)[0] in self.first_words)
+                return key.split(" ", 1)[0] in self.first_words or (
+                    bare is not None and bare.split(" ", 1)[0] in self.first_words
+                )
             return key.split(" ", 1)[0] in self.group_first_words
         return key.split(" ", 1)[0] in self.first_words
 
@@ -250,10 +366,14 @@ class Gazetteer:
     def entries(self) -> dict[str, tuple[str, int]]:
         """Key -> (country code, kind: 0 place, 1 demonym, 2 group): one look-up per span;
         a group wins over a demonym, a demonym over a place."""
-        return self._cached("_entries", lambda: {
-            **{k: (c, 0) for k, c in self.places.items()},
-            **{k: (c, 1) for k, c in self.demonyms.items()},
-            **{k: (c, 2) for k, c in self.groups.items()}})
+        return self._cached(
+            "_entries",
+            lambda: {
+                **{k: (c, 0) for k, c in self.places.items()},
+                **{k: (c, 1) for k, c in self.demonyms.items()},
+                **{k: (c, 2) for k, c in self.groups.items()},
+            },
+        )
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form, grouped by country to stay compact."""
@@ -266,8 +386,14 @@ class Gazetteer:
         groups: dict[str, list[str]] = {}
         for key, code in self.groups.items():
             groups.setdefault(code, []).append(key)
-        extra = {"groups": {code: sorted(keys) for code, keys in sorted(groups.items())},
-                 "group_acronyms": sorted(self.group_acronyms)} if groups else {}
+        extra = (
+            {
+                "groups": {code: sorted(keys) for code, keys in sorted(groups.items())},
+                "group_acronyms": sorted(self.group_acronyms),
+            }
+            if groups
+            else {}
+        )
         return {
             "format": GAZETTEER_FORMAT,
             "max_words": self.max_words,
@@ -284,9 +410,15 @@ class Gazetteer:
         if data.get("format") != GAZETTEER_FORMAT:
             raise ValueError(f"unsupported gazetteer format {data.get('format')!r}")
         places, demonyms = _by_key(data["places"], BLOCKED), _by_key(data.get("demonyms", {}))
-        return cls(places, frozenset(data.get("trusted", ())), int(data["max_words"]),
-                   demonyms, frozenset(data.get("strong", ())), _by_key(data.get("groups", {})),
-                   frozenset(data.get("group_acronyms", ())))
+        return cls(
+            places,
+            frozenset(data.get("trusted", ())),
+            int(data["max_words"]),
+            demonyms,
+            frozenset(data.get("strong", ())),
+            _by_key(data.get("groups", {})),
+            frozenset(data.get("group_acronyms", ())),
+        )
 
     def mentions(self, text: str) -> list[Mention]:
         """Places named in the text, longest match first, skipping ambiguous and weak ones."""
@@ -304,13 +436,20 @@ class Gazetteer:
             if not opens:
                 i += 1
                 continue
-            used = self._match_at(text, tokens, i, found,
-                                  not token[0].isupper() and not _article_token(token))
+            used = self._match_at(
+                text, tokens, i, found, not token[0].isupper() and not _article_token(token)
+            )
             i += used or 1
         return _settle_by_state(text, found, self.trusted)
 
-    def _match_at(self, text: str, tokens: list[tuple[str, int]], i: int,
-                  found: list[Mention], groups_only: bool = False) -> int:
+    def _match_at(
+        self,
+        text: str,
+        tokens: list[tuple[str, int]],
+        i: int,
+        found: list[Mention],
+        groups_only: bool = False,
+    ) -> int:
         """Try the longest span starting at token i; append a mention; return tokens used."""
         keys: list[str] = []
         spans: list[tuple[int, str]] = []
@@ -341,35 +480,42 @@ class Gazetteer:
                     continue
             code, kind = entry
             last_end = tokens[i + length - 1][1] + len(tokens[i + length - 1][0])
-            if kind == 2 and key in self.acronym_keys and \
-                    _bare(text[tokens[i][1]:last_end]) not in self.group_acronyms:
+            if (
+                kind == 2
+                and key in self.acronym_keys
+                and _bare(text[tokens[i][1] : last_end]) not in self.group_acronyms
+            ):
                 # "Eta" is not ETA, though it may be a place
-                code, kind = (self.demonyms[key], 1) if key in self.demonyms else \
-                    (self.places.get(key), 0)
+                code, kind = (
+                    (self.demonyms[key], 1) if key in self.demonyms else (self.places.get(key), 0)
+                )
                 if code is None:
                     continue
             if groups_only and kind != 2:
                 continue
             if code == BLOCKED:  # kept until a following state may settle it
-                found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], BLOCKED))
+                found.append(Mention(text[tokens[i][1] : last_end], tokens[i][1], BLOCKED))
                 return length
             if kind == 2:
-                found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], code,
-                                     group=True))
+                found.append(Mention(text[tokens[i][1] : last_end], tokens[i][1], code, group=True))
                 return length
             demonym = kind == 1
-            if not demonym and key not in self.trusted and \
-                    self._weak(text, tokens, i, length, key in self.strong):
+            if (
+                not demonym
+                and key not in self.trusted
+                and self._weak(text, tokens, i, length, key in self.strong)
+            ):
                 return length
             if demonym and _elsewhere(text, last_end):
                 return length
-            found.append(Mention(text[tokens[i][1]:last_end], tokens[i][1], code, demonym))
+            found.append(Mention(text[tokens[i][1] : last_end], tokens[i][1], code, demonym))
             return length
         return 0
 
     @staticmethod
-    def _weak(text: str, tokens: list[tuple[str, int]], i: int, length: int,
-              strong: bool = False) -> bool:
+    def _weak(
+        text: str, tokens: list[tuple[str, int]], i: int, length: int, strong: bool = False
+    ) -> bool:
         """Whether a GeoNames match is too weak to count: an acronym ("NATO"), or a lone word
         that opens a sentence ("Police said") or sits inside a longer proper name ("Boko
         Haram", "Ali Khan", "Washington Post"). A following comma ("Makhmour, Iraq") or a
@@ -378,11 +524,13 @@ class Gazetteer:
         start = tokens[i][1]
         last, last_start = tokens[i + length - 1]
         end = last_start + len(last)
-        if text[end:end + 1] == "," or (not text[:start].strip() and
-                                         text[end:end + 3] in _DATELINE_DASHES):
+        if text[end : end + 1] == "," or (
+            not text[:start].strip() and text[end : end + 3] in _DATELINE_DASHES
+        ):
             return False
-        if not strong and any(not _bare(w).istitle() for w, _ in tokens[i:i + length]
-                              if w[0].isupper()):
+        if not strong and any(
+            not _bare(w).istitle() for w, _ in tokens[i : i + length] if w[0].isupper()
+        ):
             return True
         if length > 1:
             return False
@@ -397,15 +545,18 @@ class Gazetteer:
             return True
         if i > 0:
             previous, at = tokens[i - 1]
-            if previous[0].isupper() and start - (at + len(previous)) <= 1 and \
-                    not _sentence_initial(text, at) and _token_key(previous) not in LEADING:
+            if (
+                previous[0].isupper()
+                and start - (at + len(previous)) <= 1
+                and not _sentence_initial(text, at)
+                and _token_key(previous) not in LEADING
+            ):
                 return True
         return False
 
     def country_counts(self, text: str) -> Counter[str]:
         """How many times each country is named (directly or through its places)."""
-        return Counter(m.country for m in self.mentions(text)
-                       if not m.demonym and not m.group)
+        return Counter(m.country for m in self.mentions(text) if not m.demonym and not m.group)
 
 
 def _article_token(token: str) -> bool:
@@ -425,8 +576,11 @@ def _settle_by_state(text: str, found: list[Mention], trusted: frozenset[str]) -
     (no trusted name) directly followed by ", <US state or country>" or by a US state
     abbreviation (", Calif.", ", OH") lies there ("Paris, Texas", "San Jose, Calif.",
     "Tripoli, Lebanon"); lists of countries or provinces ("Peshawar, Kandahar") stay as written."""
-    states = [Mention(m.group(1), m.start(1), "US") for m in _US_STATE.finditer(text)
-              if text[text.rfind(" ", 0, m.start()) + 1:][:1].isupper()]  # "Dayton, OH"
+    states = [
+        Mention(m.group(1), m.start(1), "US")
+        for m in _US_STATE.finditer(text)
+        if text[text.rfind(" ", 0, m.start()) + 1 :][:1].isupper()
+    ]  # "Dayton, OH"
     us_states = frozenset(states)
     if states:
         found = sorted([*found, *states], key=lambda m: m.start)
@@ -435,18 +589,23 @@ def _settle_by_state(text: str, found: list[Mention], trusted: frozenset[str]) -
         if not (mention.demonym or mention.group) and index + 1 < len(found):
             after = found[index + 1]
             end = mention.start + len(mention.surface)
-            if after.country not in (BLOCKED, mention.country) and \
-                    text[end:after.start] == ", " and not (after.demonym or after.group) and \
-                    (after in us_states or _token_key(after.surface) in _settling_keys()) and \
-                    _token_key(mention.surface) not in trusted:
+            if (
+                after.country not in (BLOCKED, mention.country)
+                and text[end : after.start] == ", "
+                and not (after.demonym or after.group)
+                and (after in us_states or _token_key(after.surface) in _settling_keys())
+                and _token_key(mention.surface) not in trusted
+            ):
                 mention = Mention(mention.surface, mention.start, after.country)
         if mention.country != BLOCKED:
             out.append(mention)
     return out
 
 
-def _by_key(by_country: Mapping[str, Sequence[str]], allowed: str | None = None,
-            ) -> dict[str, str]:
+def _by_key(
+    by_country: Mapping[str, Sequence[str]],
+    allowed: str | None = None,
+) -> dict[str, str]:
     """Key -> code from JSON's code -> keys; raises ValueError naming an unknown code."""
     out: dict[str, str] = {}
     for code, keys in by_country.items():

@@ -50,15 +50,17 @@ class Predictor:
         """The model's meta.json."""
         return self.model.meta
 
-    def predict(self, texts: Iterable[str], *, threshold: float | None = None,
-                batch_size: int = BATCH_SIZE) -> list[Prediction]:
+    def predict(
+        self, texts: Iterable[str], *, threshold: float | None = None, batch_size: int = BATCH_SIZE
+    ) -> list[Prediction]:
         """Tag every text; `threshold` replaces the tuned per-label thresholds."""
         if isinstance(texts, str):
             raise TypeError("predict() takes an iterable of texts, not a single string")
         out: list[Prediction] = []
         for batch in _batches(texts, batch_size):
-            out.extend(self.scorer.predictions(BlockRows(self.model.featurizer, batch), batch,
-                                               threshold))
+            out.extend(
+                self.scorer.predictions(BlockRows(self.model.featurizer, batch), batch, threshold)
+            )
         return out
 
     def explain(self, text: str, top: int = 10) -> Explanation:

@@ -31,8 +31,12 @@ BAD_UTF8 = "input is not valid UTF-8; undecodable bytes were replaced with U+FFF
 TRUNCATED = f"text is over {MAX_TEXT_BYTES} bytes; only its first {MAX_TEXT_BYTES} were scored"
 SURROGATES = "lone surrogate escapes in the JSON were replaced with U+FFFD"
 READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeError)
-BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -89,8 +93,13 @@ def printable(name: str) -> str:
     return _SURROGATE.sub("\ufffd", name)
 
 
-def iter_records(inputs: Sequence[str], *, text_field: str = "text", id_field: str = "id",
-                 stdin: IO[bytes] | None = None) -> Iterator[InputRecord]:
+def iter_records(
+    inputs: Sequence[str],
+    *,
+    text_field: str = "text",
+    id_field: str = "id",
+    stdin: IO[bytes] | None = None,
+) -> Iterator[InputRecord]:
     """Every record of every input (folders expanded, `-` = JSONL on stdin), in order."""
     for given in inputs:
         if given == STDIN:
@@ -110,8 +119,11 @@ def _read_file(path: Path, name: str, text_field: str, id_field: str) -> Iterato
     """The records of one file, or one error record (source `path:0`) if it cannot be read."""
     kind = kind_of(path)
     if kind is None:
-        yield _failed(name, f"{name}:0", f"unsupported input type (expected {', '.join(KINDS)}, "
-                                         f"optionally .gz, a folder or -)")
+        yield _failed(
+            name,
+            f"{name}:0",
+            f"unsupported input type (expected {', '.join(KINDS)}, optionally .gz, a folder or -)",
+        )
         return
     if kind == ".parquet":  # pyarrow is imported only when a Parquet file is read
         from infer.parquet_reader import parquet_records
@@ -228,8 +240,9 @@ def _lines(handle: IO[bytes], first: int = 1) -> Iterator[tuple[int, str, bool]]
         yield number, text, bad
 
 
-def _document(record_id: str, source: str, text: object, field: str | None,
-              warnings: list[str]) -> InputRecord:
+def _document(
+    record_id: str, source: str, text: object, field: str | None, warnings: list[str]
+) -> InputRecord:
     """A record to score from a text field's value, or the error explaining why it cannot be."""
     what = "document" if field is None else f"text field {field!r}"
     if text is None:
@@ -260,15 +273,17 @@ def _valid(value: object, warnings: list[str]) -> object:
     return _SURROGATE.sub("\ufffd", value)
 
 
-def jsonl_slice(name: str, handle: IO[bytes], first_line: int, *, text_field: str = "text",
-                id_field: str = "id") -> Iterator[InputRecord]:
+def jsonl_slice(
+    name: str, handle: IO[bytes], first_line: int, *, text_field: str = "text", id_field: str = "id"
+) -> Iterator[InputRecord]:
     """The records of a slice of a JSONL file whose first line is line `first_line` of `name`
     (cluster engines read big files in slices; sources and ids match a whole-file read)."""
     return _guarded(name, _jsonl(name, handle, text_field, id_field, first_line))
 
 
-def _jsonl(name: str, handle: IO[bytes], text_field: str,
-           id_field: str, first_line: int = 1) -> Iterator[InputRecord]:
+def _jsonl(
+    name: str, handle: IO[bytes], text_field: str, id_field: str, first_line: int = 1
+) -> Iterator[InputRecord]:
     """One record per non-blank line of a JSONL stream."""
     for number, line, bad in _lines(handle, first_line):
         if not line.strip():
@@ -287,8 +302,9 @@ def _jsonl(name: str, handle: IO[bytes], text_field: str,
             continue
         warnings = [BAD_UTF8] if bad else []
         record_id = _record_id(_valid(obj.get(id_field), warnings), source)
-        yield _document(record_id, source, _valid(obj.get(text_field), warnings), text_field,
-                        warnings)
+        yield _document(
+            record_id, source, _valid(obj.get(text_field), warnings), text_field, warnings
+        )
 
 
 def _txt(name: str, handle: IO[bytes]) -> Iterator[InputRecord]:
@@ -302,7 +318,7 @@ def _txt(name: str, handle: IO[bytes]) -> Iterator[InputRecord]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         if cut and exc.start >= len(raw) - 3 and exc.reason == "unexpected end of data":
-            text = raw[:exc.start].decode("utf-8")  # the cut split a character
+            text = raw[: exc.start].decode("utf-8")  # the cut split a character
         else:
             text, _ = decode(raw)
             warnings.append(BAD_UTF8)

@@ -54,11 +54,15 @@ class Prediction:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: the fields above plus `country_name` (fresh dicts, safe to edit)."""
-        return {"incident_types": dict(self.incident_types),
-                "probabilities": dict(self.probabilities),
-                "region": self.region, "region_probability": self.region_probability,
-                "country": self.country, "country_name": self.country_name,
-                "country_probability": self.country_probability}
+        return {
+            "incident_types": dict(self.incident_types),
+            "probabilities": dict(self.probabilities),
+            "region": self.region,
+            "region_probability": self.region_probability,
+            "country": self.country,
+            "country_name": self.country_name,
+            "country_probability": self.country_probability,
+        }
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -94,7 +98,7 @@ def sentence_windows(text: str, size: int) -> list[str]:
     sentences = [s for s in _SENTENCE.split(text) if s.strip()]
     if len(sentences) <= size:
         return []
-    return [" ".join(sentences[i:i + size]) for i in range(len(sentences) - size + 1)]
+    return [" ".join(sentences[i : i + size]) for i in range(len(sentences) - size + 1)]
 
 
 def implying(labels: tuple[str, ...]) -> dict[int, tuple[int, ...]]:
@@ -122,9 +126,10 @@ def parent_probability(pairs: dict[int, tuple[int, ...]], probability: np.ndarra
     return probability
 
 
-def _evidence_map(terms: tuple[str, ...], kinds: tuple[str, ...] = ("country=", "nationality=",
-                                                                   "group="),
-                  ) -> tuple[tuple[str, ...], sp.csr_matrix]:
+def _evidence_map(
+    terms: tuple[str, ...],
+    kinds: tuple[str, ...] = ("country=", "nationality=", "group="),
+) -> tuple[tuple[str, ...], sp.csr_matrix]:
     """The codes named by a place block's `country=`, `nationality=` and `group=` columns (or
     only `kinds`), and the (block columns x codes) 0/1 matrix that adds them up per code (armed
     groups vote too: Wikipedia dev country 0.830 -> 0.835, region 0.925 -> 0.927)."""
@@ -136,15 +141,18 @@ def _evidence_map(terms: tuple[str, ...], kinds: tuple[str, ...] = ("country=", 
     return codes, sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(terms), len(codes)))
 
 
-def _majority(rows: sp.csr_matrix, codes: tuple[str, ...], evidence: sp.csr_matrix,
-              share: float) -> list[str | None]:
+def _majority(
+    rows: sp.csr_matrix, codes: tuple[str, ...], evidence: sp.csr_matrix, share: float
+) -> list[str | None]:
     """Per row, the code holding >= share of the evidence columns' total, else None."""
     counts = np.asarray((rows @ evidence).todense())
     totals = counts.sum(axis=1)
     best = counts.argmax(axis=1) if counts.shape[1] else np.zeros(len(counts), dtype=int)
     top = counts[np.arange(len(best)), best] if counts.shape[1] else totals
-    return [codes[b] if total > 0 and t >= share * total else None
-            for b, t, total in zip(best.tolist(), top.tolist(), totals.tolist(), strict=True)]
+    return [
+        codes[b] if total > 0 and t >= share * total else None
+        for b, t, total in zip(best.tolist(), top.tolist(), totals.tolist(), strict=True)
+    ]
 
 
 class Scorer:
@@ -177,8 +185,10 @@ class Scorer:
     def segment_probabilities(self, matrix: Matrix) -> np.ndarray:
         """P(label) of each row on its own (the gate product; no pooling, no implication)."""
         model = self.model
-        return gated(decision_scores(model.incident, matrix),
-                     None if model.gate is None else decision_scores(model.gate, matrix))
+        return gated(
+            decision_scores(model.incident, matrix),
+            None if model.gate is None else decision_scores(model.gate, matrix),
+        )
 
     def gate_probability(self, matrix: Matrix) -> np.ndarray | None:
         """P(attack) per row; None for a model without a gate."""
@@ -189,8 +199,11 @@ class Scorer:
         """The sentence windows that pooling scores for this text (none for short texts)."""
         model = self.model
         shortest = 2 * model.window_min_words - 1  # n words take at least 2n - 1 characters
-        if model.window_sentences <= 0 or len(text) < shortest \
-                or len(text.split()) < model.window_min_words:
+        if (
+            model.window_sentences <= 0
+            or len(text) < shortest
+            or len(text.split()) < model.window_min_words
+        ):
             return []
         return sentence_windows(text, model.window_sentences)
 
@@ -208,8 +221,7 @@ class Scorer:
             np.maximum.at(best, np.asarray(owners), self.segment_probabilities(rows))
         return best
 
-    def incident_probabilities(self, matrix: Matrix, texts: list[str] | None = None
-                               ) -> np.ndarray:
+    def incident_probabilities(self, matrix: Matrix, texts: list[str] | None = None) -> np.ndarray:
         """The reported P(label) per row: the gate product, max-pooled over the sentence
         windows of `texts` (the rows' texts, when given), then the implication rule."""
         probability = self.segment_probabilities(matrix)
@@ -243,8 +255,12 @@ class Scorer:
         out: list[dict[str, float]] = [{} for _ in range(len(incident))]
         rows, positions = np.nonzero(over)
         labels = self.labels
-        for row, label, probability in zip(rows.tolist(), order[rows, positions].tolist(),
-                                           ranked[rows, positions].tolist(), strict=True):
+        for row, label, probability in zip(
+            rows.tolist(),
+            order[rows, positions].tolist(),
+            ranked[rows, positions].tolist(),
+            strict=True,
+        ):
             out[row][labels[label]] = probability
         return out
 
@@ -261,14 +277,18 @@ class Scorer:
         if self._places is None or self._place_map is None or share <= 0.0:
             return [None] * matrix.shape[0]
         start, width, name = self._places
-        rows = matrix[name] if isinstance(matrix, BlockRows) else matrix[:, start:start + width]
+        rows = matrix[name] if isinstance(matrix, BlockRows) else matrix[:, start : start + width]
         places = _majority(rows, *self._only_places, share)
-        return [place if place is not None else named for place, named in
-                zip(places, _majority(rows, self._place_codes, self._place_map, share),
-                    strict=True)]
+        return [
+            place if place is not None else named
+            for place, named in zip(
+                places, _majority(rows, self._place_codes, self._place_map, share), strict=True
+            )
+        ]
 
-    def geography(self, region_p: np.ndarray, country_p: np.ndarray,
-                  places: list[str | None]) -> list[Geography]:
+    def geography(
+        self, region_p: np.ndarray, country_p: np.ndarray, places: list[str | None]
+    ) -> list[Geography]:
         """The country/region rule per row. A country head at or over country_min_probability
         gives the country, and its region at the sum of that region's country probabilities;
         a named place (`places`) outvotes it when it is a different country and the head is
@@ -283,12 +303,17 @@ class Scorer:
             top = country_p[np.arange(n), best]
         else:
             best, top = np.zeros(n, dtype=int), np.zeros(n)
-        confident = top >= model.country_min_probability if country_p.shape[1] else \
-            np.zeros(n, dtype=bool)
+        confident = (
+            top >= model.country_min_probability if country_p.shape[1] else np.zeros(n, dtype=bool)
+        )
         classes = model.country.classes
         for row, place in enumerate(places):  # rare: per row
-            if place is not None and confident[row] and classes[best[row]] != place \
-                    and top[row] < PLACES_OUTVOTE_BELOW:
+            if (
+                place is not None
+                and confident[row]
+                and classes[best[row]] != place
+                and top[row] < PLACES_OUTVOTE_BELOW
+            ):
                 confident[row] = False
         rows = np.flatnonzero(confident)
         if len(rows):
@@ -296,8 +321,9 @@ class Scorer:
             members = self.membership.T[own] > 0.0
             # (clipped: a sum of probabilities can pass 1 by a rounding error)
             sums = np.minimum(np.where(members, country_p[rows], 0.0).sum(axis=1), 1.0)
-            for row, code, name, p in zip(rows.tolist(), best[rows].tolist(), own.tolist(),
-                                          sums.tolist(), strict=True):
+            for row, code, name, p in zip(
+                rows.tolist(), best[rows].tolist(), own.tolist(), sums.tolist(), strict=True
+            ):
                 out[row] = (self.region_names[name], p, classes[code], float(top[row]))
         unsure = np.flatnonzero(~confident)
         region_best = region_p[unsure].argmax(axis=1) if region_p.shape[1] else None
@@ -315,21 +341,26 @@ class Scorer:
                 out[row] = (region if kept else None, p, None, float(top[row]))
         return out
 
-    def _place_geography(self, region_p: np.ndarray, country_p: np.ndarray,
-                         place: str) -> Geography:
+    def _place_geography(
+        self, region_p: np.ndarray, country_p: np.ndarray, place: str
+    ) -> Geography:
         """The place's country and region, at the heads' probabilities for them."""
         model = self.model
         classes = model.country.classes
         probability = float(country_p[classes.index(place)]) if place in classes else 0.0
         region = COUNTRIES[place].region
-        region_prob = float(region_p[model.region.classes.index(region)]) \
-            if region in model.region.classes else 0.0
+        region_prob = (
+            float(region_p[model.region.classes.index(region)])
+            if region in model.region.classes
+            else 0.0
+        )
         return region, region_prob, place, probability
 
     # -- the whole prediction ---------------------------------------------------------------
 
-    def predictions(self, matrix: Matrix, texts: list[str] | None = None,
-                    threshold: float | None = None) -> list[Prediction]:
+    def predictions(
+        self, matrix: Matrix, texts: list[str] | None = None, threshold: float | None = None
+    ) -> list[Prediction]:
         """Predictions for the rows of a feature matrix (`texts`, the rows' texts, enable
         window pooling); `threshold` replaces the tuned per-label thresholds."""
         model = self.model
@@ -339,6 +370,7 @@ class Scorer:
         geography = self.geography(region_p, country_p, self.place_majority(matrix))
         labels = self.labels
         assigned = self.assigned(incident, self.thresholds(threshold))
-        return [Prediction(tags, dict(zip(labels, scores, strict=True)), *where)
-                for tags, scores, where in zip(assigned, incident.tolist(), geography,
-                                               strict=True)]
+        return [
+            Prediction(tags, dict(zip(labels, scores, strict=True)), *where)
+            for tags, scores, where in zip(assigned, incident.tolist(), geography, strict=True)
+        ]

@@ -15,8 +15,9 @@ def _slot(key: int, mask: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def fill_table(table: np.ndarray, values: np.ndarray, keys: np.ndarray,
-               columns: np.ndarray) -> None:
+def fill_table(
+    table: np.ndarray, values: np.ndarray, keys: np.ndarray, columns: np.ndarray
+) -> None:
     """Insert each key -> column into the open-addressing table (linear probing)."""
     mask = len(table) - 1
     for i in range(len(keys)):
@@ -39,8 +40,20 @@ def _pair_column(table: np.ndarray, values: np.ndarray, key: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def count_rows(starts, token_ids, column_ptr, columns, word_ptr, words, table, values, base,
-               low, high, n_columns):
+def count_rows(
+    starts,
+    token_ids,
+    column_ptr,
+    columns,
+    word_ptr,
+    words,
+    table,
+    values,
+    base,
+    low,
+    high,
+    n_columns,
+):
     """CSR (indptr, indices, data) of raw counts: per text, each token's direct columns plus
     the columns of its word n-grams of low..high words (n >= 2) found in the table, the key
     of an n-gram being its word ids + 1 as digits in `base` (base 0: no n-grams); columns
@@ -49,8 +62,11 @@ def count_rows(starts, token_ids, column_ptr, columns, word_ptr, words, table, v
     bound = 0
     for i in range(len(token_ids)):
         token = token_ids[i]
-        bound += column_ptr[token + 1] - column_ptr[token] + \
-            (word_ptr[token + 1] - word_ptr[token]) * max(high - 1, 0)
+        bound += (
+            column_ptr[token + 1]
+            - column_ptr[token]
+            + (word_ptr[token + 1] - word_ptr[token]) * max(high - 1, 0)
+        )
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
     indices = np.empty(bound, dtype=np.int32)
     data = np.empty(bound, dtype=np.float64)
@@ -221,9 +237,15 @@ def place_token_spans(text, connectors):
 
 # coefficient rows are read-only (a model's arrays are views into its file's buffer)
 _PRODUCT_SIGNATURES = [
-    numba.float64[:, ::1](numba.int64[::1], numba.int32[::1], numba.float64[::1],
-                          numba.int32[::1], numba.types.Array(dtype, 2, "C", readonly=True))
-    for dtype in (numba.float32, numba.float64)]
+    numba.float64[:, ::1](
+        numba.int64[::1],
+        numba.int32[::1],
+        numba.float64[::1],
+        numba.int32[::1],
+        numba.types.Array(dtype, 2, "C", readonly=True),
+    )
+    for dtype in (numba.float32, numba.float64)
+]
 
 
 @numba.njit(_PRODUCT_SIGNATURES, cache=True, nogil=True)

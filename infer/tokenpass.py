@@ -40,8 +40,13 @@ class GramTable:
     """Word n-gram (2+ words) -> column, an open-addressing table of int64 keys that the
     kernel probes: a key holds the n-gram's word ids + 1 as digits in base `n_words + 1`."""
 
-    def __init__(self, grams: Sequence[Sequence[int]], columns: Sequence[int], n_words: int,
-                 ngram_range: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        grams: Sequence[Sequence[int]],
+        columns: Sequence[int],
+        n_words: int,
+        ngram_range: tuple[int, int],
+    ) -> None:
         self.base = n_words + 1
         self.low, self.high = ngram_range
         keys = np.zeros(len(grams), dtype=np.int64)
@@ -81,8 +86,9 @@ class TokenCache:
     def lookup(self, tokens: list[str]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """The cache ids of the tokens and the cache's arrays (consistent with each other)."""
         with self.lock:
-            found = np.fromiter(map(self.ids.get, tokens, repeat(-1)), dtype=np.int64,
-                                count=len(tokens))
+            found = np.fromiter(
+                map(self.ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
+            )
             missing = np.flatnonzero(found < 0)
             if len(missing):
                 if len(self.ids) + len(missing) > MAX_TOKENS:
@@ -106,20 +112,22 @@ class TokenCache:
                 words.extend(token_words)
                 word_ends.append(len(words))
             out.append(token_id)
-        self.column_ptr, self.columns = _append(self.column_ptr, self.columns, first,
-                                                column_ends, columns)
+        self.column_ptr, self.columns = _append(
+            self.column_ptr, self.columns, first, column_ends, columns
+        )
         self.word_ptr, self.words = _append(self.word_ptr, self.words, first, word_ends, words)
         return out
 
 
-def _append(ptr: np.ndarray, values: np.ndarray, first: int, ends: list[int],
-            new: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _append(
+    ptr: np.ndarray, values: np.ndarray, first: int, ends: list[int], new: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
     """ptr/values with `len(ends)` tokens appended after token `first` (grown when full)."""
     start = int(ptr[first])
     ptr = _room(ptr, first + len(ends) + 1)
     values = _room(values, start + len(new))
-    ptr[first + 1:first + 1 + len(ends)] = np.asarray(ends, dtype=np.int64) + start
-    values[start:start + len(new)] = new
+    ptr[first + 1 : first + 1 + len(ends)] = np.asarray(ends, dtype=np.int64) + start
+    values[start : start + len(new)] = new
     return ptr, values
 
 
@@ -128,7 +136,7 @@ def _room(array: np.ndarray, size: int) -> np.ndarray:
     if size <= len(array):
         return array
     grown = np.zeros(2 * size, dtype=array.dtype)
-    grown[:len(array)] = array
+    grown[: len(array)] = array
     return grown
 
 
@@ -153,8 +161,12 @@ def _log_tf(size: int) -> np.ndarray:
 class TokenCounter:
     """A block's compiled counter: the token cache and, for word n-grams, their table."""
 
-    def __init__(self, analyze: Callable[[str], tuple[list[int], list[int]]],
-                 grams: GramTable | None, n_columns: int) -> None:
+    def __init__(
+        self,
+        analyze: Callable[[str], tuple[list[int], list[int]]],
+        grams: GramTable | None,
+        n_columns: int,
+    ) -> None:
         self.cache = TokenCache(analyze)
         self.grams = grams
         self.n_columns = n_columns
@@ -172,19 +184,38 @@ class TokenCounter:
         if top >= len(self.log_tf):
             self.log_tf = _log_tf(2 * top)
         # float64 always (a model's stored float32 is widened exactly): one compiled kernel
-        kernels().weigh_rows(indptr, indices, data, np.asarray(idf, dtype=np.float64),
-                             self.log_tf)
+        kernels().weigh_rows(indptr, indices, data, np.asarray(idf, dtype=np.float64), self.log_tf)
         return sp.csr_matrix((data, indices, indptr), shape=(len(starts) - 1, self.n_columns))
 
-    def _counts(self, tokens: list[str], starts: np.ndarray,
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _counts(
+        self,
+        tokens: list[str],
+        starts: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indptr, indices, data) of the raw counts."""
         token_ids, (column_ptr, columns, word_ptr, words) = self.cache.lookup(tokens)
         grams = self.grams
         if grams is None:
             table, values, base, low, high = np.full(1, _EMPTY), np.full(1, -1, np.int32), 0, 1, 1
         else:
-            table, values, base, low, high = grams.keys, grams.values, grams.base, grams.low, \
-                grams.high
-        return kernels().count_rows(starts, token_ids, column_ptr, columns, word_ptr, words,
-                                    table, values, base, low, high, self.n_columns)
+            table, values, base, low, high = (
+                grams.keys,
+                grams.values,
+                grams.base,
+                grams.low,
+                grams.high,
+            )
+        return kernels().count_rows(
+            starts,
+            token_ids,
+            column_ptr,
+            columns,
+            word_ptr,
+            words,
+            table,
+            values,
+            base,
+            low,
+            high,
+            self.n_columns,
+        )

@@ -25,8 +25,18 @@ from infer.errors import ThreatTaggerError
 from infer.readers import STDIN, kind_of
 
 FORMATS = ("jsonl", "csv")
-CSV_COLUMNS = ("id", "source", "incident_types", "incident_probabilities", "region",
-               "region_probability", "country", "country_probability", "warning", "error")
+CSV_COLUMNS = (
+    "id",
+    "source",
+    "incident_types",
+    "incident_probabilities",
+    "region",
+    "region_probability",
+    "country",
+    "country_probability",
+    "warning",
+    "error",
+)
 CSV_HELP = (
     "CSV columns: " + ", ".join(CSV_COLUMNS) + " (+ explanation as JSON with --explain). "
     "incident_types is `label|label` (highest probability first) and incident_probabilities "
@@ -136,15 +146,18 @@ def check_output(path: str | None, inputs: Sequence[str]) -> None:
     if status is not None and stat.S_ISDIR(status.st_mode):
         raise OutputError(f"-o {path}: is a folder; name a file to write")
     if status is not None and not stat.S_ISREG(status.st_mode):
-        raise OutputError(f"-o {path}: is not a regular file, FIFO or character device; "
-                          f"refusing to write to it")
+        raise OutputError(
+            f"-o {path}: is not a regular file, FIFO or character device; refusing to write to it"
+        )
     real = os.path.realpath(path)
     if not os.path.isdir(os.path.dirname(real)):
         raise OutputError(f"-o {path}: the folder {os.path.dirname(real)} does not exist")
     for name in inputs if status is not None else ():
         if name != STDIN and _reads(name, real, status):
-            raise OutputError(f"-o {path}: is also an input ({name}); writing it would "
-                              f"destroy what is being scored")
+            raise OutputError(
+                f"-o {path}: is also an input ({name}); writing it would "
+                f"destroy what is being scored"
+            )
 
 
 def _status(path: str) -> os.stat_result | None:
@@ -166,8 +179,7 @@ def _reads(name: str, real: str, status: os.stat_result) -> bool:
     """Whether input `name` is, or (a folder) would read, the existing file `real`."""
     try:
         if os.path.isdir(name):
-            inside = os.path.commonpath([os.path.realpath(name), real]) == \
-                os.path.realpath(name)
+            inside = os.path.commonpath([os.path.realpath(name), real]) == os.path.realpath(name)
             return inside and kind_of(Path(real)) is not None
         mine = os.stat(name)
     except (OSError, ValueError):
@@ -198,8 +210,9 @@ def output_stream(path: str | Path | None) -> Iterator[IO[str]]:
         return
     target = Path(os.path.realpath(path))
     remove_stale_parts(target)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".part",
-                                dir=target.parent)
+    fd, temp = tempfile.mkstemp(
+        prefix=f".{target.name}.{os.getpid()}.", suffix=".part", dir=target.parent
+    )
     try:
         os.chmod(temp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as stream:
@@ -215,7 +228,7 @@ def remove_stale_parts(target: Path) -> list[Path]:
     """Delete the temporary files of `target` whose run is gone (killed with SIGKILL)."""
     removed = []
     for part in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
-        pid = part.name[len(target.name) + 2:].split(".", 1)[0]
+        pid = part.name[len(target.name) + 2 :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(FileNotFoundError):
                 part.unlink()

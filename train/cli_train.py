@@ -38,8 +38,11 @@ def _summary(result) -> list[str]:
     lines = [
         f"trained on {split['records']} records ({split['train']} train / {split['dev']} dev) "
         f"in {result.seconds:.1f} s",
-        "dev F1: " + ", ".join(f"{label} {'n/a' if s['f1'] is None else format(s['f1'], '.2f')}"
-                               for label, s in per_label.items()),
+        "dev F1: "
+        + ", ".join(
+            f"{label} {'n/a' if s['f1'] is None else format(s['f1'], '.2f')}"
+            for label, s in per_label.items()
+        ),
         f"model: {result.folder}",
     ]
     return lines + [f"warning: {w}" for w in training_warnings(result.meta, per_label)]
@@ -51,28 +54,37 @@ def training_warnings(meta: dict, per_label: dict) -> list[str]:
     shared = meta["training"].get("duplicate_ids", {"count": 0})
     if shared["count"]:
         first = ", ".join(f"{record_id!r} x{n}" for record_id, n in shared["first"].items())
-        warnings.append(f"{shared['count']} ids are shared by more than one training record "
-                        f"(e.g. {first}); check the corpus for duplicated or clashing records")
+        warnings.append(
+            f"{shared['count']} ids are shared by more than one training record "
+            f"(e.g. {first}); check the corpus for duplicated or clashing records"
+        )
     for label, count in meta["training"]["per_label"].items():
         if 0 < count < FEW_EXAMPLES:
             f1 = per_label.get(label, {}).get("f1")
             warnings.append(
                 f"label {label} has only {count} training example{'s' * (count != 1)} (fewer "
                 f"than {FEW_EXAMPLES}): its head is barely fitted and its threshold is "
-                f"{meta['thresholds'][label]:.2f}" + ("" if f1 is None else f" (dev F1 {f1:.2f})"))
+                f"{meta['thresholds'][label]:.2f}" + ("" if f1 is None else f" (dev F1 {f1:.2f})")
+            )
     return warnings
 
 
 def train(
     config: Annotated[Path | None, typer.Option("--config", help="TOML run config.")] = None,
-    corpus: Annotated[list[str] | None, typer.Option(
-        "--corpus", help="Corpus spec (path or SOURCE:PATH); repeatable; replaces the config's."
-    )] = None,
+    corpus: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--corpus", help="Corpus spec (path or SOURCE:PATH); repeatable; replaces the config's."
+        ),
+    ] = None,
     out: Annotated[str | None, typer.Option("--out", help="Model folder to write.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for the split.")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a config value: section.key=value (TOML value); repeatable."
-    )] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a config value: section.key=value (TOML value); repeatable."
+        ),
+    ] = None,
 ) -> None:
     """Train a model from a config and write its folder atomically."""
     exit_unless_train_extra("train")

@@ -74,9 +74,11 @@ class ModelConfig:
     region_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
     country_blocks: list[str] = field(default_factory=lambda: ["word", "char", "places"])
     region_block_columns: dict[str, int] = field(
-        default_factory=lambda: {"word": 5000, "char": 10000})
+        default_factory=lambda: {"word": 5000, "char": 10000}
+    )
     country_block_columns: dict[str, int] = field(
-        default_factory=lambda: {"word": 5000, "char": 10000})
+        default_factory=lambda: {"word": 5000, "char": 10000}
+    )
     # How those terms are chosen: "frequency" (the terms in the most rows) or "chi2" against
     # the head's labels (trial geo-by-chi2: fewer non-zeros to multiply, lower accuracy).
     geo_selection: str = "frequency"
@@ -142,8 +144,10 @@ def _check_value(where: str, expected: Any, value: Any) -> Any:
         key_type, value_type = typing.get_args(expected)
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table, got {type(value).__name__} {value!r}")
-        return {_check_value(f"{where} key", key_type, k):
-                _check_value(f"{where}.{k}", value_type, v) for k, v in value.items()}
+        return {
+            _check_value(f"{where} key", key_type, k): _check_value(f"{where}.{k}", value_type, v)
+            for k, v in value.items()
+        }
     if origin is list:
         (item_type,) = typing.get_args(expected)
         if not isinstance(value, list):
@@ -165,16 +169,18 @@ def _apply(config: Config, data: dict[str, Any], origin: str) -> None:
     sections = {f.name: f for f in dataclasses.fields(config)}
     for section_name, section_data in data.items():
         if section_name not in sections:
-            raise ConfigError(f"{origin}: unknown section [{section_name}]; "
-                              f"known: {', '.join(sections)}")
+            raise ConfigError(
+                f"{origin}: unknown section [{section_name}]; known: {', '.join(sections)}"
+            )
         if not isinstance(section_data, dict):
             raise ConfigError(f"{origin}: [{section_name}] must be a table")
         section = getattr(config, section_name)
         hints = typing.get_type_hints(type(section))
         for key, value in section_data.items():
             if key not in hints:
-                raise ConfigError(f"{origin}: unknown key '{section_name}.{key}'; "
-                                  f"known: {', '.join(hints)}")
+                raise ConfigError(
+                    f"{origin}: unknown key '{section_name}.{key}'; known: {', '.join(hints)}"
+                )
             checked = _check_value(f"{origin}: {section_name}.{key}", hints[key], value)
             setattr(section, key, checked)
 
@@ -183,8 +189,9 @@ def _apply_file(config: Config, path: Path, chain: tuple[Path, ...]) -> None:
     """Apply a TOML config file; a top-level `extends = "base.toml"` (a path relative to the
     file) applies that file first, so a config states only how it differs from its base."""
     if path.resolve() in chain:
-        raise ConfigError(f"{path}: `extends` loops back to it "
-                          f"({' -> '.join(p.name for p in (*chain, path))})")
+        raise ConfigError(
+            f"{path}: `extends` loops back to it ({' -> '.join(p.name for p in (*chain, path))})"
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -195,8 +202,7 @@ def _apply_file(config: Config, path: Path, chain: tuple[Path, ...]) -> None:
     base = data.pop("extends", None)
     if base is not None:
         if not isinstance(base, str) or not base:
-            raise ConfigError(f"{path}: extends must be the path of a config file, "
-                              f"got {base!r}")
+            raise ConfigError(f"{path}: extends must be the path of a config file, got {base!r}")
         _apply_file(config, path.parent / base, (*chain, path.resolve()))
     _apply(config, data, str(path))
 

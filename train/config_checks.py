@@ -54,8 +54,13 @@ def _check_numbers(config: Config, origin: str) -> None:
     for section in dataclasses.fields(config):
         values = dataclasses.asdict(getattr(config, section.name))
         for key, value in values.items():
-            numbers = value.values() if isinstance(value, dict) else \
-                value if isinstance(value, list) else [value]
+            numbers = (
+                value.values()
+                if isinstance(value, dict)
+                else value
+                if isinstance(value, list)
+                else [value]
+            )
             if any(isinstance(n, float) and not math.isfinite(n) for n in numbers):
                 raise ConfigError(f"{origin}: {section.name}.{key} must be a finite number")
     for (section_name, key), (low, high, low_ok) in _RANGES.items():
@@ -63,8 +68,9 @@ def _check_numbers(config: Config, origin: str) -> None:
         if not (low <= value <= high) or (value == low and not low_ok):
             bound = f">= {low}" if low_ok else f"> {low}"
             upper = "" if high == math.inf else f" and <= {high}"
-            raise ConfigError(f"{origin}: {section_name}.{key} must be {bound}{upper}, "
-                              f"got {value!r}")
+            raise ConfigError(
+                f"{origin}: {section_name}.{key} must be {bound}{upper}, got {value!r}"
+            )
 
 
 def validate(config: Config, origin: str) -> None:
@@ -76,23 +82,28 @@ def validate(config: Config, origin: str) -> None:
     for key in ("word_ngram_range", "char_ngram_range"):
         low_high = getattr(config.features, key)
         if len(low_high) != 2 or not 1 <= low_high[0] <= low_high[1] <= MAX_NGRAM:
-            raise ConfigError(f"{origin}: features.{key} must be [low, high] with "
-                              f"1 <= low <= high <= {MAX_NGRAM}")
-    for key in ("region_blocks", "country_blocks", "region_block_columns",
-                "country_block_columns"):
+            raise ConfigError(
+                f"{origin}: features.{key} must be [low, high] with 1 <= low <= high <= {MAX_NGRAM}"
+            )
+    for key in ("region_blocks", "country_blocks", "region_block_columns", "country_block_columns"):
         unknown = sorted(set(getattr(config.model, key)) - set(BLOCK_NAMES))
         if unknown:
-            raise ConfigError(f"{origin}: model.{key} names unknown blocks {unknown}; "
-                              f"known: {', '.join(BLOCK_NAMES)}")
+            raise ConfigError(
+                f"{origin}: model.{key} names unknown blocks {unknown}; "
+                f"known: {', '.join(BLOCK_NAMES)}"
+            )
     if config.model.estimator not in ESTIMATORS:
-        raise ConfigError(f"{origin}: model.estimator must be one of {ESTIMATORS}, "
-                          f"got {config.model.estimator!r}")
+        raise ConfigError(
+            f"{origin}: model.estimator must be one of {ESTIMATORS}, got {config.model.estimator!r}"
+        )
     if config.model.geo_selection not in GEO_SELECTIONS:
         raise ConfigError(f"{origin}: model.geo_selection must be one of {GEO_SELECTIONS}")
     for key in ("region_block_columns", "country_block_columns"):
         if any(n <= 0 for n in getattr(config.model, key).values()):
-            raise ConfigError(f"{origin}: model.{key} values must be > 0 (leave a block out "
-                              f"to keep all of its columns)")
+            raise ConfigError(
+                f"{origin}: model.{key} values must be > 0 (leave a block out "
+                f"to keep all of its columns)"
+            )
     if not 0.0 < config.split.dev_size < 1.0:
         raise ConfigError(f"{origin}: split.dev_size must be between 0 and 1")
     if not 0.0 <= config.thresholds.floor <= config.thresholds.ceiling <= 1.0:

@@ -20,8 +20,15 @@ from train.corpus_datasets import (
 )
 from train.records import RecordError, fingerprint, validate_record, write_records
 
-__all__ = ["Corpus", "CorpusError", "fingerprint", "hf_offline", "load_corpora", "load_corpus",
-           "write_records"]
+__all__ = [
+    "Corpus",
+    "CorpusError",
+    "fingerprint",
+    "hf_offline",
+    "load_corpora",
+    "load_corpus",
+    "write_records",
+]
 
 SHOWN_ERRORS = 5
 

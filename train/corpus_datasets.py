@@ -202,11 +202,15 @@ def hf_offline() -> Iterator[None]:
     import datasets.config
     import huggingface_hub.constants as hub_constants
 
-    cached = [(module, name, getattr(module, name))
-              for module, name in ((datasets.config, "HF_HUB_OFFLINE"),
-                                   (datasets.config, "HF_DATASETS_OFFLINE"),
-                                   (hub_constants, "HF_HUB_OFFLINE"))
-              if hasattr(module, name)]
+    cached = [
+        (module, name, getattr(module, name))
+        for module, name in (
+            (datasets.config, "HF_HUB_OFFLINE"),
+            (datasets.config, "HF_DATASETS_OFFLINE"),
+            (hub_constants, "HF_HUB_OFFLINE"),
+        )
+        if hasattr(module, name)
+    ]
     environment = {key: os.environ.get(key) for key in HF_OFFLINE_ENV}
     try:
         os.environ.update(dict.fromkeys(HF_OFFLINE_ENV, "1"))

@@ -49,8 +49,9 @@ def evaluate_records(predictor: Predictor, records: Sequence[Mapping[str, Any]])
         for label in record["incident_types"]:
             if label in position:
                 truth[row, position[label]] = 1
-    scores = np.array([[p.probabilities[label] for label in labels] for p in predictions],
-                      dtype=np.float64).reshape(len(records), len(labels))
+    scores = np.array(
+        [[p.probabilities[label] for label in labels] for p in predictions], dtype=np.float64
+    ).reshape(len(records), len(labels))
     metrics = evaluate_predictions(records, predictions, labels)
     annotated, _ = annotation_masks(records, labels)
     return Evaluation(labels, records, predictions, truth, scores, metrics, annotated)
@@ -64,8 +65,9 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def record_mistakes(record: Mapping[str, Any], prediction: Prediction,
-                    labels: Sequence[str]) -> list[dict[str, Any]]:
+def record_mistakes(
+    record: Mapping[str, Any], prediction: Prediction, labels: Sequence[str]
+) -> list[dict[str, Any]]:
     """Every wrong decision on one record with its probability gap to the truth (incident
     types its source does not annotate are not judged)."""
     from train.sources import annotation_of
@@ -78,19 +80,39 @@ def record_mistakes(record: Mapping[str, Any], prediction: Prediction,
             continue
         score = prediction.probabilities[label]
         if label in truth and label not in prediction.incident_types:
-            mistakes.append({"field": "incident_types", "kind": "missed", "label": label,
-                             "probability": round(score, 4), "gap": round(1.0 - score, 4)})
+            mistakes.append(
+                {
+                    "field": "incident_types",
+                    "kind": "missed",
+                    "label": label,
+                    "probability": round(score, 4),
+                    "gap": round(1.0 - score, 4),
+                }
+            )
         elif label not in truth and label in prediction.incident_types:
-            mistakes.append({"field": "incident_types", "kind": "false_tag", "label": label,
-                             "probability": round(score, 4), "gap": round(score, 4)})
+            mistakes.append(
+                {
+                    "field": "incident_types",
+                    "kind": "false_tag",
+                    "label": label,
+                    "probability": round(score, 4),
+                    "gap": round(score, 4),
+                }
+            )
     for key in ("region", "country"):
         expected, guessed = record.get(key), getattr(prediction, key)
         if expected is not None and guessed != expected:
             probability = getattr(prediction, f"{key}_probability") if guessed else 0.0
-            mistakes.append({"field": key, "kind": "wrong" if guessed else "missed",
-                             "label": guessed, "expected": expected,
-                             "probability": round(probability, 4),
-                             "gap": round(probability if guessed else 1.0, 4)})
+            mistakes.append(
+                {
+                    "field": key,
+                    "kind": "wrong" if guessed else "missed",
+                    "label": guessed,
+                    "expected": expected,
+                    "probability": round(probability, 4),
+                    "gap": round(probability if guessed else 1.0, 4),
+                }
+            )
     return mistakes
 
 
@@ -98,19 +120,27 @@ def _drivers(predictor: Predictor, text: str, top: int) -> list[dict[str, Any]]:
     """The n-grams behind each decision of the model on a text (from predictor.explain)."""
     explanation = predictor.explain(text, top=top)
     return [
-        {"head": head.head, "label": head.label, "probability": round(head.probability, 4),
-         "ngrams": [{"feature": c.feature, "contribution": round(c.contribution, 4)}
-                    for c in head.contributions]}
+        {
+            "head": head.head,
+            "label": head.label,
+            "probability": round(head.probability, 4),
+            "ngrams": [
+                {"feature": c.feature, "contribution": round(c.contribution, 4)}
+                for c in head.contributions
+            ],
+        }
         for head in explanation.heads
     ]
 
 
-def worst_errors(predictor: Predictor, evaluation: Evaluation, n: int = WORST_ERRORS,
-                 top: int = TOP_NGRAMS) -> list[dict[str, Any]]:
+def worst_errors(
+    predictor: Predictor, evaluation: Evaluation, n: int = WORST_ERRORS, top: int = TOP_NGRAMS
+) -> list[dict[str, Any]]:
     """The n records with the largest probability gap between truth and prediction."""
     candidates = []
     for index, (record, prediction) in enumerate(
-            zip(evaluation.records, evaluation.predictions, strict=True)):
+        zip(evaluation.records, evaluation.predictions, strict=True)
+    ):
         mistakes = record_mistakes(record, prediction, evaluation.labels)
         if mistakes:
             candidates.append((max(m["gap"] for m in mistakes), index, mistakes))
@@ -118,23 +148,27 @@ def worst_errors(predictor: Predictor, evaluation: Evaluation, n: int = WORST_ER
     errors = []
     for rank, (gap, index, mistakes) in enumerate(candidates[:n], start=1):
         record, prediction = evaluation.records[index], evaluation.predictions[index]
-        errors.append({
-            "rank": rank,
-            "id": record.get("id"),
-            "source": record.get("source"),
-            "gap": gap,
-            "excerpt": excerpt(record["text"]),
-            "truth": {key: record.get(key) for key in ("incident_types", "region", "country")},
-            "predicted": {
-                "incident_types": {k: round(v, 4) for k, v in prediction.incident_types.items()},
-                "region": prediction.region,
-                "region_probability": round(prediction.region_probability, 4),
-                "country": prediction.country,
-                "country_probability": round(prediction.country_probability, 4),
-            },
-            "mistakes": mistakes,
-            "drivers": _drivers(predictor, record["text"], top),
-        })
+        errors.append(
+            {
+                "rank": rank,
+                "id": record.get("id"),
+                "source": record.get("source"),
+                "gap": gap,
+                "excerpt": excerpt(record["text"]),
+                "truth": {key: record.get(key) for key in ("incident_types", "region", "country")},
+                "predicted": {
+                    "incident_types": {
+                        k: round(v, 4) for k, v in prediction.incident_types.items()
+                    },
+                    "region": prediction.region,
+                    "region_probability": round(prediction.region_probability, 4),
+                    "country": prediction.country,
+                    "country_probability": round(prediction.country_probability, 4),
+                },
+                "mistakes": mistakes,
+                "drivers": _drivers(predictor, record["text"], top),
+            }
+        )
     return errors
 
 
@@ -145,8 +179,10 @@ def _describe(mistake: Mapping[str, Any]) -> str:
         return f"{verb} `{mistake['label']}` (p={mistake['probability']:.2f})"
     if mistake["kind"] == "missed":
         return f"{mistake['field']} not given (truth `{mistake['expected']}`)"
-    return (f"{mistake['field']} `{mistake['label']}` (p={mistake['probability']:.2f}), "
-            f"truth `{mistake['expected']}`")
+    return (
+        f"{mistake['field']} `{mistake['label']}` (p={mistake['probability']:.2f}), "
+        f"truth `{mistake['expected']}`"
+    )
 
 
 def _format_tags(tags: Mapping[str, float] | Sequence[str]) -> str:
@@ -165,11 +201,15 @@ def _geo(value: str | None, probability: float) -> str:
 
 def errors_markdown(errors: Sequence[Mapping[str, Any]], title: str) -> str:
     """errors.md: each error with excerpt, truth, prediction and the n-grams behind it."""
-    lines = [f"# Worst errors: {title}", "",
-             f"The {len(errors)} records with the largest gap between the true label and the "
-             "predicted probability (1 - p for a missed label, p for a false tag or a wrong "
-             "country/region). Drivers are the n-grams with the largest contribution "
-             "(weight x TF-IDF value) to each decision the model made.", ""]
+    lines = [
+        f"# Worst errors: {title}",
+        "",
+        f"The {len(errors)} records with the largest gap between the true label and the "
+        "predicted probability (1 - p for a missed label, p for a false tag or a wrong "
+        "country/region). Drivers are the n-grams with the largest contribution "
+        "(weight x TF-IDF value) to each decision the model made.",
+        "",
+    ]
     for error in errors:
         truth, guess = error["truth"], error["predicted"]
         lines += [
@@ -185,8 +225,10 @@ def errors_markdown(errors: Sequence[Mapping[str, Any]], title: str) -> str:
             "- mistakes: " + "; ".join(_describe(m) for m in error["mistakes"]),
         ]
         for driver in error["drivers"]:
-            grams = ", ".join(f"{g['feature']} ({g['contribution']:+.2f})"
-                              for g in driver["ngrams"]) or "no known n-gram"
+            grams = (
+                ", ".join(f"{g['feature']} ({g['contribution']:+.2f})" for g in driver["ngrams"])
+                or "no known n-gram"
+            )
             lines.append(f"- drove {driver['head']} `{driver['label']}`: {grams}")
         lines.append("")
     return "\n".join(lines)

@@ -37,11 +37,12 @@ def require_train_extra(command: str) -> None:
     """Raise MissingExtraError (one line: what to install) unless the train extra is there."""
     missing = missing_train_packages()
     if missing:
-        named = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
-                                          else "")
+        named = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
         raise MissingExtraError(
-            f"`threat-tagger {command}` needs the training extra ({named} missing): "
-            f"{INSTALL_HINT}")
+            f"`threat-tagger {command}` needs the training extra ({named} missing): {INSTALL_HINT}"
+        )
 
 
 def exit_unless_train_extra(command: str) -> None:
@@ -52,6 +53,5 @@ def exit_unless_train_extra(command: str) -> None:
         import typer
         from rich.console import Console
 
-        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False,
-                                   soft_wrap=True)
+        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

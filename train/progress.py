@@ -37,8 +37,12 @@ class Stages:
             self._task = self._bar.add_task(self.command, total=self.total)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         if self._bar is not None:
             self._bar.__exit__(kind, error, trace)
         elif kind is None and self._running is not None:
@@ -58,6 +62,10 @@ class Stages:
         """The line of a finished stage."""
         self.done += 1
         elapsed = time.perf_counter() - self._start
-        self.console.print(f"{self.command} [{min(self.done, self.total)}/{self.total}] "
-                           f"{elapsed:7.1f} s  {description}", markup=False, highlight=False,
-                           soft_wrap=True)
+        self.console.print(
+            f"{self.command} [{min(self.done, self.total)}/{self.total}] "
+            f"{elapsed:7.1f} s  {description}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -27,8 +27,13 @@ def best_f1_threshold(y_true: np.ndarray, probability: np.ndarray) -> tuple[floa
     return (chosen + below) / 2.0, float(best_f1)
 
 
-def limit_false_tags(y_true: np.ndarray, probability: np.ndarray, thresholds: np.ndarray,
-                     negatives: np.ndarray, limit: float) -> np.ndarray:
+def limit_false_tags(
+    y_true: np.ndarray,
+    probability: np.ndarray,
+    thresholds: np.ndarray,
+    negatives: np.ndarray,
+    limit: float,
+) -> np.ndarray:
     """Raise thresholds until at most `limit` of the negative rows get any tag: each step
     lifts one label just over its lowest-scored tagged negative, choosing the step that
     loses the fewest true tags per false tag removed (then the smallest lift)."""
@@ -57,7 +62,10 @@ def limit_false_tags(y_true: np.ndarray, probability: np.ndarray, thresholds: np
 
 
 def tune_thresholds(
-    y_true: np.ndarray, probability: np.ndarray, labels: Sequence[str], cfg: ThresholdsConfig,
+    y_true: np.ndarray,
+    probability: np.ndarray,
+    labels: Sequence[str],
+    cfg: ThresholdsConfig,
     negatives: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
     """Best-F1 threshold per label, clipped to [floor, ceiling]; fallback when too few positives.
@@ -71,22 +79,34 @@ def tune_thresholds(
         positives = int(y_true[:, j].sum())
         if positives < cfg.min_dev_positives:
             thresholds[j] = cfg.fallback
-            info[label] = {"dev_positives": positives, "method": "fallback",
-                           "threshold": round(cfg.fallback, 4)}
+            info[label] = {
+                "dev_positives": positives,
+                "method": "fallback",
+                "threshold": round(cfg.fallback, 4),
+            }
             continue
         raw, f1 = best_f1_threshold(y_true[:, j], probability[:, j])
         thresholds[j] = round(min(max(raw, cfg.floor), cfg.ceiling), 4)
-        info[label] = {"dev_positives": positives, "method": "tuned_f1",
-                       "threshold": float(thresholds[j]), "dev_best_f1": round(f1, 4)}
+        info[label] = {
+            "dev_positives": positives,
+            "method": "tuned_f1",
+            "threshold": float(thresholds[j]),
+            "dev_best_f1": round(f1, 4),
+        }
     if cfg.max_false_tag_share < 1.0:
         if negatives is None:
             negatives = ~np.asarray(y_true).astype(bool).any(axis=1)
-        limited = limit_false_tags(y_true, probability, thresholds, negatives,
-                                   cfg.max_false_tag_share)
+        limited = limit_false_tags(
+            y_true, probability, thresholds, negatives, cfg.max_false_tag_share
+        )
         for j, label in enumerate(labels):
             if limited[j] > thresholds[j]:
-                info[label].update({"threshold": float(limited[j]),
-                                    "raised_from": float(thresholds[j]),
-                                    "why": f"max_false_tag_share {cfg.max_false_tag_share}"})
+                info[label].update(
+                    {
+                        "threshold": float(limited[j]),
+                        "raised_from": float(thresholds[j]),
+                        "why": f"max_false_tag_share {cfg.max_false_tag_share}",
+                    }
+                )
         thresholds = limited
     return thresholds, info

@@ -55,14 +55,24 @@ class ModelPlugin(WorkerPlugin):
 def local_cluster(workers: int) -> LocalCluster:
     """A LocalCluster of `workers` single-threaded worker processes on 127.0.0.1: quiet, no
     dashboard, its HTTP endpoints on a free port (never a clash with another cluster)."""
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                        host="127.0.0.1", silence_logs=logging.ERROR,
-                        scheduler_kwargs={"dashboard": False,
-                                          "dashboard_address": "127.0.0.1:0"})
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        silence_logs=logging.ERROR,
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    )
 
 
-def run_splits(splits: list[Split], job: Job, *, workers: int = 2, cluster: str | None = None,
-               ship_model: bool = True) -> list[dict[str, Any]]:
+def run_splits(
+    splits: list[Split],
+    job: Job,
+    *,
+    workers: int = 2,
+    cluster: str | None = None,
+    ship_model: bool = True,
+) -> list[dict[str, Any]]:
     """Score every split on a Dask cluster (`cluster` = scheduler address, else a local one)."""
     local = None
     try:
@@ -75,8 +85,13 @@ def run_splits(splits: list[Split], job: Job, *, workers: int = 2, cluster: str 
         raise ThreatTaggerError(f"cannot reach the Dask scheduler {cluster}: {exc}") from None
     try:
         client.register_plugin(ModelPlugin(job.model, ship=ship_model), name=PLUGIN_NAME)
-        futures = client.map(score_split, splits, job=job, pure=False,
-                             key=[f"threat-tagger-split-{s.index}" for s in splits])
+        futures = client.map(
+            score_split,
+            splits,
+            job=job,
+            pure=False,
+            key=[f"threat-tagger-split-{s.index}" for s in splits],
+        )
         summaries = []
         try:
             for future in as_completed(futures):
@@ -113,9 +128,17 @@ def tag_dataframe(ddf: Any, text_column: str = "text", model: str | Path | None 
 
     check_columns(list(ddf.columns), text_column)
     meta = ddf._meta.copy()
-    types = {"incident_types": object, "probabilities": object, "region": object,
-             "region_probability": "float64", "country": object, "country_name": object,
-             "country_probability": "float64", "warning": object, "error": object}
+    types = {
+        "incident_types": object,
+        "probabilities": object,
+        "region": object,
+        "region_probability": "float64",
+        "country": object,
+        "country_name": object,
+        "country_probability": "float64",
+        "warning": object,
+        "error": object,
+    }
     for name in OUTPUT_COLUMNS:
         meta[name] = pd.Series([], dtype=types[name])
     return ddf.map_partitions(_tag_partition, text_column, model_path(model), meta=meta)

@@ -14,8 +14,17 @@ from infer.batch import Scorer
 from infer.predictor import Predictor
 from infer.readers import BAD_UTF8, InputRecord, _document, decode
 
-OUTPUT_COLUMNS = ("incident_types", "probabilities", "region", "region_probability", "country",
-                  "country_name", "country_probability", "warning", "error")
+OUTPUT_COLUMNS = (
+    "incident_types",
+    "probabilities",
+    "region",
+    "region_probability",
+    "country",
+    "country_name",
+    "country_probability",
+    "warning",
+    "error",
+)
 
 
 def text_record(text: object, field: str, position: int) -> InputRecord:
@@ -31,14 +40,17 @@ def text_record(text: object, field: str, position: int) -> InputRecord:
     return _document(name, name, text, field, warnings)
 
 
-def tag_texts(texts: Sequence[object], predictor: Predictor, *, field: str = "text",
-              batch_size: int = 1024) -> dict[str, list[Any]]:
+def tag_texts(
+    texts: Sequence[object], predictor: Predictor, *, field: str = "text", batch_size: int = 1024
+) -> dict[str, list[Any]]:
     """The output columns (OUTPUT_COLUMNS) for a column of texts, row for row."""
     scorer = Scorer(predictor)
     outputs: list[dict[str, Any]] = []
     for start in range(0, len(texts), batch_size):
-        chunk = [text_record(t, field, start + i)
-                 for i, t in enumerate(texts[start:start + batch_size])]
+        chunk = [
+            text_record(t, field, start + i)
+            for i, t in enumerate(texts[start : start + batch_size])
+        ]
         outputs.extend(scorer(chunk))
     return {column: [out.get(column) for out in outputs] for column in OUTPUT_COLUMNS}
 
@@ -49,5 +61,6 @@ def check_columns(existing: Sequence[str], text_column: str) -> None:
         raise ValueError(f"no {text_column!r} column (columns: {', '.join(existing)})")
     clash = [c for c in OUTPUT_COLUMNS if c in existing]
     if clash:
-        raise ValueError(f"the frame already has output column(s) {', '.join(clash)}; "
-                         "rename or drop them first")
+        raise ValueError(
+            f"the frame already has output column(s) {', '.join(clash)}; rename or drop them first"
+        )

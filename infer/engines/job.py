@@ -43,30 +43,57 @@ def model_path(model: str | None) -> str:
     return str(Path(model or os.environ.get(MODEL_VAR) or DEFAULT_MODEL).resolve())
 
 
-def run_job(engine: str, inputs: list[str], output: str, *, model: str | None = None,
-            fmt: str = "jsonl", workers: int = 2, cluster: str | None = None,
-            text_field: str = "text", id_field: str = "id", explain: bool = False,
-            batch_size: int = 500, split_bytes: int = SPLIT_BYTES,
-            ship_model: bool = True) -> Outcome:
+def run_job(
+    engine: str,
+    inputs: list[str],
+    output: str,
+    *,
+    model: str | None = None,
+    fmt: str = "jsonl",
+    workers: int = 2,
+    cluster: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    explain: bool = False,
+    batch_size: int = 500,
+    split_bytes: int = SPLIT_BYTES,
+    ship_model: bool = True,
+) -> Outcome:
     """Score `inputs` on `engine` into the new folder `output`; raises ThreatTaggerError."""
     if engine not in ENGINES:
         raise ThreatTaggerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
     target = Path(output)
     if target.exists():
-        raise ThreatTaggerError(f"{output} already exists; the {engine} engine writes a new "
-                                "folder of part files (remove it or choose another --output)")
+        raise ThreatTaggerError(
+            f"{output} already exists; the {engine} engine writes a new "
+            "folder of part files (remove it or choose another --output)"
+        )
     if not target.parent.is_dir():
         raise ThreatTaggerError(f"cannot write {output}: {target.parent} is not a folder")
     run_splits = _engine(engine)
-    splits = plan_splits(inputs, split_bytes=_split_size(inputs, split_bytes, workers),
-                         text_field=text_field, id_field=id_field)
+    splits = plan_splits(
+        inputs,
+        split_bytes=_split_size(inputs, split_bytes, workers),
+        text_field=text_field,
+        id_field=id_field,
+    )
     staging = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.staging"
     staging.mkdir()
-    job = Job(model=model_path(model), staging=str(staging.resolve()), fmt=fmt,
-              text_field=text_field, id_field=id_field, explain=explain, batch_size=batch_size)
+    job = Job(
+        model=model_path(model),
+        staging=str(staging.resolve()),
+        fmt=fmt,
+        text_field=text_field,
+        id_field=id_field,
+        explain=explain,
+        batch_size=batch_size,
+    )
     try:
-        summaries = run_splits(splits, job, workers=workers, cluster=cluster,
-                               ship_model=ship_model) if splits else []
+        summaries = (
+            run_splits(splits, job, workers=workers, cluster=cluster, ship_model=ship_model)
+            if splits
+            else []
+        )
         outcome = _publish(staging, target, splits, summaries, fmt)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -97,15 +124,17 @@ def _engine(engine: str) -> Any:
     return run_splits
 
 
-def _publish(staging: Path, target: Path, splits: list[Split],
-             summaries: list[dict[str, Any]], fmt: str) -> Outcome:
+def _publish(
+    staging: Path, target: Path, splits: list[Split], summaries: list[dict[str, Any]], fmt: str
+) -> Outcome:
     """Check that every split has exactly one part, then rename staging to the output."""
     done = sorted(s["index"] for s in summaries)
     missing = [s for s in splits if not (staging / part_name(s.index, fmt)).is_file()]
     if done != list(range(len(splits))) or missing:
         lost = missing[0].describe() if missing else "some splits"
-        raise ThreatTaggerError(f"the job finished without the part of {lost}; "
-                                "no output folder was written")
+        raise ThreatTaggerError(
+            f"the job finished without the part of {lost}; no output folder was written"
+        )
     for leftover in staging.glob(".*.tmp"):  # a killed attempt's unfinished part
         with contextlib.suppress(OSError):
             leftover.unlink()
@@ -115,9 +144,18 @@ def _publish(staging: Path, target: Path, splits: list[Split],
         outcome.failures += summary["failures"]
         outcome.warnings += summary["warnings"]
         outcome.first.extend(summary["first"])
-    (staging / SUCCESS).write_text(json.dumps({
-        "records": outcome.records, "failures": outcome.failures,
-        "warnings": outcome.warnings, "parts": outcome.parts, "format": fmt}) + "\n")
+    (staging / SUCCESS).write_text(
+        json.dumps(
+            {
+                "records": outcome.records,
+                "failures": outcome.failures,
+                "warnings": outcome.warnings,
+                "parts": outcome.parts,
+                "format": fmt,
+            }
+        )
+        + "\n"
+    )
     os.rename(staging, target)
     return outcome
 

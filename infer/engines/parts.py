@@ -16,9 +16,19 @@ from typing import Any
 from infer.writers import JsonlWriter
 
 FORMATS = ("jsonl", "parquet")
-PARQUET_COLUMNS = ("id", "source", "incident_types", "probabilities", "region",
-                   "region_probability", "country", "country_name", "country_probability",
-                   "warning", "error")
+PARQUET_COLUMNS = (
+    "id",
+    "source",
+    "incident_types",
+    "probabilities",
+    "region",
+    "region_probability",
+    "country",
+    "country_name",
+    "country_probability",
+    "warning",
+    "error",
+)
 _MAPS = ("incident_types", "probabilities")  # label -> probability
 
 
@@ -54,8 +64,10 @@ class ParquetPart:
         for name in _MAPS:
             data[name] = [None if v is None else list(v.items()) for v in data[name]]
         if "explanation" in data:
-            data["explanation"] = [None if v is None else json.dumps(v, ensure_ascii=False)
-                                   for v in data["explanation"]]
+            data["explanation"] = [
+                None if v is None else json.dumps(v, ensure_ascii=False)
+                for v in data["explanation"]
+            ]
         self._writer.write_table(self._pa.table(data, schema=self.schema))
 
     def close(self) -> None:
@@ -67,13 +79,19 @@ def parquet_schema(explain: bool = False) -> Any:
     """The Arrow schema of Parquet parts."""
     import pyarrow as pa
 
-    fields = [("id", pa.string()), ("source", pa.string()),
-              ("incident_types", pa.map_(pa.string(), pa.float64())),
-              ("probabilities", pa.map_(pa.string(), pa.float64())),
-              ("region", pa.string()), ("region_probability", pa.float64()),
-              ("country", pa.string()), ("country_name", pa.string()),
-              ("country_probability", pa.float64()),
-              ("warning", pa.string()), ("error", pa.string())]
+    fields = [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("incident_types", pa.map_(pa.string(), pa.float64())),
+        ("probabilities", pa.map_(pa.string(), pa.float64())),
+        ("region", pa.string()),
+        ("region_probability", pa.float64()),
+        ("country", pa.string()),
+        ("country_name", pa.string()),
+        ("country_probability", pa.float64()),
+        ("warning", pa.string()),
+        ("error", pa.string()),
+    ]
     if explain:
         fields.append(("explanation", pa.string()))
     return pa.schema(fields)

@@ -32,14 +32,18 @@ from infer.engines.worker import Job, cache_predictor, predictor_for, score_spli
 from infer.errors import ThreatTaggerError
 from infer.predictor import Predictor
 
-JAVA_MISSING = ("the Spark engine needs Java 17 or newer, and no `java` was found: install one "
-                "(e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME")
+JAVA_MISSING = (
+    "the Spark engine needs Java 17 or newer, and no `java` was found: install one "
+    "(e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME"
+)
 LOCAL_RETRIES = 4  # local[N] alone never retries a failed task; local[N,4] does, like a cluster
 SUMMARY_SCHEMA = "index int, records long, failures long, warnings long, first array<string>"
-OUTPUT_SCHEMA = ("incident_types map<string,double>, probabilities map<string,double>, "
-                 "region string, region_probability double, country string, "
-                 "country_name string, country_probability double, warning string, "
-                 "error string")
+OUTPUT_SCHEMA = (
+    "incident_types map<string,double>, probabilities map<string,double>, "
+    "region string, region_probability double, country string, "
+    "country_name string, country_probability double, warning string, "
+    "error string"
+)
 
 
 def check_java() -> None:
@@ -64,11 +68,13 @@ def spark_session(master: str | None = None, workers: int = 2) -> Any:
     check_java()
     from pyspark.sql import SparkSession
 
-    builder = (SparkSession.builder.appName("threat-tagger")
-               .master(master or f"local[{workers},{LOCAL_RETRIES}]")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2000"))
+    builder = (
+        SparkSession.builder.appName("threat-tagger")
+        .master(master or f"local[{workers},{LOCAL_RETRIES}]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2000")
+    )
     if master is None:  # local workers run this interpreter (its packages, this project)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local job stays on loopback
@@ -92,8 +98,11 @@ def model_archive(folder: Path) -> Path:
     that shipping the same model again in a session adds the same path."""
     meta = (folder / "meta.json").read_bytes()
     names = ["meta.json", *sorted(json.loads(meta).get("files", {}))]
-    archive = (Path(tempfile.gettempdir()) / "threat-tagger-spark"
-               / f"model-{hashlib.sha256(meta).hexdigest()[:16]}.zip")
+    archive = (
+        Path(tempfile.gettempdir())
+        / "threat-tagger-spark"
+        / f"model-{hashlib.sha256(meta).hexdigest()[:16]}.zip"
+    )
     if not archive.is_file():
         archive.parent.mkdir(parents=True, exist_ok=True)
         temp = archive.with_suffix(f".{os.getpid()}.tmp")
@@ -118,21 +127,39 @@ def _predictor(model: str, shipped: str | None) -> Predictor:
 
 def _score_splits(job: Job, shipped: str | None) -> Any:
     """The mapInArrow function of `run_splits`: rows of pickled splits -> summary rows."""
+
     def score(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
         _predictor(job.model, shipped)
         for batch in batches:
-            summaries = [score_split(pickle.loads(raw), job)
-                         for raw in batch.column("split").to_pylist()]
-            yield pa.RecordBatch.from_pylist(summaries, schema=pa.schema([
-                ("index", pa.int32()), ("records", pa.int64()), ("failures", pa.int64()),
-                ("warnings", pa.int64()), ("first", pa.list_(pa.string()))]))
+            summaries = [
+                score_split(pickle.loads(raw), job) for raw in batch.column("split").to_pylist()
+            ]
+            yield pa.RecordBatch.from_pylist(
+                summaries,
+                schema=pa.schema(
+                    [
+                        ("index", pa.int32()),
+                        ("records", pa.int64()),
+                        ("failures", pa.int64()),
+                        ("warnings", pa.int64()),
+                        ("first", pa.list_(pa.string())),
+                    ]
+                ),
+            )
+
     return score
 
 
-def run_splits(splits: list[Split], job: Job, *, workers: int = 2, cluster: str | None = None,
-               ship_model: bool = True) -> list[dict[str, Any]]:
+def run_splits(
+    splits: list[Split],
+    job: Job,
+    *,
+    workers: int = 2,
+    cluster: str | None = None,
+    ship_model: bool = True,
+) -> list[dict[str, Any]]:
     """Score every split on Spark: on the active SparkSession if there is one, else on a new
     one (master `cluster`, else local[workers]) that is stopped afterwards."""
     from pyspark import SparkContext
@@ -157,13 +184,18 @@ def run_splits(splits: list[Split], job: Job, *, workers: int = 2, cluster: str 
 def _cause(exc: Exception) -> str:
     """The Python error behind a Spark job failure (its last `SomeError: ...` line)."""
     lines = [line.strip() for line in str(exc).splitlines()]
-    found = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)
-             and not line.startswith(("org.apache", "py4j"))]
+    found = [
+        line
+        for line in lines
+        if re.match(r"^[\w.]+(Error|Exception): ", line)
+        and not line.startswith(("org.apache", "py4j"))
+    ]
     return found[-1] if found else (lines[0] if lines and lines[0] else type(exc).__name__)
 
 
-def tag_dataframe(frame: Any, text_column: str = "text", model: str | Path | None = None, *,
-                  ship: bool = False) -> Any:
+def tag_dataframe(
+    frame: Any, text_column: str = "text", model: str | Path | None = None, *, ship: bool = False
+) -> Any:
     """A Spark DataFrame with the output columns (OUTPUT_COLUMNS) added to `frame`.
 
     `incident_types` is a map of label to probability; rows that cannot be scored have an
@@ -175,8 +207,9 @@ def tag_dataframe(frame: Any, text_column: str = "text", model: str | Path | Non
     check_columns(frame.columns, text_column)
     path = model_path(model)
     shipped = add_model_file(frame.sparkSession, path) if ship else None
-    schema = f"{frame.schema.simpleString()[7:-1]}, {OUTPUT_SCHEMA}" if frame.columns else \
-        OUTPUT_SCHEMA
+    schema = (
+        f"{frame.schema.simpleString()[7:-1]}, {OUTPUT_SCHEMA}" if frame.columns else OUTPUT_SCHEMA
+    )
 
     def tag(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
@@ -184,8 +217,7 @@ def tag_dataframe(frame: Any, text_column: str = "text", model: str | Path | Non
         predictor = _predictor(path, shipped)
         types = _arrow_types()
         for batch in batches:
-            columns = tag_texts(batch.column(text_column).to_pylist(), predictor,
-                                field=text_column)
+            columns = tag_texts(batch.column(text_column).to_pylist(), predictor, field=text_column)
             arrays = list(batch.columns)
             names = list(batch.schema.names)
             for name in OUTPUT_COLUMNS:
@@ -204,9 +236,14 @@ def _arrow_types() -> dict[str, Any]:
     """Arrow types of the output columns (pyarrow imported lazily)."""
     import pyarrow as pa
 
-    return {"incident_types": pa.map_(pa.string(), pa.float64()),
-            "probabilities": pa.map_(pa.string(), pa.float64()), "region": pa.string(),
-            "region_probability": pa.float64(), "country": pa.string(),
-            "country_name": pa.string(), "country_probability": pa.float64(),
-            "warning": pa.string(), "error": pa.string()}
-
+    return {
+        "incident_types": pa.map_(pa.string(), pa.float64()),
+        "probabilities": pa.map_(pa.string(), pa.float64()),
+        "region": pa.string(),
+        "region_probability": pa.float64(),
+        "country": pa.string(),
+        "country_name": pa.string(),
+        "country_probability": pa.float64(),
+        "warning": pa.string(),
+        "error": pa.string(),
+    }

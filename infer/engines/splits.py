@@ -59,9 +59,14 @@ class Split:
         return self.name
 
 
-def plan_splits(inputs: Sequence[str], *, split_bytes: int = SPLIT_BYTES,
-                split_rows: int = SPLIT_ROWS, text_field: str = "text",
-                id_field: str = "id") -> list[Split]:
+def plan_splits(
+    inputs: Sequence[str],
+    *,
+    split_bytes: int = SPLIT_BYTES,
+    split_rows: int = SPLIT_ROWS,
+    text_field: str = "text",
+    id_field: str = "id",
+) -> list[Split]:
     """The splits of all inputs (folders expanded), numbered in input order."""
     splits: list[Split] = []
     for name in expand_inputs(inputs):
@@ -92,8 +97,10 @@ def _file_splits(name: str, split_bytes: int, split_rows: int) -> Iterator[dict[
     except OSError:
         size = -1
     if kind == ".jsonl" and plain and size > split_bytes and not _utf16_or_32(path):
-        yield from ({**where, "kind": "lines", "start": s, "end": e, "first_line": first}
-                    for s, e, first in line_slices(path, split_bytes))
+        yield from (
+            {**where, "kind": "lines", "start": s, "end": e, "first_line": first}
+            for s, e, first in line_slices(path, split_bytes)
+        )
     elif kind == ".parquet" and size > 0:
         yield from ({**where, **part} for part in _rowgroup_splits(name, split_rows))
     else:
@@ -150,8 +157,9 @@ def _rowgroup_splits(name: str, split_rows: int) -> Iterator[dict[str, Any]]:
         yield {"kind": "file"}
 
 
-def read_split(split: Split, *, text_field: str = "text",
-               id_field: str = "id") -> Iterator[InputRecord]:
+def read_split(
+    split: Split, *, text_field: str = "text", id_field: str = "id"
+) -> Iterator[InputRecord]:
     """The input records of one split, exactly as `score` reads them (sources name the input
     as given; the file is opened at its absolute path)."""
     shown, path = printable(split.name), Path(split.path or split.name)
@@ -161,13 +169,15 @@ def read_split(split: Split, *, text_field: str = "text",
         with path.open("rb") as handle:
             handle.seek(split.start)
             data = handle.read(split.end - split.start)
-        yield from jsonl_slice(shown, io.BytesIO(data), split.first_line,
-                               text_field=text_field, id_field=id_field)
+        yield from jsonl_slice(
+            shown, io.BytesIO(data), split.first_line, text_field=text_field, id_field=id_field
+        )
     elif split.kind == "rowgroups":
         from infer.parquet_reader import parquet_records
 
-        yield from parquet_records(path, shown, text_field=text_field, id_field=id_field,
-                                   groups=split.groups)
+        yield from parquet_records(
+            path, shown, text_field=text_field, id_field=id_field, groups=split.groups
+        )
     elif path.is_dir():  # a folder that could not be listed: its error record
         yield from iter_records([split.name], text_field=text_field, id_field=id_field)
     else:

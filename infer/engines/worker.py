@@ -61,8 +61,13 @@ def score_split(split: Split, job: Job) -> dict[str, Any]:
     folder = Path(job.staging)
     final = folder / part_name(split.index, job.fmt)
     temp = folder / f".{final.name}.{os.getpid()}.tmp"
-    summary: dict[str, Any] = {"index": split.index, "records": 0, "failures": 0,
-                               "warnings": 0, "first": []}
+    summary: dict[str, Any] = {
+        "index": split.index,
+        "records": 0,
+        "failures": 0,
+        "warnings": 0,
+        "first": [],
+    }
     try:
         with open_part(temp, job.fmt, explain=job.explain) as part:
             records = read_split(split, text_field=job.text_field, id_field=job.id_field)

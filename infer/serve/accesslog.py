@@ -19,8 +19,20 @@ from infer.serve.metrics import Metrics
 
 log = logging.getLogger("threat_tagger.access")
 NOTE = "threat_tagger.texts"  # scope key where an endpoint leaves its request's texts
-KNOWN_PATHS = frozenset(("/v1/tag", "/v1/explain", "/v1/model", "/health/live", "/health/ready",
-                         "/metrics", "/docs", "/openapi.json", "/redoc", "/docs/oauth2-redirect"))
+KNOWN_PATHS = frozenset(
+    (
+        "/v1/tag",
+        "/v1/explain",
+        "/v1/model",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+        "/docs",
+        "/openapi.json",
+        "/redoc",
+        "/docs/oauth2-redirect",
+    )
+)
 
 
 class AccessLog:
@@ -68,7 +80,9 @@ class AccessLog:
         line: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "client": f"{client[0]}:{client[1]}" if client else None,
-            "method": method, "path": scope["path"], "status": status,
+            "method": method,
+            "path": scope["path"],
+            "status": status,
             "duration_ms": round(seconds * 1000, 2),
         }
         texts = scope.get(NOTE)

@@ -40,8 +40,10 @@ from infer.serve.settings import Settings
 
 log = logging.getLogger("threat_tagger.serve")
 WARM_UP = "A bomb exploded near the market in Kabul."
-bearer = HTTPBearer(auto_error=False, description="The key given to `serve --api-key` "
-                                                  "(or $THREAT_TAGGER_API_KEY), if any.")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="The key given to `serve --api-key` (or $THREAT_TAGGER_API_KEY), if any.",
+)
 
 
 class Service:
@@ -92,9 +94,12 @@ class Service:
     def ready(self) -> MicroBatcher:
         """The batcher, or 503 while the model is loading (or failed to load)."""
         if self.predictor is None or self.batcher is None:
-            raise RequestError(503, "the model is still loading; retry shortly"
-                               if self.load_error is None else
-                               f"the model could not be loaded: {self.load_error}")
+            raise RequestError(
+                503,
+                "the model is still loading; retry shortly"
+                if self.load_error is None
+                else f"the model could not be loaded: {self.load_error}",
+            )
         return self.batcher
 
 
@@ -102,15 +107,21 @@ async def read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with 413 as soon as it is known to be over `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, f"the request body is {int(declared)} bytes; the limit is "
-                                f"{limit} bytes (split the texts over several requests)")
+        raise RequestError(
+            413,
+            f"the request body is {int(declared)} bytes; the limit is "
+            f"{limit} bytes (split the texts over several requests)",
+        )
     parts: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise RequestError(413, f"the request body is over the limit of {limit} bytes "
-                                    "(split the texts over several requests)")
+            raise RequestError(
+                413,
+                f"the request body is over the limit of {limit} bytes "
+                "(split the texts over several requests)",
+            )
         parts.append(chunk)
     return b"".join(parts)
 
@@ -130,9 +141,12 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service.batcher = MicroBatcher(service.score, service.settings.max_batch_size,
-                                       service.settings.max_wait_ms / 1000.0,
-                                       service.metrics.batch)
+        service.batcher = MicroBatcher(
+            service.score,
+            service.settings.max_batch_size,
+            service.settings.max_wait_ms / 1000.0,
+            service.metrics.batch,
+        )
         service.batcher.start()
         loading = None if service.predictor is not None else asyncio.create_task(service.load())
         try:
@@ -142,12 +156,16 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
                 loading.cancel()
             await service.batcher.stop()  # in-flight requests have been answered by now
 
-    app = FastAPI(title="threat-tagger", lifespan=lifespan,
-                  summary="Tag threat reports by incident type, region and country.")
+    app = FastAPI(
+        title="threat-tagger",
+        lifespan=lifespan,
+        summary="Tag threat reports by incident type, region and country.",
+    )
     app.state.service = service
 
-    async def authorised(credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-                         ) -> None:
+    async def authorised(
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ) -> None:
         """Require `Authorization: Bearer KEY` when the service has a key (constant time)."""
         key = service.settings.api_key
         if key is None:
@@ -155,8 +173,9 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
         given = b"" if credentials is None else credentials.credentials.encode("utf-8")
         if not hmac.compare_digest(given, key.encode("utf-8")):
             service.metrics.errors.labels("auth").inc()
-            raise RequestError(401, "missing or wrong API key: send the header "
-                                    "'Authorization: Bearer <key>'")
+            raise RequestError(
+                401, "missing or wrong API key: send the header 'Authorization: Bearer <key>'"
+            )
 
     guarded = [Depends(authorised)]
 
@@ -181,9 +200,13 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
         service.metrics.errors.labels("internal").inc()
         return _error(500, f"internal error: {type(exc).__name__}")
 
-    @app.post("/v1/tag", dependencies=guarded, tags=["tagging"],
-              openapi_extra=body_schema(TagRequest),
-              responses={200: {"model": TagResponse}, **ERRORS})
+    @app.post(
+        "/v1/tag",
+        dependencies=guarded,
+        tags=["tagging"],
+        openapi_extra=body_schema(TagRequest),
+        responses={200: {"model": TagResponse}, **ERRORS},
+    )
     async def tag(request: Request) -> JSONResponse:
         """Tag each text; one result per text, in order, shaped like `threat-tagger score`'s
         output records. A text that cannot be scored gets {"id", "source", "error"} in its
@@ -191,8 +214,10 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
         batcher = service.ready()
         batcher.announce()
         try:
-            records = tag_records(parse_json(await read_body(
-                request, service.settings.max_body_bytes)), service.settings.max_texts)
+            records = tag_records(
+                parse_json(await read_body(request, service.settings.max_body_bytes)),
+                service.settings.max_texts,
+            )
             AccessLog.note(request.scope, [r.text for r in records])
             valid = sum(r.error is None for r in records)
         except BaseException:
@@ -209,18 +234,24 @@ def create_app(settings: Settings | None = None, predictor: Any = None) -> FastA
             service.metrics.errors.labels("text").inc(failed)
         if failed == len(outputs):
             status = 422 if not valid else 500
-            return JSONResponse({"detail": "no text could be scored", "results": outputs},
-                                status_code=status)
+            return JSONResponse(
+                {"detail": "no text could be scored", "results": outputs}, status_code=status
+            )
         return JSONResponse({"results": outputs})
 
-    @app.post("/v1/explain", dependencies=guarded, tags=["tagging"],
-              openapi_extra=body_schema(ExplainRequest),
-              responses={200: {"model": ExplainResponse}, **ERRORS})
+    @app.post(
+        "/v1/explain",
+        dependencies=guarded,
+        tags=["tagging"],
+        openapi_extra=body_schema(ExplainRequest),
+        responses={200: {"model": ExplainResponse}, **ERRORS},
+    )
     async def explain(request: Request) -> JSONResponse:
         """Tag one text and explain each decision: the n-grams that pushed it, with weights."""
         batcher = service.ready()
-        record, top = explain_request(parse_json(await read_body(
-            request, service.settings.max_body_bytes)))
+        record, top = explain_request(
+            parse_json(await read_body(request, service.settings.max_body_bytes))
+        )
         AccessLog.note(request.scope, [record.text])
         return JSONResponse(await batcher.run(service.explain, record, top))
 

@@ -34,9 +34,13 @@ class _Job:
 class MicroBatcher:
     """Groups `submit` calls into batches for `score` (records in, one output each, in order)."""
 
-    def __init__(self, score: Callable[[list[InputRecord]], Outputs], max_batch_size: int,
-                 max_wait: float,
-                 on_batch: Callable[[int, int, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        score: Callable[[list[InputRecord]], Outputs],
+        max_batch_size: int,
+        max_wait: float,
+        on_batch: Callable[[int, int, float], None] | None = None,
+    ) -> None:
         self._score = score
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait
@@ -142,5 +146,5 @@ class MicroBatcher:
         offset = 0
         for job in batch:
             if not job.future.done():  # a client that hung up cancelled its future
-                job.future.set_result(outputs[offset:offset + len(job.records)])
+                job.future.set_result(outputs[offset : offset + len(job.records)])
             offset += len(job.records)

@@ -31,28 +31,51 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
-        self.requests = Counter("threat_tagger_http_requests", "HTTP requests answered",
-                                ["method", "path", "status"], registry=registry)
-        self.latency = Histogram("threat_tagger_http_request_duration_seconds",
-                                 "Time from request to response", ["method", "path"],
-                                 buckets=LATENCY_BUCKETS, registry=registry)
-        self.in_progress = Gauge("threat_tagger_http_requests_in_progress",
-                                 "Requests being served now", registry=registry,
-                                 multiprocess_mode="livesum")
-        self.errors = Counter("threat_tagger_errors",
-                              "Failures: whole requests refused (by reason) and texts that "
-                              "could not be scored (reason 'text')", ["reason"],
-                              registry=registry)
+        self.requests = Counter(
+            "threat_tagger_http_requests",
+            "HTTP requests answered",
+            ["method", "path", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "threat_tagger_http_request_duration_seconds",
+            "Time from request to response",
+            ["method", "path"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.in_progress = Gauge(
+            "threat_tagger_http_requests_in_progress",
+            "Requests being served now",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.errors = Counter(
+            "threat_tagger_errors",
+            "Failures: whole requests refused (by reason) and texts that "
+            "could not be scored (reason 'text')",
+            ["reason"],
+            registry=registry,
+        )
         self.texts = Counter("threat_tagger_texts", "Texts tagged", registry=registry)
-        self.batch_texts = Histogram("threat_tagger_batch_texts",
-                                     "Texts per predict call (micro-batch size)",
-                                     buckets=BATCH_BUCKETS, registry=registry)
-        self.batch_requests = Histogram("threat_tagger_batch_requests",
-                                        "Requests grouped into one predict call",
-                                        buckets=BATCH_BUCKETS, registry=registry)
-        self.batch_seconds = Histogram("threat_tagger_batch_duration_seconds",
-                                       "Time to score one micro-batch",
-                                       buckets=LATENCY_BUCKETS, registry=registry)
+        self.batch_texts = Histogram(
+            "threat_tagger_batch_texts",
+            "Texts per predict call (micro-batch size)",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.batch_requests = Histogram(
+            "threat_tagger_batch_requests",
+            "Requests grouped into one predict call",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "threat_tagger_batch_duration_seconds",
+            "Time to score one micro-batch",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
 
     def batch(self, texts: int, requests: int, seconds: float) -> None:
         """Record one scored micro-batch."""

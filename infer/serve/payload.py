@@ -15,8 +15,10 @@ from typing import Any
 from infer.readers import MAX_TEXT_BYTES, TRUNCATED, InputRecord, clip
 
 SURROGATES = re.compile("[\ud800-\udfff]")
-LONE_SURROGATE = ("text held unpaired UTF-16 surrogates (\\ud800-\\udfff escapes that are not "
-                  "characters); they were replaced with U+FFFD")
+LONE_SURROGATE = (
+    "text held unpaired UTF-16 surrogates (\\ud800-\\udfff escapes that are not "
+    "characters); they were replaced with U+FFFD"
+)
 TAG_FIELDS = ("texts", "ids")
 EXPLAIN_FIELDS = ("text", "id", "top")
 MAX_TOP = 100
@@ -38,13 +40,17 @@ def parse_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RequestError(400, f"the request body is not valid UTF-8 (byte {exc.start}: "
-                                f"{body[exc.start:exc.start + 1]!r})") from None
+        raise RequestError(
+            400,
+            f"the request body is not valid UTF-8 (byte {exc.start}: "
+            f"{body[exc.start : exc.start + 1]!r})",
+        ) from None
     try:
         return json.loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
-        raise RequestError(400, f"malformed JSON: {exc.msg} (line {exc.lineno} column "
-                                f"{exc.colno})") from None
+        raise RequestError(
+            400, f"malformed JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        ) from None
     except RecursionError:
         raise RequestError(400, "malformed JSON: nested too deeply") from None
 
@@ -65,8 +71,9 @@ def _kind(value: object) -> str:
 def _object(payload: object, allowed: tuple[str, ...], example: str) -> dict[str, Any]:
     """The payload as an object with no unknown fields."""
     if not isinstance(payload, dict):
-        raise RequestError(422, f"the body must be a JSON object like {example}, "
-                                f"not {_kind(payload)}")
+        raise RequestError(
+            422, f"the body must be a JSON object like {example}, not {_kind(payload)}"
+        )
     unknown = sorted(set(payload) - set(allowed))
     if unknown:
         raise RequestError(422, f"unknown field {unknown[0]!r} (allowed: {', '.join(allowed)})")
@@ -100,16 +107,21 @@ def tag_records(payload: object, max_texts: int) -> list[InputRecord]:
     if not texts:
         raise RequestError(422, '"texts" is empty; send at least one text')
     if len(texts) > max_texts:
-        raise RequestError(413, f'too many texts: {len(texts)} (at most {max_texts} per '
-                                'request; split them over several requests)')
+        raise RequestError(
+            413,
+            f"too many texts: {len(texts)} (at most {max_texts} per "
+            "request; split them over several requests)",
+        )
     ids = body.get("ids")
     if ids is not None:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise RequestError(422, '"ids" must be a list of strings')
         if len(ids) != len(texts):
             raise RequestError(422, f'"ids" has {len(ids)} items but "texts" has {len(texts)}')
-    return [text_record(text, ids[i] if ids is not None else str(i), f"texts[{i}]")
-            for i, text in enumerate(texts)]
+    return [
+        text_record(text, ids[i] if ids is not None else str(i), f"texts[{i}]")
+        for i, text in enumerate(texts)
+    ]
 
 
 def explain_request(payload: object) -> tuple[InputRecord, int]:

@@ -28,14 +28,22 @@ def log_config(level: str) -> dict[str, Any]:
             "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
             "json": {"format": "%(message)s"},
         },
-        "handlers": {"plain": {**stream, "formatter": "plain"},
-                     "json": {**stream, "formatter": "json"}},
+        "handlers": {
+            "plain": {**stream, "formatter": "plain"},
+            "json": {**stream, "formatter": "json"},
+        },
         "loggers": {
             "uvicorn": {"handlers": ["plain"], "level": level.upper(), "propagate": False},
-            "threat_tagger.serve": {"handlers": ["plain"], "level": level.upper(),
-                                    "propagate": False},
-            "threat_tagger.access": {"handlers": ["json"], "level": level.upper(),
-                                     "propagate": False},
+            "threat_tagger.serve": {
+                "handlers": ["plain"],
+                "level": level.upper(),
+                "propagate": False,
+            },
+            "threat_tagger.access": {
+                "handlers": ["json"],
+                "level": level.upper(),
+                "propagate": False,
+            },
         },
     }
 
@@ -47,13 +55,24 @@ def app_from_env() -> Any:
     return create_app(Settings.from_env())
 
 
-def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-        log_level: str = "info", shutdown_timeout: float = 30.0) -> int:
+def run(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    log_level: str = "info",
+    shutdown_timeout: float = 30.0,
+) -> int:
     """Serve until SIGTERM / Ctrl-C; the exit status (1 when the model failed to load)."""
-    common: dict[str, Any] = {"host": host, "port": port, "access_log": False,
-                              "log_config": log_config(log_level),
-                              "timeout_graceful_shutdown": shutdown_timeout, "lifespan": "on",
-                              "server_header": False}
+    common: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "access_log": False,
+        "log_config": log_config(log_level),
+        "timeout_graceful_shutdown": shutdown_timeout,
+        "lifespan": "on",
+        "server_header": False,
+    }
     if workers <= 1:
         from infer.serve.app import create_app
 
@@ -85,4 +104,3 @@ def _run_workers(settings: Settings, workers: int, common: dict[str, Any]) -> in
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
-

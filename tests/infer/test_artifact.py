@@ -17,8 +17,12 @@ from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock, strip
 from infer.predictor import Predictor
 from train.fit import train_model
 
-UNSEEN = ["A bomb exploded in Lagos on Friday", "", "qwertyuiop zxcvbnm",
-          "Gunmen gunmen GUNMEN opened fire opened fire in Bogota, Colombia"]
+UNSEEN = [
+    "A bomb exploded in Lagos on Friday",
+    "",
+    "qwertyuiop zxcvbnm",
+    "Gunmen gunmen GUNMEN opened fire opened fire in Bogota, Colombia",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +39,19 @@ def copy(model_folder, tmp_path) -> Path:
     return target
 
 
-
-
-@pytest.mark.parametrize("spec", [BlockSpec("word", "word", (1, 2)),
-                                  BlockSpec("char", "char_wb", (2, 5)),
-                                  BlockSpec("raw", "word", (1, 3), TextOptions(lowercase=False))])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        BlockSpec("word", "word", (1, 2)),
+        BlockSpec("char", "char_wb", (2, 5)),
+        BlockSpec("raw", "word", (1, 3), TextOptions(lowercase=False)),
+    ],
+)
 def test_runtime_vectoriser_gives_the_same_matrix_as_sklearn(spec):
     texts = [r["text"] for r in make_records(4)]
-    vectorizer = TfidfVectorizer(analyzer=spec.analyze, sublinear_tf=True, min_df=2,
-                                 max_features=400).fit(texts)
+    vectorizer = TfidfVectorizer(
+        analyzer=spec.analyze, sublinear_tf=True, min_df=2, max_features=400
+    ).fit(texts)
     block = TfidfBlock(spec, tuple(vectorizer.get_feature_names_out()), vectorizer.idf_)
     sample = texts[:10] + UNSEEN
     expected = vectorizer.transform(sample).toarray()
@@ -62,8 +70,7 @@ def test_featurizer_stacks_blocks_side_by_side_in_order():
     blocks = []
     for spec in (BlockSpec("word", "word", (1, 1)), BlockSpec("char", "char_wb", (3, 3))):
         vectorizer = TfidfVectorizer(analyzer=spec.analyze, sublinear_tf=True).fit(texts)
-        blocks.append(TfidfBlock(spec, tuple(vectorizer.get_feature_names_out()),
-                                 vectorizer.idf_))
+        blocks.append(TfidfBlock(spec, tuple(vectorizer.get_feature_names_out()), vectorizer.idf_))
     featurizer = Featurizer(blocks)
     matrix = featurizer.transform(texts[:5]).toarray()
     width = blocks[0].size
@@ -73,15 +80,23 @@ def test_featurizer_stacks_blocks_side_by_side_in_order():
     assert featurizer.feature_name(width).startswith("char:")
 
 
-@pytest.mark.parametrize("raw, cleaned", [
-    ("KABUL, March 3 (AFP) - A suicide bomber hit", "KABUL A suicide bomber hit"),
-    ("POPAYAN, Colombia, Feb. 11 - Seven soldiers", "POPAYAN, Colombia Seven soldiers"),
-    ("Lima, Oct. 3 - Around thirty rebels", "Lima Around thirty rebels"),
-    ("ARGENTINA.  The second floor was hit", "ARGENTINA The second floor was hit"),
-    ("Rebels attacked the town.[12] Police (Reuters) said",
-     "Rebels attacked the town. Police said"),
-    ("Police in Trinidad - a small island - said", "Police in Trinidad - a small island - said"),
-])
+@pytest.mark.parametrize(
+    "raw, cleaned",
+    [
+        ("KABUL, March 3 (AFP) - A suicide bomber hit", "KABUL A suicide bomber hit"),
+        ("POPAYAN, Colombia, Feb. 11 - Seven soldiers", "POPAYAN, Colombia Seven soldiers"),
+        ("Lima, Oct. 3 - Around thirty rebels", "Lima Around thirty rebels"),
+        ("ARGENTINA.  The second floor was hit", "ARGENTINA The second floor was hit"),
+        (
+            "Rebels attacked the town.[12] Police (Reuters) said",
+            "Rebels attacked the town. Police said",
+        ),
+        (
+            "Police in Trinidad - a small island - said",
+            "Police in Trinidad - a small island - said",
+        ),
+    ],
+)
 def test_boilerplate_stripping_drops_dates_agencies_and_citations_but_keeps_places(raw, cleaned):
     assert strip_boilerplate(raw) == cleaned
 

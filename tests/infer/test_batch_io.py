@@ -26,15 +26,18 @@ def _write_lines(path: Path, lines: list[str]) -> Path:
 
 
 def test_jsonl_bad_lines_become_error_records_in_place_with_file_and_line(tmp_path):
-    path = _write_lines(tmp_path / "in.jsonl", [
-        json.dumps({"id": "a", "text": "first report"}),
-        "{not json",
-        "[1, 2]",
-        json.dumps({"id": "b"}),
-        json.dumps({"id": "c", "text": 42}),
-        json.dumps({"id": "d", "text": "   "}),
-        json.dumps({"id": "e", "text": "last report"}),
-    ])
+    path = _write_lines(
+        tmp_path / "in.jsonl",
+        [
+            json.dumps({"id": "a", "text": "first report"}),
+            "{not json",
+            "[1, 2]",
+            json.dumps({"id": "b"}),
+            json.dumps({"id": "c", "text": 42}),
+            json.dumps({"id": "d", "text": "   "}),
+            json.dumps({"id": "e", "text": "last report"}),
+        ],
+    )
     records = _records(path)
     assert [r.source for r in records] == [f"{path}:{n}" for n in range(1, 8)]
     assert [r.error is None for r in records] == [True, False, False, False, False, False, True]
@@ -47,8 +50,10 @@ def test_jsonl_bad_lines_become_error_records_in_place_with_file_and_line(tmp_pa
 
 
 def test_missing_id_falls_back_to_file_and_line_and_blank_lines_are_skipped(tmp_path):
-    path = _write_lines(tmp_path / "in.jsonl", ["", json.dumps({"text": "x"}), "  ",
-                                                json.dumps({"id": 7, "text": "y"})])
+    path = _write_lines(
+        tmp_path / "in.jsonl",
+        ["", json.dumps({"text": "x"}), "  ", json.dumps({"id": 7, "text": "y"})],
+    )
     records = _records(path)
     assert [(r.id, r.source) for r in records] == [(f"{path}:2", f"{path}:2"), ("7", f"{path}:4")]
 
@@ -64,7 +69,10 @@ def test_csv_rows_keep_multiline_fields_and_name_their_starting_line(tmp_path):
     path.write_text('id,text\n1,"two\nlines"\n\n2,plain\n3\n', encoding="utf-8")
     records = _records(path)
     assert [(r.id, r.source, r.text) for r in records] == [
-        ("1", f"{path}:2", "two\nlines"), ("2", f"{path}:5", "plain"), ("3", f"{path}:6", None)]
+        ("1", f"{path}:2", "two\nlines"),
+        ("2", f"{path}:5", "plain"),
+        ("3", f"{path}:6", None),
+    ]
     assert "missing text field" in records[2].error
 
 
@@ -89,8 +97,11 @@ def test_txt_file_is_one_document_identified_by_its_path(tmp_path):
     path = tmp_path / "note.txt"
     path.write_bytes(b"\xef\xbb\xbfline one\nline two\n")
     [record] = _records(path)
-    assert (record.id, record.source, record.text) == (str(path), f"{path}:1",
-                                                       "line one\nline two\n")
+    assert (record.id, record.source, record.text) == (
+        str(path),
+        f"{path}:1",
+        "line one\nline two\n",
+    )
 
 
 def test_folder_is_read_recursively_in_sorted_order_ignoring_other_files(tmp_path):
@@ -117,14 +128,19 @@ def test_dash_reads_jsonl_from_stdin():
     stdin = io.BytesIO(b'{"id": "s", "text": "from stdin"}\nbroken\n')
     records = _records("-", stdin=stdin)
     assert [(r.id, r.source, r.error is None) for r in records] == [
-        ("s", "<stdin>:1", True), ("<stdin>:2", "<stdin>:2", False)]
+        ("s", "<stdin>:1", True),
+        ("<stdin>:2", "<stdin>:2", False),
+    ]
 
 
 def test_missing_or_unsupported_input_gives_an_error_record_and_the_run_goes_on(tmp_path):
     good = _write_lines(tmp_path / "ok.jsonl", [json.dumps({"text": "fine"})])
     records = _records(tmp_path / "absent.jsonl", tmp_path / "x.docx", good)
-    assert [r.source for r in records] == [f"{tmp_path}/absent.jsonl:0", f"{tmp_path}/x.docx:0",
-                                           f"{good}:1"]
+    assert [r.source for r in records] == [
+        f"{tmp_path}/absent.jsonl:0",
+        f"{tmp_path}/x.docx:0",
+        f"{good}:1",
+    ]
     assert "cannot read input" in records[0].error
     assert "unsupported input type" in records[1].error
     assert records[2].error is None
@@ -179,9 +195,18 @@ def test_jsonl_is_streamed_record_by_record(tmp_path):
 def test_csv_writer_has_fixed_columns_and_pipe_joined_labels():
     buffer = io.StringIO()
     writer = CsvWriter(buffer)
-    writer.write({"id": "a", "source": "f:1", "incident_types": {"bombing": 0.9, "kidnap": 0.61},
-                  "region": "South Asia", "region_probability": 0.8, "country": "IN",
-                  "country_probability": 0.7, "warning": "w"})
+    writer.write(
+        {
+            "id": "a",
+            "source": "f:1",
+            "incident_types": {"bombing": 0.9, "kidnap": 0.61},
+            "region": "South Asia",
+            "region_probability": 0.8,
+            "country": "IN",
+            "country_probability": 0.7,
+            "warning": "w",
+        }
+    )
     writer.write({"id": "b", "source": "f:2", "error": "broken"})
     rows = list(csv.DictReader(io.StringIO(buffer.getvalue())))
     assert tuple(rows[0]) == CSV_COLUMNS

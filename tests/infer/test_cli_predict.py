@@ -10,8 +10,10 @@ from typer.testing import CliRunner
 from infer.predictor import Predictor
 from infer.taxonomy import country_name
 
-TEXT = ("Masked gunmen ambushed a police patrol on the highway outside the town on Monday, "
-        "killing two officers, and later set fire to the nearby customs post.")
+TEXT = (
+    "Masked gunmen ambushed a police patrol on the highway outside the town on Monday, "
+    "killing two officers, and later set fire to the nearby customs post."
+)
 
 
 def predict(app: typer.Typer, *args: str, stdin: str | None = None):
@@ -29,8 +31,7 @@ def test_json_output_is_one_object_equal_to_the_predictor(app, model_dir):
     assert data["country_name"] == (country_name(data["country"]) if data["country"] else None)
 
 
-def test_table_shows_the_tags_region_and_country_with_name_and_code(app, model_dir,
-                                                                     monkeypatch):
+def test_table_shows_the_tags_region_and_country_with_name_and_code(app, model_dir, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     result = predict(app, TEXT, "--model", str(model_dir))
     assert result.exit_code == 0, result.output
@@ -57,8 +58,7 @@ def test_explain_shows_the_ngrams_behind_each_decision(app, model_dir, monkeypat
     for head in explanation:
         assert f"why {head['head']} = {head['label']}" in table.stdout
         assert head["contributions"][0]["feature"] in table.stdout
-    data = json.loads(predict(app, TEXT, "--model", str(model_dir), "--json",
-                              "--explain").stdout)
+    data = json.loads(predict(app, TEXT, "--model", str(model_dir), "--json", "--explain").stdout)
     assert data["explanation"] == json.loads(json.dumps(explanation))
 
 

@@ -38,8 +38,10 @@ def outputs(text: str) -> list[dict]:
 
 def test_every_input_record_gives_one_output_with_errors_in_place(app, model_dir, tmp_path):
     path = tmp_path / "mixed.jsonl"
-    good = [json.dumps({"id": f"g{i}", "text": f"gunmen attacked a convoy, report {i}"})
-            for i in range(6)]
+    good = [
+        json.dumps({"id": f"g{i}", "text": f"gunmen attacked a convoy, report {i}"})
+        for i in range(6)
+    ]
     bad = ["{oops", "17", json.dumps({"id": "nt"}), json.dumps({"id": "e", "text": " "})]
     lines = [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3], bad[3], good[4], good[5]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -60,16 +62,19 @@ def test_scores_equal_the_predictor_and_exit_status_is_zero(app, model_dir):
     result = run(app, model_dir, str(FIXTURES / "reports.jsonl"))
     assert result.exit_code == 0, result.output
     out = outputs(result.stdout)
-    texts = [json.loads(line)["text"] for line in
-             (FIXTURES / "reports.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = [
+        json.loads(line)["text"]
+        for line in (FIXTURES / "reports.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     expected = Predictor.load(model_dir).predict(texts)
     assert [o["id"] for o in out] == ["r1", "r2", "r3", "r4", "r5"]
     for record, prediction in zip(out, expected, strict=True):
         assert record["incident_types"] == pytest.approx(prediction.incident_types, abs=1e-4)
         assert list(record["incident_types"]) == list(prediction.incident_types)
         assert (record["region"], record["country"]) == (prediction.region, prediction.country)
-        assert record["country_probability"] == pytest.approx(prediction.country_probability,
-                                                              abs=1e-4)
+        assert record["country_probability"] == pytest.approx(
+            prediction.country_probability, abs=1e-4
+        )
     assert "5 records, 0 failures, 0 warnings" in result.stderr
     assert "docs/s" in result.stderr
 
@@ -78,13 +83,33 @@ def test_all_input_kinds_in_one_run(app, model_dir, tmp_path):
     gz = tmp_path / "reports.csv.gz"
     gz.write_bytes(gzip.compress((FIXTURES / "reports.csv").read_bytes()))
     stdin = json.dumps({"id": "in1", "text": "a grenade was thrown into a crowded bar"}) + "\n"
-    result = run(app, model_dir, str(FIXTURES / "report.txt"), str(FIXTURES / "inbox"),
-                 str(FIXTURES / "reports.jsonl"), str(gz), "-", stdin=stdin)
+    result = run(
+        app,
+        model_dir,
+        str(FIXTURES / "report.txt"),
+        str(FIXTURES / "inbox"),
+        str(FIXTURES / "reports.jsonl"),
+        str(gz),
+        "-",
+        stdin=stdin,
+    )
     assert result.exit_code == 0, result.output
     out = outputs(result.stdout)
     assert [o["id"] for o in out] == [
-        str(FIXTURES / "report.txt"), "e1", "e2", str(FIXTURES / "inbox" / "morning.txt"),
-        "r1", "r2", "r3", "r4", "r5", "c1", "c2", "c3", "in1"]
+        str(FIXTURES / "report.txt"),
+        "e1",
+        "e2",
+        str(FIXTURES / "inbox" / "morning.txt"),
+        "r1",
+        "r2",
+        "r3",
+        "r4",
+        "r5",
+        "c1",
+        "c2",
+        "c3",
+        "in1",
+    ]
     assert out[-1]["source"] == "<stdin>:1"
     assert out[-4]["source"] == f"{gz}:2"
 
@@ -98,8 +123,12 @@ def test_missing_input_is_an_error_record_and_other_inputs_are_scored(app, model
 
 
 def test_jobs_two_gives_the_same_output_in_the_same_order_as_jobs_one(app, model_dir, tmp_path):
-    texts = [json.loads(line)["text"] for path in sorted(DEMO.glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted(DEMO.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     path = tmp_path / "many.jsonl"
     with path.open("w", encoding="utf-8") as handle:
         for i in range(300):
@@ -161,8 +190,11 @@ def test_csv_output_has_the_documented_columns(app, model_dir, tmp_path):
 def test_non_utf8_and_oversized_documents_are_scored_with_a_warning(app, model_dir, tmp_path):
     path = tmp_path / "odd.jsonl"
     big = "armed men attacked the village " * 40_000  # 1.2 MB
-    path.write_bytes(b'{"id": "latin1", "text": "bomba en el caf\xe9"}\n'
-                     + json.dumps({"id": "big", "text": big}).encode() + b"\n")
+    path.write_bytes(
+        b'{"id": "latin1", "text": "bomba en el caf\xe9"}\n'
+        + json.dumps({"id": "big", "text": big}).encode()
+        + b"\n"
+    )
     result = run(app, model_dir, str(path))
     assert result.exit_code == 0, result.output
     latin1, large = outputs(result.stdout)
@@ -189,30 +221,56 @@ def test_missing_model_is_one_error_line_without_traceback(app, tmp_path):
 
 
 def test_scoring_module_imports_nothing_heavy_at_import_time():
-    code = ("import sys, infer.cli; heavy = {'numpy', 'scipy', 'rich', 'infer.predictor'}; "
-            "print(sorted(heavy & set(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, check=True)
+    code = (
+        "import sys, infer.cli; heavy = {'numpy', 'scipy', 'rich', 'infer.predictor'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert done.stdout.strip() == "[]"
 
 
 def test_stdin_and_worker_processes_work_from_a_real_process(model_dir):
-    lines = "".join(json.dumps({"id": f"p{i}", "text": f"a bomb exploded at market {i}"}) + "\n"
-                    for i in range(40))
-    code = ("import typer, sys; from infer.cli import register; app = typer.Typer(); "
-            "app.callback()(lambda: None); register(app); app()")
+    lines = "".join(
+        json.dumps({"id": f"p{i}", "text": f"a bomb exploded at market {i}"}) + "\n"
+        for i in range(40)
+    )
+    code = (
+        "import typer, sys; from infer.cli import register; app = typer.Typer(); "
+        "app.callback()(lambda: None); register(app); app()"
+    )
     done = subprocess.run(
-        [sys.executable, "-c", code, "score", "-", "--model", str(model_dir), "--jobs", "2",
-         "--batch-size", "8"],
-        input=lines, capture_output=True, text=True, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            code,
+            "score",
+            "-",
+            "--model",
+            str(model_dir),
+            "--jobs",
+            "2",
+            "--batch-size",
+            "8",
+        ],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert [json.loads(x)["id"] for x in io.StringIO(done.stdout)] == [f"p{i}" for i in range(40)]
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("options", [["--jobs", "1"], ["--jobs", "2", "--batch-size", "50"]],
-                         ids=["in-process", "worker-pool"])
+@pytest.mark.parametrize(
+    "options",
+    [["--jobs", "1"], ["--jobs", "2", "--batch-size", "50"]],
+    ids=["in-process", "worker-pool"],
+)
 def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path, options):
     source = tmp_path / "in" / "big.jsonl"
     source.parent.mkdir()
@@ -220,12 +278,28 @@ def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path, o
     source.write_text((line + "\n") * 100_000, encoding="utf-8")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    code = ("import typer; from infer.cli import register; app = typer.Typer(); "
-            "app.callback()(lambda: None); register(app); app()")
+    code = (
+        "import typer; from infer.cli import register; app = typer.Typer(); "
+        "app.callback()(lambda: None); register(app); app()"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-c", code, "score", str(source), "--model", str(model_dir),
-         *options, "-o", str(out_dir / "scores.jsonl")],
-        stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+        [
+            sys.executable,
+            "-c",
+            code,
+            "score",
+            str(source),
+            "--model",
+            str(model_dir),
+            *options,
+            "-o",
+            str(out_dir / "scores.jsonl"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     deadline = time.monotonic() + 60
     while not any(out_dir.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -242,8 +316,9 @@ def test_spawned_workers_load_the_model_themselves(model_dir, monkeypatch):
     from infer import batch
     from infer.readers import InputRecord
 
-    records = [InputRecord(id=f"s{i}", source=f"mem:{i}", text=f"a bomb hit bus {i}")
-               for i in range(12)]
+    records = [
+        InputRecord(id=f"s{i}", source=f"mem:{i}", text=f"a bomb hit bus {i}") for i in range(12)
+    ]
     predictor = Predictor.load(model_dir)
     expected = list(batch.BatchScorer(predictor, jobs=1, batch_size=4).score(records))
     monkeypatch.setattr(batch, "start_method", lambda: "spawn")

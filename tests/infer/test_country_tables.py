@@ -22,8 +22,12 @@ def test_no_demonym_stands_for_two_countries() -> None:
 
 def test_no_demonym_is_also_a_country_or_place_name() -> None:
     names = {key for key, _code, _origin in lookup_entries()}
-    clashes = [name for _code, demonyms in DEMONYM_ROWS for name in demonyms
-               if normalize_name(name) in names]
+    clashes = [
+        name
+        for _code, demonyms in DEMONYM_ROWS
+        for name in demonyms
+        if normalize_name(name) in names
+    ]
     assert clashes == []
 
 

@@ -19,22 +19,30 @@ from train.config import load_config
 from train.fit import train_model
 
 REPO = Path(__file__).resolve().parents[2]
-TEXT = ("Gunmen ambushed a police patrol near Makhmour and abducted two officers, the army said "
-        "in Mosul. Another patrol was ambushed on the road.")
+TEXT = (
+    "Gunmen ambushed a police patrol near Makhmour and abducted two officers, the army said "
+    "in Mosul. Another patrol was ambushed on the road."
+)
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo model with char n-grams, the place block and the attack gate."""
     base = tmp_path_factory.mktemp("explain-words")
-    lines = [line for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line
+        for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     corpus = base / "corpus.jsonl"
     corpus.write_text("\n".join(lines[::3]) + "\n", encoding="utf-8")
-    config = load_config(REPO / "train/configs/default.toml", corpora=[str(corpus)],
-                         out=str(base / "model"),
-                         overrides=["features.char=true", "model.gate=true",
-                                    "model.country_min_probability=0.0"])
+    config = load_config(
+        REPO / "train/configs/default.toml",
+        corpora=[str(corpus)],
+        out=str(base / "model"),
+        overrides=["features.char=true", "model.gate=true", "model.country_min_probability=0.0"],
+    )
     return train_model(config).folder
 
 
@@ -55,8 +63,13 @@ def test_char_ngrams_are_grouped_under_the_word_they_came_from(folder):
 
 def test_a_place_feature_names_the_words_that_matched(folder):
     explanation = Predictor.load(folder).explain(TEXT, top=50)
-    places = [c for h in explanation.heads if h.head in ("region", "country")
-              for c in h.contributions if c.feature.startswith("places:")]
+    places = [
+        c
+        for h in explanation.heads
+        if h.head in ("region", "country")
+        for c in h.contributions
+        if c.feature.startswith("places:")
+    ]
     assert places
     iraq = [c for c in places if c.feature.endswith("-> IQ")]
     assert iraq and set(iraq[0].words) == {"Makhmour", "Mosul"}
@@ -72,8 +85,11 @@ def test_predict_explain_shows_how_gate_type_head_and_ambush_rule_combine(folder
     assert incident
     assert "how each incident probability is made" in result.stdout
     for head in incident:
-        line = next(x for x in result.stdout.splitlines()
-                    if x.strip().startswith(f"{head['label']} {head['probability']:.3f} ="))
+        line = next(
+            x
+            for x in result.stdout.splitlines()
+            if x.strip().startswith(f"{head['label']} {head['probability']:.3f} =")
+        )
         if head["implied_by"]:
             assert f"P({head['implied_by']})" in line
         elif head["gate_probability"] is not None:

@@ -23,10 +23,14 @@ from infer.predictor import Predictor
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "data" / "demo"
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-SCORE = ("import typer; from infer.cli import register; app = typer.Typer(); "
-         "app.callback()(lambda: None); register(app); app()")
-TRAIN = ("import typer; from train.cli_train import register; app = typer.Typer(); "
-         "app.callback()(lambda: None); register(app); app()")
+SCORE = (
+    "import typer; from infer.cli import register; app = typer.Typer(); "
+    "app.callback()(lambda: None); register(app); app()"
+)
+TRAIN = (
+    "import typer; from train.cli_train import register; app = typer.Typer(); "
+    "app.callback()(lambda: None); register(app); app()"
+)
 KILLS = 4  # per command
 SIGNALS = (signal.SIGKILL, signal.SIGTERM)
 LINES = 30_000
@@ -79,16 +83,35 @@ def _folder_digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def big_input(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("faults") / "in.jsonl"
-    path.write_text("".join(json.dumps({"id": f"r{i}", "text": f"{TEXT} {i}"}) + "\n"
-                            for i in range(LINES)), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": f"r{i}", "text": f"{TEXT} {i}"}) + "\n" for i in range(LINES)),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_score_workers_die_when_their_parent_is_killed(model_dir, big_input, tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-c", SCORE, "score", str(big_input), "--model", str(model_dir),
-         "--jobs", "2", "--batch-size", "50", "-o", str(tmp_path / "out.jsonl")],
-        cwd=REPO, env=ENV, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-c",
+            SCORE,
+            "score",
+            str(big_input),
+            "--model",
+            str(model_dir),
+            "--jobs",
+            "2",
+            "--batch-size",
+            "50",
+            "-o",
+            str(tmp_path / "out.jsonl"),
+        ],
+        cwd=REPO,
+        env=ENV,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
         assert process.poll() is None, "score ended before its workers started"
@@ -101,12 +124,30 @@ def test_score_workers_die_when_their_parent_is_killed(model_dir, big_input, tmp
     _assert_session_ends(process.pid)
 
 
-def _score_until_killed(model_dir: Path, source: Path, out: Path, jobs: int, sig: int,
-                        delay: float) -> int:
+def _score_until_killed(
+    model_dir: Path, source: Path, out: Path, jobs: int, sig: int, delay: float
+) -> int:
     process = subprocess.Popen(
-        [sys.executable, "-c", SCORE, "score", str(source), "--model", str(model_dir),
-         "--jobs", str(jobs), "--batch-size", "200", "-o", str(out)],
-        cwd=REPO, env=ENV, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            sys.executable,
+            "-c",
+            SCORE,
+            "score",
+            str(source),
+            "--model",
+            str(model_dir),
+            "--jobs",
+            str(jobs),
+            "--batch-size",
+            "200",
+            "-o",
+            str(out),
+        ],
+        cwd=REPO,
+        env=ENV,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     time.sleep(delay)
     if process.poll() is None:
         process.send_signal(sig)
@@ -117,7 +158,8 @@ def _score_until_killed(model_dir: Path, source: Path, out: Path, jobs: int, sig
 
 @pytest.mark.parametrize("run", range(KILLS))
 def test_score_killed_at_a_random_point_leaves_no_output_that_passes_for_complete(
-        model_dir, big_input, tmp_path, run):
+    model_dir, big_input, tmp_path, run
+):
     rng = random.Random(1400 + run)
     sig, jobs, delay = rng.choice(SIGNALS), rng.choice((1, 2)), rng.uniform(0.5, 6.0)
     out = tmp_path / "scores.jsonl"
@@ -132,25 +174,44 @@ def test_score_killed_at_a_random_point_leaves_no_output_that_passes_for_complet
     if sig == signal.SIGTERM or code == 0:
         assert others == []
     else:  # SIGKILL skips clean-up: a hidden .part, never the output's name
-        assert all(name.startswith(".scores.jsonl.") and name.endswith(".part")
-                   for name in others)
+        assert all(name.startswith(".scores.jsonl.") and name.endswith(".part") for name in others)
 
 
 def _train_command(corpus: Path, out: Path) -> list[str]:
-    return [sys.executable, "-c", TRAIN, "train", "--corpus", str(corpus), "--out", str(out),
-            "--set", "features.min_df=1"]
+    return [
+        sys.executable,
+        "-c",
+        TRAIN,
+        "train",
+        "--corpus",
+        str(corpus),
+        "--out",
+        str(out),
+        "--set",
+        "features.min_df=1",
+    ]
 
 
 @pytest.fixture(scope="module")
 def previous_model(tmp_path_factory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("train-faults")
     corpus = base / "corpus.jsonl"
-    lines = [line for path in sorted(DEMO.glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line
+        for path in sorted(DEMO.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     corpus.write_text("\n".join(lines[::3]) + "\n", encoding="utf-8")
     model = base / "models" / "previous"
-    subprocess.run(_train_command(corpus, model), cwd=REPO, env=ENV, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        _train_command(corpus, model),
+        cwd=REPO,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     return corpus, model
 
 
@@ -160,8 +221,14 @@ def test_terminated_training_says_so_and_leaves_no_staging_folder(previous_model
     target.parent.mkdir()
     subprocess.run(["cp", "-r", str(model), str(target)], check=True)
     before = _folder_digest(target)
-    process = subprocess.Popen(_train_command(corpus, target), cwd=REPO, env=ENV,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        _train_command(corpus, target),
+        cwd=REPO,
+        env=ENV,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while not list(target.parent.glob(".tmp-m-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -178,7 +245,8 @@ def test_terminated_training_says_so_and_leaves_no_staging_folder(previous_model
 
 @pytest.mark.parametrize("run", range(KILLS))
 def test_training_killed_at_a_random_point_keeps_the_previous_model_intact(
-        previous_model, tmp_path, run):
+    previous_model, tmp_path, run
+):
     corpus, model = previous_model
     rng = random.Random(1410 + run)
     sig, delay = rng.choice(SIGNALS), rng.uniform(0.5, 12.0)
@@ -186,8 +254,13 @@ def test_training_killed_at_a_random_point_keeps_the_previous_model_intact(
     target.parent.mkdir()
     subprocess.run(["cp", "-r", str(model), str(target)], check=True)
     before = _folder_digest(target)
-    process = subprocess.Popen(_train_command(corpus, target), cwd=REPO, env=ENV,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        _train_command(corpus, target),
+        cwd=REPO,
+        env=ENV,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     time.sleep(delay)
     if process.poll() is None:
         process.send_signal(sig)

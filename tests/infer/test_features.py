@@ -55,10 +55,12 @@ SPECS = [
     BlockSpec("raw", "word", (1, 2), TextOptions(lowercase=False)),
     BlockSpec("b24", "word", (2, 4)),
 ]
-CHAR_SPECS = [BlockSpec("char", "char_wb", (3, 5)),
-              BlockSpec("c14", "char_wb", (1, 4), TextOptions(lowercase=False)),
-              BlockSpec("c2", "char_wb", (2, 2)),
-              BlockSpec("c39", "char_wb", (3, 9))]
+CHAR_SPECS = [
+    BlockSpec("char", "char_wb", (3, 5)),
+    BlockSpec("c14", "char_wb", (1, 4), TextOptions(lowercase=False)),
+    BlockSpec("c2", "char_wb", (2, 2)),
+    BlockSpec("c39", "char_wb", (3, 9)),
+]
 
 
 def fitted(spec: BlockSpec, texts: list[str]) -> TfidfBlock:
@@ -124,15 +126,14 @@ def test_word_blocks_whose_keys_do_not_fit_are_counted_by_the_reference_path(mon
     monkeypatch.setattr(tokenpass, "MAX_KEY", 1000)
     block = fitted(SPECS[3], CORPUS)
     assert block.token_counter is None
-    assert np.array_equal(block.counts(TRICKY).toarray(),
-                          block.counts_by_analyzer(TRICKY).toarray())
+    assert np.array_equal(
+        block.counts(TRICKY).toarray(), block.counts_by_analyzer(TRICKY).toarray()
+    )
 
 
 def test_empty_batch_gives_an_empty_matrix():
     block = fitted(SPECS[0], CORPUS)
     assert block.transform([]).shape == (0, block.size)
-
-
 
 
 @settings(max_examples=150, deadline=None)
@@ -152,14 +153,34 @@ def reference_strip(text: str, keep_place: bool = True) -> str:
     if match is None or match.end() > features._DATELINE_MAX_CHARS:
         match = features._CAPS_PREFIX.match(text)
     if match is not None and match.end() <= features._DATELINE_MAX_CHARS:
-        text = (match.group("place") + " " if keep_place else "") + text[match.end():]
+        text = (match.group("place") + " " if keep_place else "") + text[match.end() :]
     return features._CITATION.sub("", features._AGENCY.sub("", text))
 
 
-DATELINE_PARTS = st.sampled_from(["KABUL", ", ", "March 3", " (AFP)", " - ", " \u2013 ", "--",
-                                  "Lima", "Colombia", " ", "ARGENTINA. ", "The", "bomb", "[12]",
-                                  "[citation needed]", "(Reuters)", "x" * 30, "\n",
-                                  "Popayan Valle Del Cauca", " Department Of The North"])
+DATELINE_PARTS = st.sampled_from(
+    [
+        "KABUL",
+        ", ",
+        "March 3",
+        " (AFP)",
+        " - ",
+        " \u2013 ",
+        "--",
+        "Lima",
+        "Colombia",
+        " ",
+        "ARGENTINA. ",
+        "The",
+        "bomb",
+        "[12]",
+        "[citation needed]",
+        "(Reuters)",
+        "x" * 30,
+        "\n",
+        "Popayan Valle Del Cauca",
+        " Department Of The North",
+    ]
+)
 
 
 @pytest.mark.parametrize("width", range(74, 82))
@@ -178,12 +199,11 @@ def test_boilerplate_pretests_do_not_change_the_result(parts, keep):
     assert strip_boilerplate(text, keep_place=keep) == reference_strip(text, keep)
 
 
-
 @pytest.mark.parametrize("spec", [SPECS[0], CHAR_SPECS[0]], ids=lambda s: s.name)
 def test_a_full_token_cache_starts_over_and_counts_the_same(spec, monkeypatch):
     monkeypatch.setattr(tokenpass, "MAX_TOKENS", 7)
     block = fitted(spec, CORPUS)
     texts = [f"{i} {text}" for i, text in enumerate((CORPUS + TRICKY) * 3)]
     for at in range(0, len(texts), 5):  # several batches, the cache refilled many times
-        same_counts(block, texts[at:at + 5])
+        same_counts(block, texts[at : at + 5])
     assert len(block.token_counter.cache.ids) <= 7 + 5 * max(len(t.split()) for t in texts)

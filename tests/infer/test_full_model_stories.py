@@ -16,7 +16,8 @@ from infer.predictor import Predictor
 
 REPO = Path(__file__).resolve().parents[2]
 STORY = (REPO / "tests" / "fixtures" / "stories" / "makhmour_truffles.txt").read_text(
-    encoding="utf-8")
+    encoding="utf-8"
+)
 README_EXAMPLE = "Gunmen ambushed a convoy near Makhmour and seized a driver."
 EVERY_TYPE = {"ambush", "armed_assault", "kidnap"}
 

@@ -26,14 +26,38 @@ from infer.taxonomy import region_of
 from infer.writers import CsvWriter, JsonlWriter
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 SURROGATES = "\ud800\udc80\udfff"
 
 # Text that leans on what breaks readers and writers: line breaks of every kind, quotes,
 # commas, BOMs, NUL, lone surrogates, formula starts.
-NASTY = st.sampled_from(["\n", "\r", "\r\n", "\x85", "\u2028", "\u2029", '"', ",", "\ufeff",
-                         "\x00", "=", "@", "+", "-", "\t", "é", "\U0001f4a3", *SURROGATES])
+NASTY = st.sampled_from(
+    [
+        "\n",
+        "\r",
+        "\r\n",
+        "\x85",
+        "\u2028",
+        "\u2029",
+        '"',
+        ",",
+        "\ufeff",
+        "\x00",
+        "=",
+        "@",
+        "+",
+        "-",
+        "\t",
+        "é",
+        "\U0001f4a3",
+        *SURROGATES,
+    ]
+)
 TEXTS = st.lists(st.one_of(st.text(max_size=12), NASTY), max_size=12).map("".join)
 ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32", "latin-1"])
 
@@ -63,8 +87,11 @@ def work(tmp_path_factory) -> Path:
 
 
 @FUZZ
-@given(data=st.binary(max_size=600), kind=st.sampled_from([".jsonl", ".csv", ".txt"]),
-       zipped=st.booleans())
+@given(
+    data=st.binary(max_size=600),
+    kind=st.sampled_from([".jsonl", ".csv", ".txt"]),
+    zipped=st.booleans(),
+)
 def test_readers_never_raise_on_arbitrary_bytes_and_give_valid_records(work, data, kind, zipped):
     path = work / ("in" + kind + (".gz" if zipped else ""))
     path.write_bytes(gzip.compress(data) if zipped else data)
@@ -94,8 +121,10 @@ def test_jsonl_gives_one_record_per_line_with_its_text(work, rows, encoding):
 
 
 @FUZZ
-@given(rows=st.lists(st.tuples(TEXTS, TEXTS), max_size=8),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+@given(
+    rows=st.lists(st.tuples(TEXTS, TEXTS), max_size=8),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+)
 def test_csv_written_by_a_csv_writer_reads_back_one_record_per_row(work, rows, encoding):
     clean = [(_without_surrogates(i), _without_surrogates(t)) for i, t in rows]
     buffer = io.StringIO()
@@ -119,9 +148,16 @@ def _number(text: str) -> bool:
 
 RECORDS = st.fixed_dictionaries(
     {"id": TEXTS, "source": TEXTS},
-    optional={"error": TEXTS, "warning": TEXTS, "region": TEXTS, "country": TEXTS,
-              "region_probability": st.floats(0, 1), "country_probability": st.floats(0, 1),
-              "incident_types": st.dictionaries(TEXTS, st.floats(0, 1), max_size=3)})
+    optional={
+        "error": TEXTS,
+        "warning": TEXTS,
+        "region": TEXTS,
+        "country": TEXTS,
+        "region_probability": st.floats(0, 1),
+        "country_probability": st.floats(0, 1),
+        "incident_types": st.dictionaries(TEXTS, st.floats(0, 1), max_size=3),
+    },
+)
 
 
 def _printable(value):
@@ -171,8 +207,11 @@ def test_predict_gives_one_consistent_prediction_per_text(predictor, texts):
     assert len(predictions) == len(texts)
     assert predictor.predict(texts) == predictions
     for prediction in predictions:
-        probabilities = [*prediction.incident_types.values(), prediction.region_probability,
-                         prediction.country_probability]
+        probabilities = [
+            *prediction.incident_types.values(),
+            prediction.region_probability,
+            prediction.country_probability,
+        ]
         assert all(math.isfinite(p) and 0.0 <= p <= 1.0 for p in probabilities)
         if prediction.country is not None:
             assert prediction.region == region_of(prediction.country)

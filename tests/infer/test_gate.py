@@ -65,8 +65,9 @@ def test_type_heads_of_a_gated_model_are_fitted_on_attack_records_only():
     attacks = [r for r in records if r["incident_types"]]
     assert len(attacks) < len(records)
     matrix = model.featurizer.transform([r["text"] for r in attacks])
-    alone, _ = fit_incident_heads(matrix, label_matrix(attacks, INCIDENT_TYPES), INCIDENT_TYPES,
-                                  config.model)
+    alone, _ = fit_incident_heads(
+        matrix, label_matrix(attacks, INCIDENT_TYPES), INCIDENT_TYPES, config.model
+    )
     assert np.allclose(model.incident.coef, alone.coef, atol=1e-6)
     assert np.allclose(model.incident.intercept, alone.intercept, atol=1e-6)
 
@@ -98,14 +99,17 @@ def test_a_model_folder_without_a_gate_loads_with_no_gate(tmp_path):
 def test_window_pooling_takes_the_best_window_of_the_product(gated):
     model = dataclasses.replace(load_artifact(gated), window_sentences=1, window_min_words=0)
     predictor = Predictor(model)
-    text = ("The central bank raised interest rates. A car bomb exploded outside a police "
-            "station in Lagos. Heavy rains flooded several districts.")
+    text = (
+        "The central bank raised interest rates. A car bomb exploded outside a police "
+        "station in Lagos. Heavy rains flooded several districts."
+    )
     windows = text.split(". ")
     best = manual_probabilities(model, [w if w.endswith(".") else w + "." for w in windows])
     whole = manual_probabilities(model, [text])[0]
     pooled = predictor.predict([text])[0].probabilities
     assert [pooled[label] for label in INCIDENT_TYPES] == pytest.approx(
-        np.maximum(whole, best.max(axis=0)), abs=1e-12)
+        np.maximum(whole, best.max(axis=0)), abs=1e-12
+    )
 
 
 def test_gated_explanation_is_exact_for_the_gate_and_the_type(gated):
@@ -128,7 +132,8 @@ def test_gated_explanation_is_exact_for_the_gate_and_the_type(gated):
             assert item.gate_probability == gate.probability
             if item.implied_by is None:
                 assert item.probability == pytest.approx(
-                    float(sigmoid(item.decision_score)) * gate.probability, abs=1e-9)
+                    float(sigmoid(item.decision_score)) * gate.probability, abs=1e-9
+                )
         json.dumps(explanation.to_dict())
 
 
@@ -163,4 +168,4 @@ def test_explain_says_when_armed_assault_comes_from_ambush(gated):
 
 def test_gate_class_weight_must_be_balanced_or_none():
     with pytest.raises(ConfigError, match="gate_class_weight"):
-        load_config(None, overrides=["model.gate_class_weight=\"sometimes\""])
+        load_config(None, overrides=['model.gate_class_weight="sometimes"'])

@@ -28,8 +28,9 @@ TEXTS = [
 def folder(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("geography-rule")
     corpus = write_corpus(base / "corpus.jsonl", make_records(10))
-    config = tiny_config(corpus, base / "models" / "m", "features.gazetteer=true",
-                         "model.place_fallback_share=0.5")
+    config = tiny_config(
+        corpus, base / "models" / "m", "features.gazetteer=true", "model.place_fallback_share=0.5"
+    )
     return train_model(config).folder
 
 

@@ -45,8 +45,10 @@ def test_no_group_alias_is_a_country_name_or_demonym() -> None:
 
 
 def test_every_alias_is_matched_to_its_country_in_running_text(small: Gazetteer) -> None:
-    missed = [(name, code, found(small, f"Yesterday {name} fighters attacked a post."))
-              for name, code in ALIASES]
+    missed = [
+        (name, code, found(small, f"Yesterday {name} fighters attacked a post."))
+        for name, code in ALIASES
+    ]
     assert [m for m in missed if m[2] != [(m[0], m[1], True)]] == []
 
 
@@ -57,19 +59,19 @@ def test_acronyms_match_only_as_written(small: Gazetteer) -> None:
     assert found(small, "Officials in Jem said nothing.") == []
 
 
-def test_a_place_sharing_an_acronym_key_still_counts_when_not_in_capitals(
-        small: Gazetteer) -> None:
+def test_a_place_sharing_an_acronym_key_still_counts_when_not_in_capitals(small: Gazetteer) -> None:
     assert found(small, "Troops reached Eta, a village.") == [("Eta", "TL", False)]
 
 
 def test_group_name_spans_beat_the_demonym_and_place_inside_them(small: Gazetteer) -> None:
     assert found(small, "The Irish Republican Army and the Niger Delta Avengers.") == [
-        ("Irish Republican Army", "GB", True), ("Niger Delta Avengers", "NG", True)]
+        ("Irish Republican Army", "GB", True),
+        ("Niger Delta Avengers", "NG", True),
+    ]
 
 
 def test_lower_case_al_prefix_opens_a_group_name(small: Gazetteer) -> None:
-    assert found(small, "Fighters of al-Shabaab stormed a hotel.") == [
-        ("al-Shabaab", "SO", True)]
+    assert found(small, "Fighters of al-Shabaab stormed a hotel.") == [("al-Shabaab", "SO", True)]
 
 
 def test_groups_fill_their_own_columns_next_to_places(small: Gazetteer) -> None:
@@ -77,8 +79,7 @@ def test_groups_fill_their_own_columns_next_to_places(small: Gazetteer) -> None:
     row = block.transform(["Boko Haram fighters raided Gwoza and later Bogota."]).toarray()[0]
     value = dict(zip(block.terms, row, strict=True))
     assert value["group=NG"] == 1.0 and value["group_region=Sub-Saharan Africa"] == 1.0
-    assert value["country=NG"] == pytest.approx(0.5) and value["country=CO"] == \
-        pytest.approx(0.5)
+    assert value["country=NG"] == pytest.approx(0.5) and value["country=CO"] == pytest.approx(0.5)
     assert not any(v for t, v in value.items() if t.startswith("nationality"))
     assert small.country_counts("Boko Haram fighters raided Gwoza.") == {"NG": 1}
 
@@ -90,8 +91,9 @@ def test_groups_survive_the_json_round_trip(small: Gazetteer) -> None:
     entry = json.loads(json.dumps(block.vocab_entry()))
     rebuilt = PlaceBlock.from_data(block.spec.to_dict(), entry, block.idf)
     assert rebuilt.terms == PlaceBlock(small).terms
-    assert np.array_equal(rebuilt.transform(["ETA struck."]).toarray(),
-                          block.transform(["ETA struck."]).toarray())
+    assert np.array_equal(
+        rebuilt.transform(["ETA struck."]).toarray(), block.transform(["ETA struck."]).toarray()
+    )
 
 
 def test_a_gazetteer_without_groups_keeps_its_old_columns() -> None:

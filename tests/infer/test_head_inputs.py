@@ -24,9 +24,12 @@ from train.config import ConfigError, load_config
 from train.fit import train_model
 from train.heads import top_columns
 
-TEXTS = ["A car bomb exploded near the market in Mosul.",
-         "Gunmen opened fire on a bus outside Peshawar.",
-         "The council of Kano approved new schools.", ""]
+TEXTS = [
+    "A car bomb exploded near the market in Mosul.",
+    "Gunmen opened fire on a bus outside Peshawar.",
+    "The council of Kano approved new schools.",
+    "",
+]
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +42,19 @@ def trained(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.setattr(train.heads, "place_block", lambda cfg, texts, geo=None: block)
     try:
-        config = load_config(corpora=[str(corpus)], out=str(base / "m"), overrides=[
-            "features.gazetteer=true", "features.min_df=1", "features.char=true",
-            "split.dev_size=0.25", "model.country_block_columns={word = 15}",
-            'model.country_blocks=["word", "places"]', 'model.region_blocks=["places"]'])
+        config = load_config(
+            corpora=[str(corpus)],
+            out=str(base / "m"),
+            overrides=[
+                "features.gazetteer=true",
+                "features.min_df=1",
+                "features.char=true",
+                "split.dev_size=0.25",
+                "model.country_block_columns={word = 15}",
+                'model.country_blocks=["word", "places"]',
+                'model.region_blocks=["places"]',
+            ],
+        )
         return train_model(config)
     finally:
         patch.undo()
@@ -52,12 +64,14 @@ def test_heads_store_float32_weights_over_the_blocks_they_read(trained):
     folder, model = trained.folder, load_artifact(trained.folder)
     with np.load(folder / "model.npz") as npz:
         assert {npz[f"{h}.coef"].dtype for h in ("incident", "region", "country")} == {
-            np.dtype(np.float32)}
+            np.dtype(np.float32)
+        }
         assert npz["features.0.idf"].dtype == np.float32
         assert npz["country.columns.word"].tolist() == model.country.inputs[0].columns.tolist()
         assert "features.2.entry" in npz.files  # the gazetteer, compressed
     assert json.loads((folder / "vocab.json").read_text()) == {
-        "blocks": [{"name": "word"}, {"name": "char"}, {"name": "places"}]}
+        "blocks": [{"name": "word"}, {"name": "char"}, {"name": "places"}]
+    }
     words, chars, places = (b.size for b in model.featurizer.blocks)
     assert model.incident.blocks == ("word", "char")
     assert model.incident.coef.shape == (7, words + chars)  # no zeros for the place columns
@@ -78,10 +92,10 @@ def test_block_scores_equal_the_full_matrix_product(trained):
         for k in range(len(head.classes)):
             weights[k] = head.class_weights(k, full.shape[1])
         expected = full @ weights.T + head.intercept
-        assert np.allclose(decision_scores(head, BlockRows(model.featurizer, TEXTS)), expected,
-                           rtol=0, atol=1e-12)
-        assert np.allclose(decision_scores(head, sp.csr_matrix(full)), expected, rtol=0,
-                           atol=1e-12)
+        assert np.allclose(
+            decision_scores(head, BlockRows(model.featurizer, TEXTS)), expected, rtol=0, atol=1e-12
+        )
+        assert np.allclose(decision_scores(head, sp.csr_matrix(full)), expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("source", ["folder", "memory"])
@@ -129,17 +143,26 @@ def as_format_1(folder: Path, target: Path) -> Path:
     model = load_artifact(folder)
     n = model.featurizer.n_features
     with np.load(folder / "model.npz") as npz:
-        arrays = {k: npz[k] for k in npz.files
-                  if not k.endswith((".terms", ".entry")) and ".columns." not in k}
+        arrays = {
+            k: npz[k]
+            for k in npz.files
+            if not k.endswith((".terms", ".entry")) and ".columns." not in k
+        }
     for name, head in model.heads().items():
-        arrays[f"{name}.coef"] = np.array([head.class_weights(k, n)
-                                           for k in range(len(head.classes))])
+        arrays[f"{name}.coef"] = np.array(
+            [head.class_weights(k, n) for k in range(len(head.classes))]
+        )
     for i, block in enumerate(model.featurizer.blocks):
         arrays[f"features.{i}.idf"] = np.asarray(block.idf, dtype=np.float64)
     np.savez(target / "model.npz", **arrays)
-    vocab = {"blocks": [b.vocab_entry() if isinstance(b, PlaceBlock)
-                        else {"name": b.spec.name, "terms": list(b.terms)}
-                        for b in model.featurizer.blocks]}
+    vocab = {
+        "blocks": [
+            b.vocab_entry()
+            if isinstance(b, PlaceBlock)
+            else {"name": b.spec.name, "terms": list(b.terms)}
+            for b in model.featurizer.blocks
+        ]
+    }
     (target / "vocab.json").write_text(json.dumps(vocab))
     meta = json.loads((target / "meta.json").read_text())
     meta["format_version"] = 1
@@ -155,8 +178,11 @@ def test_a_format_1_folder_still_loads_and_scores_the_same(trained, tmp_path):
     assert all(h.inputs == () for h in old.model.heads().values())
     new = Predictor.load(trained.folder)
     for a, b in zip(old.predict(TEXTS), new.predict(TEXTS), strict=True):
-        assert (a.region, a.country, list(a.incident_types)) == \
-            (b.region, b.country, list(b.incident_types))
+        assert (a.region, a.country, list(a.incident_types)) == (
+            b.region,
+            b.country,
+            list(b.incident_types),
+        )
         assert a.probabilities == pytest.approx(b.probabilities, abs=1e-12)
 
 

@@ -155,7 +155,9 @@ STORIES = {
     "round-up with an ambush and a kidnapping": (ROUND_UP, {"ambush", "armed_assault", "kidnap"}),
     "budget day with a car bomb killing a governor": (BUDGET_DAY, {"bombing", "assassination"}),
     "coast week with a hijacked ferry and an arson attack": (
-        COAST_WEEK, {"hijacking", "facility_attack"}),
+        COAST_WEEK,
+        {"hijacking", "facility_attack"},
+    ),
 }
 
 
@@ -164,15 +166,15 @@ def demo_predictor(tmp_path_factory: pytest.TempPathFactory) -> Predictor:
     """A model trained with the default config (gazetteer included) on demo + fixture."""
     out = tmp_path_factory.mktemp("models") / "demo"
     corpora = [str(REPO / "data" / "demo"), str(FIXTURE)]
-    config = load_config(REPO / "train" / "configs" / "default.toml", out=str(out),
-                         corpora=corpora)
+    config = load_config(REPO / "train" / "configs" / "default.toml", out=str(out), corpora=corpora)
     train_model(config)
     return Predictor.load(out)
 
 
 @pytest.mark.parametrize("name", list(STORIES))
-def test_long_multi_incident_story_gets_every_deserved_tag(demo_predictor: Predictor,
-                                                           name: str) -> None:
+def test_long_multi_incident_story_gets_every_deserved_tag(
+    demo_predictor: Predictor, name: str
+) -> None:
     text, deserved = STORIES[name]
     assert 300 <= len(text.split()) <= 600
     [prediction] = demo_predictor.predict([text])
@@ -187,16 +189,19 @@ def test_long_story_without_an_attack_gets_no_tag(demo_predictor: Predictor) -> 
 
 
 MAKHMOUR = {
-    "issue": ("Islamic State fighters ambushed a group of truffle hunters in the desert near "
-              "Makhmour on Friday, killing three of them, and took a fourth man hostage, local "
-              "officials said."),
+    "issue": (
+        "Islamic State fighters ambushed a group of truffle hunters in the desert near "
+        "Makhmour on Friday, killing three of them, and took a fourth man hostage, local "
+        "officials said."
+    ),
     "readme": "Gunmen ambushed a convoy near Makhmour and seized a driver.",
 }
 
 
 @pytest.mark.parametrize("which", list(MAKHMOUR))
-def test_makhmour_ambush_and_hostage_is_tagged_in_iraq(demo_predictor: Predictor,
-                                                       which: str) -> None:
+def test_makhmour_ambush_and_hostage_is_tagged_in_iraq(
+    demo_predictor: Predictor, which: str
+) -> None:
     assert "Makhm" not in FIXTURE.read_text(encoding="utf-8")
     [prediction] = demo_predictor.predict([MAKHMOUR[which]])
     assert set(prediction.incident_types) == {"ambush", "armed_assault", "kidnap"}, prediction
@@ -205,8 +210,9 @@ def test_makhmour_ambush_and_hostage_is_tagged_in_iraq(demo_predictor: Predictor
 
 
 def test_town_never_seen_in_training_maps_to_its_country(demo_predictor: Predictor) -> None:
-    demo = "\n".join(p.read_text(encoding="utf-8")
-                     for p in [*(REPO / "data" / "demo").glob("*"), FIXTURE])
+    demo = "\n".join(
+        p.read_text(encoding="utf-8") for p in [*(REPO / "data" / "demo").glob("*"), FIXTURE]
+    )
     cases = [("Bhawanipatna", "IN"), ("Nowshera", "PK"), ("Kismayo", "SO"), ("Sirte", "LY")]
     for town, country in cases:
         assert town not in demo, f"{town} is in the demo corpus: pick another town"
@@ -216,8 +222,9 @@ def test_town_never_seen_in_training_maps_to_its_country(demo_predictor: Predict
 
 
 def test_named_place_outvotes_an_unsure_country_head(demo_predictor: Predictor) -> None:
-    unsure = dataclasses.replace(demo_predictor.model, country_min_probability=1.01,
-                                 place_fallback_share=0.5)
+    unsure = dataclasses.replace(
+        demo_predictor.model, country_min_probability=1.01, place_fallback_share=0.5
+    )
     text = "Gunmen opened fire on a crowded bus station in Nowshera on Tuesday."
     [prediction] = Predictor(unsure).predict([text])
     assert (prediction.country, prediction.region) == ("PK", "South Asia")

@@ -28,8 +28,9 @@ def copy(model_dir, tmp_path) -> Path:
 def _edit_meta(folder: Path, edit, *, reseal: bool) -> None:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     edit(meta)
-    (folder / "meta.json").write_text(json.dumps(sealed(meta) if reseal else meta),
-                                      encoding="utf-8")
+    (folder / "meta.json").write_text(
+        json.dumps(sealed(meta) if reseal else meta), encoding="utf-8"
+    )
 
 
 def _swap_labels(meta):
@@ -56,8 +57,14 @@ def _shown_thresholds(meta):
     meta["thresholds"] = {label: 0.01 for label in meta["thresholds"]}
 
 
-HAND_EDITS = [_swap_labels, _af_in_western_europe, _script_country, _nan_country_min,
-              _huge_ngrams, _shown_thresholds]
+HAND_EDITS = [
+    _swap_labels,
+    _af_in_western_europe,
+    _script_country,
+    _nan_country_min,
+    _huge_ngrams,
+    _shown_thresholds,
+]
 
 
 @pytest.mark.parametrize("edit", HAND_EDITS, ids=lambda f: f.__name__.strip("_"))
@@ -94,8 +101,11 @@ def test_extra_zip_member_holding_a_pickle_is_refused_in_one_line(copy, tmp_path
     payload = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."
     with zipfile.ZipFile(copy / "model.npz", "a") as archive:
         archive.writestr("evil.pkl", payload)
-    _edit_meta(copy, lambda m: m["files"].update({"model.npz": sha256_file(copy / "model.npz")}),
-               reseal=True)
+    _edit_meta(
+        copy,
+        lambda m: m["files"].update({"model.npz": sha256_file(copy / "model.npz")}),
+        reseal=True,
+    )
     with pytest.raises(ModelError, match=r"model\.npz: member 'evil\.pkl' is not a numeric array"):
         load_artifact(copy)
     assert not marker.exists()
@@ -135,11 +145,18 @@ REFUSALS = {
 @pytest.mark.parametrize("damage", REFUSALS, ids=list(REFUSALS))
 def test_every_refusal_to_load_is_one_line_naming_the_file_without_traceback(copy, damage):
     REFUSALS[damage](copy)
-    code = ("import typer; from infer.cli import register; app = typer.Typer(); "
-            "app.callback()(lambda: None); register(app); app()")
-    done = subprocess.run([sys.executable, "-c", code, "predict", "a bomb", "--model", str(copy)],
-                          capture_output=True, text=True, cwd=REPO, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import typer; from infer.cli import register; app = typer.Typer(); "
+        "app.callback()(lambda: None); register(app); app()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "predict", "a bomb", "--model", str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
@@ -151,14 +168,21 @@ def test_a_model_trained_without_geography_labels_loads_and_predicts(tmp_path):
     from train.config import load_config
     from train.fit import train_model
 
-    records = [json.loads(line) for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
-               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line)
+        for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     corpus = tmp_path / "no-geo.jsonl"
-    corpus.write_text("\n".join(json.dumps({**r, "region": None, "country": None})
-                                for r in records[::4]) + "\n", encoding="utf-8")
+    corpus.write_text(
+        "\n".join(json.dumps({**r, "region": None, "country": None}) for r in records[::4]) + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "model"
-    train_model(load_config(REPO / "train/configs/default.toml", corpora=[str(corpus)],
-                            out=str(out)))
+    train_model(
+        load_config(REPO / "train/configs/default.toml", corpora=[str(corpus)], out=str(out))
+    )
     meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
     assert meta["countries"] == []
     [prediction] = Predictor.load(out).predict(["A car bomb exploded near a Lagos market"])

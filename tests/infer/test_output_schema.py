@@ -20,15 +20,23 @@ TEXTS = [
     "",
     "Café à São Paulo: ΣΊΣΥΦΟΣ 北京 爆炸",
 ]
-PREDICTION_FIELDS = {"incident_types", "probabilities", "region", "region_probability",
-                     "country", "country_name", "country_probability"}
+PREDICTION_FIELDS = {
+    "incident_types",
+    "probabilities",
+    "region",
+    "region_probability",
+    "country",
+    "country_name",
+    "country_probability",
+}
 
 
 @pytest.fixture(scope="module")
 def schema() -> dict:
     """The schema as installed with the package."""
-    return json.loads((resources.files("infer") / "prediction.schema.json")
-                      .read_text(encoding="utf-8"))
+    return json.loads(
+        (resources.files("infer") / "prediction.schema.json").read_text(encoding="utf-8")
+    )
 
 
 def check(schema: dict, instance: dict, form: str) -> None:
@@ -88,10 +96,14 @@ def test_score_records_follow_the_schema(schema, app, model_dir, tmp_path, expla
 def test_score_and_predict_give_the_same_fields_and_values(app, model_dir, tmp_path):
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps({"id": "x", "text": TEXTS[1]}) + "\n", encoding="utf-8")
-    scored = json.loads(CliRunner().invoke(
-        app, ["score", "--model", str(model_dir), "--jobs", "1", str(path)]).stdout)
-    predicted = json.loads(CliRunner().invoke(
-        app, ["predict", "--model", str(model_dir), "--json", TEXTS[1]]).stdout)
+    scored = json.loads(
+        CliRunner()
+        .invoke(app, ["score", "--model", str(model_dir), "--jobs", "1", str(path)])
+        .stdout
+    )
+    predicted = json.loads(
+        CliRunner().invoke(app, ["predict", "--model", str(model_dir), "--json", TEXTS[1]]).stdout
+    )
     assert set(scored) - {"id", "source"} == set(predicted) == PREDICTION_FIELDS
     for key in ("region", "country", "country_name"):
         assert scored[key] == predicted[key]

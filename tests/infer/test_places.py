@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 from infer.place_features import PlaceBlock
 from infer.places import _TOKEN, BLOCKED, Gazetteer, gazetteer_from_pairs, place_key, place_tokens
 
-PAIRS = [("Makhmur", "IQ"), ("Mosul", "IQ"), ("Dera Ismail Khan", "PK"), ("Peshawar", "PK"),
-         ("Haram", "NO"), ("Ras al Ain", "SY"), ("Valle del Cauca", "CO"), ("Police", "PL")]
+PAIRS = [
+    ("Makhmur", "IQ"),
+    ("Mosul", "IQ"),
+    ("Dera Ismail Khan", "PK"),
+    ("Peshawar", "PK"),
+    ("Haram", "NO"),
+    ("Ras al Ain", "SY"),
+    ("Valle del Cauca", "CO"),
+    ("Police", "PL"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +50,11 @@ def test_spelling_variant_of_a_town_maps_to_its_country(small: Gazetteer) -> Non
 
 def test_longest_span_wins_and_connectors_are_allowed(small: Gazetteer) -> None:
     text = "Clashes in Dera Ismail Khan spread to Ras al-Ain and to Valle del Cauca."
-    assert found(small, text) == [("Dera Ismail Khan", "PK"), ("Ras al-Ain", "SY"),
-                                  ("Valle del Cauca", "CO")]
+    assert found(small, text) == [
+        ("Dera Ismail Khan", "PK"),
+        ("Ras al-Ain", "SY"),
+        ("Valle del Cauca", "CO"),
+    ]
 
 
 def test_lowercase_words_and_sentence_openers_are_not_places(small: Gazetteer) -> None:
@@ -102,22 +113,32 @@ def test_place_block_rows_are_mention_shares(small: Gazetteer) -> None:
 @pytest.fixture(scope="module")
 def with_demonyms(small: Gazetteer) -> Gazetteer:
     places = {**small.places, place_key("Kabul"): "AF", place_key("Kazakh"): "AZ"}
-    demonyms = {place_key("Afghan"): "AF", place_key("Afghans"): "AF",
-                place_key("Kazakh"): "KZ", place_key("Iraqi"): "IQ"}
+    demonyms = {
+        place_key("Afghan"): "AF",
+        place_key("Afghans"): "AF",
+        place_key("Kazakh"): "KZ",
+        place_key("Iraqi"): "IQ",
+    }
     return Gazetteer(places, small.trusted, demonyms=demonyms, strong=frozenset({"kabul"}))
 
 
 def test_demonyms_are_matched_apart_from_places(with_demonyms: Gazetteer) -> None:
     text = "Afghan troops and Kazakh police said two Afghans were held in Makhmur."
     found = [(m.surface, m.country, m.demonym) for m in with_demonyms.mentions(text)]
-    assert found == [("Afghan", "AF", True), ("Kazakh", "KZ", True), ("Afghans", "AF", True),
-                     ("Makhmur", "IQ", False)]
+    assert found == [
+        ("Afghan", "AF", True),
+        ("Kazakh", "KZ", True),
+        ("Afghans", "AF", True),
+        ("Makhmur", "IQ", False),
+    ]
     assert with_demonyms.country_counts(text) == {"IQ": 1}
 
 
 def test_strong_name_counts_at_a_sentence_start_and_in_capitals(with_demonyms: Gazetteer) -> None:
-    assert found(with_demonyms, "Kabul police said KABUL was calm.") == [("Kabul", "AF"),
-                                                                         ("KABUL", "AF")]
+    assert found(with_demonyms, "Kabul police said KABUL was calm.") == [
+        ("Kabul", "AF"),
+        ("KABUL", "AF"),
+    ]
     assert found(with_demonyms, "Mosul police said MOSUL was calm.") == []
 
 
@@ -134,12 +155,14 @@ def test_gazetteer_with_demonyms_and_strong_names_round_trips(with_demonyms: Gaz
 
 def test_unknown_country_code_among_demonyms_is_rejected() -> None:
     with pytest.raises(ValueError, match="'ZZ'"):
-        Gazetteer.from_json({"format": 1, "max_words": 3, "places": {},
-                             "demonyms": {"ZZ": ["nowherian"]}})
+        Gazetteer.from_json(
+            {"format": 1, "max_words": 3, "places": {}, "demonyms": {"ZZ": ["nowherian"]}}
+        )
 
 
 def test_place_block_has_nationality_columns_only_with_demonyms(
-        small: Gazetteer, with_demonyms: Gazetteer) -> None:
+    small: Gazetteer, with_demonyms: Gazetteer
+) -> None:
     assert not any(t.startswith("nationality") for t in PlaceBlock(small).terms)
     block = PlaceBlock(with_demonyms)
     matrix = block.transform(["Afghan and Iraqi officials met in Mosul; an Afghan spoke."])
@@ -213,13 +236,14 @@ def test_subdivision_names_are_split_into_their_spellings() -> None:
 
 def test_a_demonym_before_embassy_or_tourists_is_not_evidence(with_demonyms: Gazetteer) -> None:
     text = "A bomb hit the Afghan embassy in Mosul; Afghan tourists fled, Afghan police came."
-    assert [(m.surface, m.country) for m in with_demonyms.mentions(text)] == \
-        [("Mosul", "IQ"), ("Afghan", "AF")]
+    assert [(m.surface, m.country) for m in with_demonyms.mentions(text)] == [
+        ("Mosul", "IQ"),
+        ("Afghan", "AF"),
+    ]
 
 
 def test_arabic_endings_and_articles_fold_to_one_key() -> None:
-    assert place_key("Nasiriyah") == place_key("Nasiriya") == place_key("Nassiriyeh") \
-        == "nasiria"
+    assert place_key("Nasiriyah") == place_key("Nasiriya") == place_key("Nassiriyeh") == "nasiria"
     assert place_key("Fallujah") == place_key("Falluja")
     assert place_key("Nabatieh") == place_key("Nabatiyah")
     assert place_key("Utah") == "utah"  # too short to be an -ah ending
@@ -228,19 +252,34 @@ def test_arabic_endings_and_articles_fold_to_one_key() -> None:
 
 @pytest.fixture(scope="module")
 def towns() -> Gazetteer:
-    pairs = [("Hasakah", "SY"), ("Al Qaim", "IQ"), ("Houston", "US"), ("Dayton", "US"),
-             ("Texas", "US"), ("Sindh", "PK"), ("Hyderabad", "IN"), ("Paris", "FR"),
-             ("Pakistan", "PK")]
+    pairs = [
+        ("Hasakah", "SY"),
+        ("Al Qaim", "IQ"),
+        ("Houston", "US"),
+        ("Dayton", "US"),
+        ("Texas", "US"),
+        ("Sindh", "PK"),
+        ("Hyderabad", "IN"),
+        ("Paris", "FR"),
+        ("Pakistan", "PK"),
+    ]
     places = dict(gazetteer_from_pairs(pairs).places)
     places[place_key("San Jose")] = BLOCKED
-    return Gazetteer(places, frozenset(place_key(n) for n in ("Texas", "Sindh", "Pakistan")),
-                     demonyms={place_key("Mexican"): "MX", place_key("Polish"): "PL"})
+    return Gazetteer(
+        places,
+        frozenset(place_key(n) for n in ("Texas", "Sindh", "Pakistan")),
+        demonyms={place_key("Mexican"): "MX", place_key("Polish"): "PL"},
+    )
 
 
 def test_a_name_with_or_without_its_article_is_found(towns: Gazetteer) -> None:
     text = "Shelling hit al-Hasakah, then Al Hasakah, then el-Qaim and Al Qaim."
-    assert found(towns, text) == [("al-Hasakah", "SY"), ("Al Hasakah", "SY"),
-                                  ("el-Qaim", "IQ"), ("Al Qaim", "IQ")]
+    assert found(towns, text) == [
+        ("al-Hasakah", "SY"),
+        ("Al Hasakah", "SY"),
+        ("el-Qaim", "IQ"),
+        ("Al Qaim", "IQ"),
+    ]
 
 
 def test_a_lower_case_prefix_that_is_no_article_opens_no_place(towns: Gazetteer) -> None:
@@ -248,8 +287,9 @@ def test_a_lower_case_prefix_that_is_no_article_opens_no_place(towns: Gazetteer)
 
 
 def test_a_city_inside_the_name_of_a_facility_counts(towns: Gazetteer) -> None:
-    assert found(towns, "The Houston Police Department said the Houston Post Office was "
-                 "evacuated.") == [("Houston", "US"), ("Houston", "US")]
+    assert found(
+        towns, "The Houston Police Department said the Houston Post Office was evacuated."
+    ) == [("Houston", "US"), ("Houston", "US")]
     assert found(towns, "A Houston Chronicle reporter was there.") == []
     assert found(towns, "Gunmen fired in West Houston.") == [("Houston", "US")]
     assert found(towns, "Dayton Police Department officers said.") == [("Dayton", "US")]
@@ -257,17 +297,28 @@ def test_a_city_inside_the_name_of_a_facility_counts(towns: Gazetteer) -> None:
 
 
 def test_a_town_followed_by_its_state_lies_in_the_state_s_country(towns: Gazetteer) -> None:
-    assert found(towns, "A blast in Paris, Texas, hurt two.") == [("Paris", "US"),
-                                                                   ("Texas", "US")]
-    assert found(towns, "Police in Hyderabad, Pakistan, said.") == [("Hyderabad", "PK"),
-                                                                    ("Pakistan", "PK")]
+    assert found(towns, "A blast in Paris, Texas, hurt two.") == [("Paris", "US"), ("Texas", "US")]
+    assert found(towns, "Police in Hyderabad, Pakistan, said.") == [
+        ("Hyderabad", "PK"),
+        ("Pakistan", "PK"),
+    ]
     # a list of places, each where it is
     assert found(towns, "Police in Hyderabad, Sindh and Texas.") == [
-        ("Hyderabad", "IN"), ("Sindh", "PK"), ("Texas", "US")]
+        ("Hyderabad", "IN"),
+        ("Sindh", "PK"),
+        ("Texas", "US"),
+    ]
     assert found(towns, "Talks in Texas, Pakistan and Sindh.") == [
-        ("Texas", "US"), ("Pakistan", "PK"), ("Sindh", "PK")]
+        ("Texas", "US"),
+        ("Pakistan", "PK"),
+        ("Sindh", "PK"),
+    ]
     assert found(towns, "A bomb near San Jose, Calif., and one in Dayton, OH.") == [
-        ("San Jose", "US"), ("Calif.", "US"), ("Dayton", "US"), ("OH", "US")]
+        ("San Jose", "US"),
+        ("Calif.", "US"),
+        ("Dayton", "US"),
+        ("OH", "US"),
+    ]
     assert found(towns, "A bomb near San Jose went off in Paris.") == [("Paris", "FR")]
 
 
@@ -277,24 +328,71 @@ def test_a_state_abbreviation_counts_only_after_a_capitalised_town(towns: Gazett
 
 
 def test_demonyms_of_foreign_missions_ships_and_airlines_are_skipped(towns: Gazetteer) -> None:
-    text = ("The Mexican National Tourist Office in Houston and the Polish vessel Polancia "
-            "were hit; Mexican police said.")
+    text = (
+        "The Mexican National Tourist Office in Houston and the Polish vessel Polancia "
+        "were hit; Mexican police said."
+    )
     assert [(m.surface, m.country) for m in towns.mentions(text)] == [
-        ("Houston", "US"), ("Mexican", "MX")]
+        ("Houston", "US"),
+        ("Mexican", "MX"),
+    ]
 
 
 def test_an_ambiguous_article_form_leaves_the_choice_to_the_bare_name() -> None:
-    gazetteer = Gazetteer({place_key("An Nasiriyah"): BLOCKED, place_key("Nasiriyah"): "IQ",
-                           place_key("Al Qusayr"): BLOCKED})
+    gazetteer = Gazetteer(
+        {
+            place_key("An Nasiriyah"): BLOCKED,
+            place_key("Nasiriyah"): "IQ",
+            place_key("Al Qusayr"): BLOCKED,
+        }
+    )
     assert found(gazetteer, "Troops entered An Nasiriyah and Al Qusayr.") == [
-        ("An Nasiriyah", "IQ")]
+        ("An Nasiriyah", "IQ")
+    ]
 
 
-TOKEN_PIECES = st.sampled_from(["Al-Qaeda", "al-Shabaab", "pro-Taliban", "anti-government", "de",
-                                "del", "dela", "bin", "y", "e", "ash", "Kabul", "KABUL", "K",
-                                "O'Neil", "Peshawar's", "x-", "-", "'", "_", "A_b", "9", "a9",
-                                "Ab-", "Ab'-c", "Ab--Cd", " ", "  ", ",", ".", "\n", "(", "of",
-                                "ul-Haq", "z-Z", "é", "Émile", "’"])
+TOKEN_PIECES = st.sampled_from(
+    [
+        "Al-Qaeda",
+        "al-Shabaab",
+        "pro-Taliban",
+        "anti-government",
+        "de",
+        "del",
+        "dela",
+        "bin",
+        "y",
+        "e",
+        "ash",
+        "Kabul",
+        "KABUL",
+        "K",
+        "O'Neil",
+        "Peshawar's",
+        "x-",
+        "-",
+        "'",
+        "_",
+        "A_b",
+        "9",
+        "a9",
+        "Ab-",
+        "Ab'-c",
+        "Ab--Cd",
+        " ",
+        "  ",
+        ",",
+        ".",
+        "\n",
+        "(",
+        "of",
+        "ul-Haq",
+        "z-Z",
+        "é",
+        "Émile",
+        "’",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

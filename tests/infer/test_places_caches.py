@@ -9,18 +9,31 @@ import infer.places as places
 from infer.places import gazetteer_from_pairs
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
-PAIRS = [("Kabul", "AF"), ("Peshawar", "PK"), ("Ras al Ain", "SY"), ("Mosul", "IQ"),
-         ("Maiduguri", "NG"), ("Mogadishu", "SO"), ("Baghdad", "IQ"), ("Quetta", "PK")]
+PAIRS = [
+    ("Kabul", "AF"),
+    ("Peshawar", "PK"),
+    ("Ras al Ain", "SY"),
+    ("Mosul", "IQ"),
+    ("Maiduguri", "NG"),
+    ("Mogadishu", "SO"),
+    ("Baghdad", "IQ"),
+    ("Quetta", "PK"),
+]
 
 
 def _demo_texts() -> list[str]:
-    return [json.loads(line)["text"] for path in sorted(DEMO.glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)["text"]
+        for path in sorted(DEMO.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _found(gazetteer: places.Gazetteer, texts: list[str]) -> list[list[tuple]]:
-    return [[(m.surface, m.start, m.country, m.demonym) for m in gazetteer.mentions(t)]
-            for t in texts]
+    return [
+        [(m.surface, m.start, m.country, m.demonym) for m in gazetteer.mentions(t)] for t in texts
+    ]
 
 
 def test_warm_opener_cache_finds_the_same_mentions_as_a_cold_one_on_the_demo_texts():

@@ -47,8 +47,15 @@ def test_prediction_has_every_field_and_a_plain_dict_form(predictor):
     assert isinstance(prediction, Prediction)
     assert set(prediction.probabilities) == set(INCIDENT_TYPES)
     data = prediction.to_dict()
-    assert set(data) == {"incident_types", "probabilities", "region", "region_probability",
-                         "country", "country_name", "country_probability"}
+    assert set(data) == {
+        "incident_types",
+        "probabilities",
+        "region",
+        "region_probability",
+        "country",
+        "country_name",
+        "country_probability",
+    }
     json.dumps(data)
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.region = "x"  # type: ignore[misc]
@@ -100,8 +107,9 @@ def test_country_minimum_decides_between_country_region_and_region_head(predicto
 
 
 def test_region_minimum_gives_no_region_when_unsure(predictor):
-    model = dataclasses.replace(predictor.model, country_min_probability=1.01,
-                                region_min_probability=1.01)
+    model = dataclasses.replace(
+        predictor.model, country_min_probability=1.01, region_min_probability=1.01
+    )
     assert all(p.region is None for p in Predictor(model).predict(TEXTS))
 
 
@@ -118,8 +126,9 @@ def test_explanation_is_an_exact_linear_decomposition(predictor):
             assert len(item.contributions) <= 5
             sizes = [abs(c.contribution) for c in item.contributions]
             assert sizes == sorted(sizes, reverse=True)
-            assert all(c.contribution == pytest.approx(c.weight * c.value)
-                       for c in item.contributions)
+            assert all(
+                c.contribution == pytest.approx(c.weight * c.value) for c in item.contributions
+            )
 
 
 def test_explanation_covers_labels_region_and_country(predictor):
@@ -177,8 +186,13 @@ print(heavy)
 
 
 def test_runtime_never_imports_train_sklearn_pandas_or_datasets(folder):
-    result = subprocess.run([sys.executable, "-c", ISOLATION, str(folder)], cwd=REPO,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", ISOLATION, str(folder)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     score, heavy = result.stdout.strip().splitlines()
     assert 0.0 <= float(score) <= 1.0
     assert heavy == "[]"
@@ -195,8 +209,13 @@ print("numba" in sys.modules)
 
 
 def test_loading_a_model_leaves_the_jit_import_to_the_first_batch(folder):
-    result = subprocess.run([sys.executable, "-c", LAZY_JIT, str(folder)], cwd=REPO,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", LAZY_JIT, str(folder)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.split() == ["False", "True"]
 
 
@@ -217,12 +236,15 @@ def test_explanation_of_a_pooled_label_decomposes_the_window_it_came_from(predic
     bombing = next(h for h in explanation.heads if h.label == "bombing")
     assert bombing.segment is not None and "car bomb" in bombing.segment
     assert float(1 / (1 + np.exp(-bombing.decision_score))) == pytest.approx(
-        explanation.prediction.incident_types["bombing"], abs=1e-9)
+        explanation.prediction.incident_types["bombing"], abs=1e-9
+    )
     assert abs(bombing.total + bombing.intercept - bombing.decision_score) < 1e-9
 
 
 def test_the_package_exports_the_predictor_without_importing_numpy_up_front():
-    code = ("import sys, infer; assert 'numpy' not in sys.modules; "
-            "from infer import Explanation, Prediction, Predictor, ThreatTaggerError; "
-            "assert Predictor.__module__ == 'infer.predictor'")
+    code = (
+        "import sys, infer; assert 'numpy' not in sys.modules; "
+        "from infer import Explanation, Prediction, Predictor, ThreatTaggerError; "
+        "assert Predictor.__module__ == 'infer.predictor'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)

@@ -33,8 +33,9 @@ def test_csv_header_with_a_bare_cr_fails_its_rows_and_the_other_files_are_read(t
 
 def test_csv_stray_quote_fails_only_its_own_row_and_the_rows_after_it_are_read(tmp_path):
     path = tmp_path / "in.csv"
-    rows = ["id,text"] + [f"{i},report {i}" if i != 500 else '500,"Stray quote'
-                          for i in range(1, 1001)]
+    rows = ["id,text"] + [
+        f"{i},report {i}" if i != 500 else '500,"Stray quote' for i in range(1, 1001)
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     records = _records(path)
     assert len(records) == 1000
@@ -58,8 +59,10 @@ def test_csv_quoted_fields_spanning_lines_still_read_as_one_text(tmp_path):
     path = tmp_path / "in.csv"
     path.write_text('id,text\n1,"a ""quoted"" word\nover, two lines"\n2,b\n', encoding="utf-8")
     records = _records(path)
-    assert [(r.id, r.text) for r in records] == [("1", 'a "quoted" word\nover, two lines'),
-                                                 ("2", "b")]
+    assert [(r.id, r.text) for r in records] == [
+        ("1", 'a "quoted" word\nover, two lines'),
+        ("2", "b"),
+    ]
 
 
 def test_lone_surrogate_in_a_jsonl_id_or_text_is_replaced_with_a_warning(tmp_path):
@@ -77,8 +80,13 @@ def test_file_name_that_is_not_utf8_is_read_and_shown_with_replacement_character
     for suffix in (b".jsonl", b".csv", b".txt"):
         name = os.path.join(folder, b"bad\xff" + suffix)
         with open(name, "wb") as handle:
-            handle.write(b'{"text": "a bomb"}\n' if suffix == b".jsonl" else
-                         b"id,text\n1,a bomb\n" if suffix == b".csv" else b"a bomb")
+            handle.write(
+                b'{"text": "a bomb"}\n'
+                if suffix == b".jsonl"
+                else b"id,text\n1,a bomb\n"
+                if suffix == b".csv"
+                else b"a bomb"
+            )
     records = _records(tmp_path)
     assert len(records) == 3 and all(r.error is None for r in records)
     for record in records:
@@ -91,18 +99,21 @@ def test_file_name_that_is_not_utf8_is_read_and_shown_with_replacement_character
 def test_utf16_and_utf32_files_with_a_bom_read_like_utf8(tmp_path, encoding):
     bom = {"utf-16": "", "utf-16-be": "\ufeff", "utf-32": ""}[encoding]
     jsonl = tmp_path / "in.jsonl"
-    jsonl.write_bytes((bom + '{"id":"a","text":"Bombe à Kaboul"}\n{"id":"b","text":"x"}\n')
-                      .encode(encoding))
+    jsonl.write_bytes(
+        (bom + '{"id":"a","text":"Bombe à Kaboul"}\n{"id":"b","text":"x"}\n').encode(encoding)
+    )
     csv_path = tmp_path / "in.csv"
     csv_path.write_bytes((bom + 'id,text\r\n1,"Bombe\r\nà Kaboul"\r\n').encode(encoding))
     txt = tmp_path / "in.txt"
     txt.write_bytes((bom + "Bombe à Kaboul\n").encode(encoding))
     records = _records(jsonl, csv_path, txt)
     assert [(r.id, r.text, r.warnings) for r in records] == [
-        ("a", "Bombe à Kaboul", ()), ("b", "x", ()), ("1", "Bombe\r\nà Kaboul", ()),
-        (str(txt), "Bombe à Kaboul\n", ())]
-    assert [r.source for r in records] == [f"{jsonl}:1", f"{jsonl}:2", f"{csv_path}:2",
-                                           f"{txt}:1"]
+        ("a", "Bombe à Kaboul", ()),
+        ("b", "x", ()),
+        ("1", "Bombe\r\nà Kaboul", ()),
+        (str(txt), "Bombe à Kaboul\n", ()),
+    ]
+    assert [r.source for r in records] == [f"{jsonl}:1", f"{jsonl}:2", f"{csv_path}:2", f"{txt}:1"]
 
 
 def _without_dac_override() -> list[str]:
@@ -117,12 +128,19 @@ def _without_dac_override() -> list[str]:
 
 def _read_all(*inputs: Path) -> list[dict]:
     """iter_records in a process that file permissions apply to, as JSON lines."""
-    code = ("import json, sys; from infer.readers import iter_records\n"
-            "for r in iter_records(sys.argv[1:]):\n"
-            "    print(json.dumps({'id': r.id, 'source': r.source, 'error': r.error}))")
-    done = subprocess.run([*_without_dac_override(), sys.executable, "-c", code, *map(str, inputs)],
-                          capture_output=True, text=True, cwd=REPO, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import json, sys; from infer.readers import iter_records\n"
+        "for r in iter_records(sys.argv[1:]):\n"
+        "    print(json.dumps({'id': r.id, 'source': r.source, 'error': r.error}))"
+    )
+    done = subprocess.run(
+        [*_without_dac_override(), sys.executable, "-c", code, *map(str, inputs)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()]
 
@@ -148,8 +166,12 @@ def test_unreadable_folder_or_parent_folder_is_an_error_record_naming_the_input(
     top, shut = locked
     records = _read_all(top, shut, shut / "in.jsonl")
     assert [r["source"] for r in records] == [
-        f"{top}/a.jsonl:1", f"{top}/locked:0", f"{top}/z.jsonl:1", f"{shut}:0",
-        f"{shut}/in.jsonl:0"]
+        f"{top}/a.jsonl:1",
+        f"{top}/locked:0",
+        f"{top}/z.jsonl:1",
+        f"{shut}:0",
+        f"{shut}/in.jsonl:0",
+    ]
     errors = [r["error"] for r in records]
     assert errors[0] is None and errors[2] is None
     assert all("Permission denied" in e for e in (errors[1], errors[3], errors[4]))

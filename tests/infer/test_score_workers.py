@@ -39,29 +39,57 @@ app()
 
 def records(n: int) -> list[InputRecord]:
     """n small in-memory records."""
-    return [InputRecord(id=f"r{i}", source=f"mem:{i + 1}", text=f"a bomb hit bus {i}")
-            for i in range(n)]
+    return [
+        InputRecord(id=f"r{i}", source=f"mem:{i + 1}", text=f"a bomb hit bus {i}") for i in range(n)
+    ]
 
 
 def test_killed_worker_exits_non_zero_naming_the_lost_records_and_writes_no_output(
-        model_dir, tmp_path):
+    model_dir, tmp_path
+):
     source = tmp_path / "in.jsonl"
-    lines = [json.dumps({"id": f"d{i}", "text": f"a bomb exploded at market {i}"
-                         + (f" {MARKER}" if i == 21 else "")}) for i in range(40)]
+    lines = [
+        json.dumps(
+            {
+                "id": f"d{i}",
+                "text": f"a bomb exploded at market {i}" + (f" {MARKER}" if i == 21 else ""),
+            }
+        )
+        for i in range(40)
+    ]
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     done = subprocess.run(  # the timeout turns a hang into a failure
-        [sys.executable, "-c", KILLING_CLI, "score", str(source), "--model", str(model_dir),
-         "--jobs", "2", "--batch-size", "4", "-o", str(out_dir / "scores.jsonl")],
-        capture_output=True, text=True, cwd=REPO, env=ENV, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            KILLING_CLI,
+            "score",
+            str(source),
+            "--model",
+            str(model_dir),
+            "--jobs",
+            "2",
+            "--batch-size",
+            "4",
+            "-o",
+            str(out_dir / "scores.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=ENV,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     message = done.stderr.strip()
     assert message.startswith("error: a scoring worker process was killed by SIGKILL"), message
     assert message.endswith("no output file was written"), message
-    lost = re.search(r"records from .*in\.jsonl:(\d+) to .*in\.jsonl:(\d+) were not scored",
-                     message)
+    lost = re.search(
+        r"records from .*in\.jsonl:(\d+) to .*in\.jsonl:(\d+) were not scored", message
+    )
     assert lost, message
     assert int(lost.group(1)) <= 22 <= int(lost.group(2))  # line 22 holds the marker
     assert list(out_dir.iterdir()) == []
@@ -77,8 +105,9 @@ def test_pool_reads_at_most_a_bounded_window_of_chunks_ahead_of_the_output(model
             yield record
 
     jobs, size = 2, 4
-    scorer = batch.BatchScorer(Predictor.load(model_dir), model=model_dir, jobs=jobs,
-                               batch_size=size)
+    scorer = batch.BatchScorer(
+        Predictor.load(model_dir), model=model_dir, jobs=jobs, batch_size=size
+    )
     window = (jobs * batch.CHUNKS_PER_WORKER + 1) * size
     ids = []
     for out in scorer.score(counted()):

@@ -38,10 +38,14 @@ def test_a_region_at_chance_level_is_not_reported(model_dir):
     from infer.predictor import Predictor
 
     model = load_artifact(model_dir)
-    model = dataclasses.replace(model, region_min_probability=0.0, country_min_probability=1.01,
-                                place_fallback_share=0.0)
-    flat = Head(model.region.classes, np.zeros_like(model.region.coef),
-                np.zeros_like(model.region.intercept))
+    model = dataclasses.replace(
+        model, region_min_probability=0.0, country_min_probability=1.01, place_fallback_share=0.0
+    )
+    flat = Head(
+        model.region.classes,
+        np.zeros_like(model.region.coef),
+        np.zeros_like(model.region.intercept),
+    )
     text = ["The city council approved next year's budget for parks."]
     [at_chance] = Predictor(dataclasses.replace(model, region=flat)).predict(text)
     assert at_chance.region is None

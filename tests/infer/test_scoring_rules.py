@@ -33,27 +33,28 @@ def folder(tmp_path_factory) -> Path:
     return train_model(tiny_config(corpus, base / "models" / "m")).folder
 
 
-
-
-
-
-
-
 @pytest.mark.parametrize("country_min", [0.0, 0.05, 0.5, 1.01])
 @pytest.mark.parametrize("region_min", [0.0, 0.3, 1.01])
 @pytest.mark.parametrize("threshold", [None, 0.0, 0.5])
 def test_fast_predictions_equal_the_per_row_rules(folder, country_min, region_min, threshold):
-    model = dataclasses.replace(load_artifact(folder), country_min_probability=country_min,
-                                region_min_probability=region_min)
+    model = dataclasses.replace(
+        load_artifact(folder),
+        country_min_probability=country_min,
+        region_min_probability=region_min,
+    )
     predictor = Predictor(model)
-    assert_same(predictor.predict(TEXTS, threshold=threshold),
-                reference(predictor, TEXTS, threshold))
+    assert_same(
+        predictor.predict(TEXTS, threshold=threshold), reference(predictor, TEXTS, threshold)
+    )
 
 
 def test_tied_probabilities_are_ordered_like_the_labels(folder):
     model = load_artifact(folder)
-    flat = Head(model.incident.classes, np.zeros_like(model.incident.coef),
-                np.zeros_like(model.incident.intercept))
+    flat = Head(
+        model.incident.classes,
+        np.zeros_like(model.incident.coef),
+        np.zeros_like(model.incident.intercept),
+    )
     predictor = Predictor(dataclasses.replace(model, incident=flat))
     [prediction] = predictor.predict(["anything"], threshold=0.5)
     assert list(prediction.incident_types) == list(model.incident.classes)
@@ -61,8 +62,7 @@ def test_tied_probabilities_are_ordered_like_the_labels(folder):
 
 
 def test_each_prediction_owns_its_dicts(folder):
-    first, second = Predictor.load(folder).predict(["nothing here", "nothing here"],
-                                                   threshold=1.0)
+    first, second = Predictor.load(folder).predict(["nothing here", "nothing here"], threshold=1.0)
     assert first.incident_types == {} and first.incident_types is not second.incident_types
     assert first.probabilities is not second.probabilities
 
@@ -80,8 +80,11 @@ def test_probability_exactly_at_a_minimum_counts_as_reaching_it(folder, head):
         model = dataclasses.replace(model, country_min_probability=1.01)
     [plain] = Predictor(model).predict(TEXTS[:1])
     at = plain.country_probability if head == "country" else plain.region_probability
-    changes = ({"country_min_probability": at} if head == "country" else
-               {"country_min_probability": 1.01, "region_min_probability": at})
+    changes = (
+        {"country_min_probability": at}
+        if head == "country"
+        else {"country_min_probability": 1.01, "region_min_probability": at}
+    )
     predictor = Predictor(dataclasses.replace(model, **changes))
     fast = predictor.predict(TEXTS)
     assert_same(fast, reference(predictor, TEXTS, None))

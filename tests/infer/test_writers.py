@@ -21,8 +21,10 @@ from infer.writers import CsvWriter, JsonlWriter, output_stream
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SCORE = ("import typer; from infer.cli import register; app = typer.Typer(); "
-         "app.callback()(lambda: None); register(app); app()")
+SCORE = (
+    "import typer; from infer.cli import register; app = typer.Typer(); "
+    "app.callback()(lambda: None); register(app); app()"
+)
 
 
 def run(app, model_dir: Path, *args: str):
@@ -40,8 +42,9 @@ def _read_fifo(path: Path, into: list[bytes]) -> threading.Thread:
 
 
 @pytest.mark.parametrize("via_symlink", [False, True], ids=["fifo", "symlink-to-fifo"])
-def test_output_to_a_fifo_is_streamed_into_it_and_the_fifo_stays(app, model_dir, tmp_path,
-                                                                 via_symlink):
+def test_output_to_a_fifo_is_streamed_into_it_and_the_fifo_stays(
+    app, model_dir, tmp_path, via_symlink
+):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     target = fifo
@@ -55,12 +58,12 @@ def test_output_to_a_fifo_is_streamed_into_it_and_the_fifo_stays(app, model_dir,
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(fifo, follow_symlinks=False).st_mode)
     assert len(received[0].decode().splitlines()) == 5
-    assert sorted(p.name for p in tmp_path.iterdir()) == (["link", "pipe"] if via_symlink
-                                                          else ["pipe"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == (
+        ["link", "pipe"] if via_symlink else ["pipe"]
+    )
 
 
-def test_output_to_a_character_device_writes_into_it_and_keeps_the_device(app, model_dir,
-                                                                           tmp_path):
+def test_output_to_a_character_device_writes_into_it_and_keeps_the_device(app, model_dir, tmp_path):
     device = tmp_path / "null"
     try:
         os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # like /dev/null
@@ -72,8 +75,9 @@ def test_output_to_a_character_device_writes_into_it_and_keeps_the_device(app, m
     assert list(tmp_path.iterdir()) == [device]
 
 
-def test_symlinked_output_replaces_the_file_it_points_to_and_keeps_the_link(app, model_dir,
-                                                                             tmp_path):
+def test_symlinked_output_replaces_the_file_it_points_to_and_keeps_the_link(
+    app, model_dir, tmp_path
+):
     real = tmp_path / "real.jsonl"
     real.write_text("old\n", encoding="utf-8")
     link = tmp_path / "link.jsonl"
@@ -84,8 +88,7 @@ def test_symlinked_output_replaces_the_file_it_points_to_and_keeps_the_link(app,
 
 
 @pytest.mark.parametrize("how", ["same-path", "hard-link", "inside-input-folder"])
-def test_output_that_is_also_an_input_is_refused_and_left_untouched(app, model_dir, tmp_path,
-                                                                   how):
+def test_output_that_is_also_an_input_is_refused_and_left_untouched(app, model_dir, tmp_path, how):
     data = tmp_path / "in" / "x.jsonl"
     data.parent.mkdir()
     data.write_text('{"text": "a bomb went off"}\n', encoding="utf-8")
@@ -102,12 +105,13 @@ def test_output_that_is_also_an_input_is_refused_and_left_untouched(app, model_d
     assert data.read_text(encoding="utf-8") == '{"text": "a bomb went off"}\n'
 
 
-@pytest.mark.parametrize("where", ["", "{tmp}", "{tmp}/missing/out.jsonl"],
-                         ids=["empty", "folder", "missing-folder"])
-def test_output_that_cannot_be_a_file_is_refused_in_one_line_before_scoring(app, model_dir,
-                                                                            tmp_path, where):
-    result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), "-o",
-                 where.format(tmp=tmp_path))
+@pytest.mark.parametrize(
+    "where", ["", "{tmp}", "{tmp}/missing/out.jsonl"], ids=["empty", "folder", "missing-folder"]
+)
+def test_output_that_cannot_be_a_file_is_refused_in_one_line_before_scoring(
+    app, model_dir, tmp_path, where
+):
+    result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), "-o", where.format(tmp=tmp_path))
     assert result.exit_code == 2, result.output
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: -o")
     assert list(tmp_path.iterdir()) == []
@@ -153,8 +157,19 @@ def test_killed_run_leaves_a_hidden_part_file_that_the_next_run_removes(model_di
     source.write_text('{"text": "gunmen stormed a hotel"}\n' * 20_000, encoding="utf-8")
     out = tmp_path / "out"
     out.mkdir()
-    command = [sys.executable, "-c", SCORE, "score", str(source), "--model", str(model_dir),
-               "--jobs", "1", "-o", str(out / "scores.jsonl")]
+    command = [
+        sys.executable,
+        "-c",
+        SCORE,
+        "score",
+        str(source),
+        "--model",
+        str(model_dir),
+        "--jobs",
+        "1",
+        "-o",
+        str(out / "scores.jsonl"),
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -182,10 +197,25 @@ def test_output_stream_never_replaces_a_part_file_of_a_live_run(tmp_path):
 
 def test_output_to_dev_stdout_writes_to_the_pipe_it_is(model_dir, tmp_path):
     done = subprocess.run(
-        [sys.executable, "-c", SCORE, "score", str(FIXTURES / "reports.jsonl"), "--model",
-         str(model_dir), "--jobs", "1", "-o", "/dev/stdout"],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)})
+        [
+            sys.executable,
+            "-c",
+            SCORE,
+            "score",
+            str(FIXTURES / "reports.jsonl"),
+            "--model",
+            str(model_dir),
+            "--jobs",
+            "1",
+            "-o",
+            "/dev/stdout",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 5
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)

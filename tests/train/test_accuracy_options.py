@@ -19,18 +19,19 @@ from train.heads import nb_ratios
 
 def test_source_weights_parse_and_apply(tmp_path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('[corpora]\nsource_weights = { satp = 0.5, wikipedia = 2 }\n')
+    path.write_text("[corpora]\nsource_weights = { satp = 0.5, wikipedia = 2 }\n")
     config = load_config(path)
     assert config.corpora.source_weights == {"satp": 0.5, "wikipedia": 2.0}
-    weights = source_weights([{"source": "satp"}, {"source": "demo"}],
-                             config.corpora.source_weights)
+    weights = source_weights(
+        [{"source": "satp"}, {"source": "demo"}], config.corpora.source_weights
+    )
     assert weights.tolist() == [0.5, 1.0]
     assert source_weights([{"source": "x"}], {}) is None
 
 
 def test_negative_source_weight_is_a_config_error(tmp_path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text('[corpora]\nsource_weights = { satp = -1 }\n')
+    path.write_text("[corpora]\nsource_weights = { satp = -1 }\n")
     with pytest.raises(ConfigError, match="source_weights"):
         load_config(path)
 
@@ -45,8 +46,9 @@ def test_nb_ratio_favours_features_that_separate_the_classes() -> None:
 def test_incident_heads_give_no_weight_to_place_features(monkeypatch) -> None:
     block = PlaceBlock(gazetteer_from_pairs(PLACES))
     monkeypatch.setattr(train.heads, "place_block", lambda cfg, texts, geo=None: block)
-    config = load_config(overrides=["features.gazetteer=true", "features.min_df=1",
-                                    "model.nb_scaling=true"])
+    config = load_config(
+        overrides=["features.gazetteer=true", "features.min_df=1", "model.nb_scaling=true"]
+    )
     model, _ = fit_model(records(), config)
     start = model.featurizer.n_features - block.size
     assert "places" not in model.incident.blocks

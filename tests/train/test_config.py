@@ -98,11 +98,16 @@ def test_set_values_parse_as_toml_scalars_and_arrays():
     assert parse_set('run.name="with space"') == ("run", "name", "with space")
 
 
-@pytest.mark.parametrize("item, message", [("model.C", "expected section.key=value"),
-                                           ("C=1", "expected section.key=value"),
-                                           ("model.C=[1", "cannot parse"),
-                                           ("model.C=abc", "expected float, got str"),
-                                           ("model.D=1", "unknown key 'model.D'")])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ("model.C", "expected section.key=value"),
+        ("C=1", "expected section.key=value"),
+        ("model.C=[1", "cannot parse"),
+        ("model.C=abc", "expected float, got str"),
+        ("model.D=1", "unknown key 'model.D'"),
+    ],
+)
 def test_bad_set_is_a_config_error_naming_it(item, message):
     with pytest.raises(ConfigError, match=message):
         load_config(None, overrides=[item])
@@ -110,8 +115,9 @@ def test_bad_set_is_a_config_error_naming_it(item, message):
 
 def test_cli_options_override_the_file(tmp_path):
     path = write(tmp_path, "[corpora]\ntrain = ['x.jsonl']\n[run]\nout = 'models/a'\nseed = 1\n")
-    config = load_config(path, corpora=["y.jsonl", "z.csv"], out="models/b", seed=9,
-                         overrides=["model.C=0.25"])
+    config = load_config(
+        path, corpora=["y.jsonl", "z.csv"], out="models/b", seed=9, overrides=["model.C=0.25"]
+    )
     assert config.corpora.train == ["y.jsonl", "z.csv"]
     assert config.run.out == "models/b"
     assert config.run.seed == 9 and config.split.seed == 9
@@ -128,8 +134,7 @@ def test_full_config_points_at_existing_real_corpora(corpora_dir, monkeypatch):
 
 def test_training_without_a_config_is_the_default_toml_run():
     # `threat-tagger train --corpus X` must train what `make train` trains (place block included)
-    assert load_config(None).to_dict() == load_config(REPO / "train/configs/default.toml"
-                                                      ).to_dict()
+    assert load_config(None).to_dict() == load_config(REPO / "train/configs/default.toml").to_dict()
     assert load_config(None).features.gazetteer
 
 
@@ -145,8 +150,9 @@ def test_fast_config_is_full_config_without_char_ngrams():
 
 def test_extends_applies_the_base_first_and_refuses_loops(tmp_path):
     (tmp_path / "base.toml").write_text("[model]\nC = 2.0\ngate = true\n", encoding="utf-8")
-    (tmp_path / "child.toml").write_text('extends = "base.toml"\n[model]\nC = 8.0\n',
-                                         encoding="utf-8")
+    (tmp_path / "child.toml").write_text(
+        'extends = "base.toml"\n[model]\nC = 8.0\n', encoding="utf-8"
+    )
     config = load_config(tmp_path / "child.toml")
     assert config.model.C == 8.0 and config.model.gate
     (tmp_path / "loop.toml").write_text('extends = "loop.toml"\n', encoding="utf-8")
@@ -164,8 +170,9 @@ def test_config_comments_carry_no_measured_numbers():
     for path in sorted((REPO / "train/configs").glob("*.toml")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             comment = re.sub(r"\[[^]]*\]", "", line.partition("#")[2])  # [trial names]
-            assert not re.search(r"[+-]?\d\.\d{2,}|\d+(\.\d+)?%", comment), \
+            assert not re.search(r"[+-]?\d\.\d{2,}|\d+(\.\d+)?%", comment), (
                 f"{path.name}:{number}: {line}"
+            )
 
 
 def test_every_experiment_trial_is_valid_config_overrides():

@@ -261,9 +261,11 @@ def hf_switches() -> dict[str, object]:
     import datasets.config
     import huggingface_hub.constants as hub_constants
 
-    return {"env": {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")},
-            "datasets": (datasets.config.HF_HUB_OFFLINE, datasets.config.HF_DATASETS_OFFLINE),
-            "hub": hub_constants.HF_HUB_OFFLINE}
+    return {
+        "env": {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")},
+        "datasets": (datasets.config.HF_HUB_OFFLINE, datasets.config.HF_DATASETS_OFFLINE),
+        "hub": hub_constants.HF_HUB_OFFLINE,
+    }
 
 
 @pytest.mark.parametrize("hub_env", [None, "0"])
@@ -283,8 +285,11 @@ def test_hf_offline_switches_env_and_cached_flags_and_restores_them(
     monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
     before = hf_switches()
     with hf_offline():
-        assert hf_switches() == {"env": {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
-                                 "datasets": (True, True), "hub": True}
+        assert hf_switches() == {
+            "env": {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"},
+            "datasets": (True, True),
+            "hub": True,
+        }
         assert hub_constants.is_offline_mode()
     assert hf_switches() == before
     assert "HF_DATASETS_OFFLINE" not in os.environ
@@ -341,8 +346,10 @@ def test_ctrl_c_inside_the_datasets_loader_is_not_swallowed(tmp_path, monkeypatc
     from train.corpus import load_corpus
 
     path = tmp_path / "c.jsonl"
-    path.write_text('{"id": "1", "text": "A bomb went off.", "incident_types": ["bombing"], '
-                    '"source": "t"}\n', encoding="utf-8")
+    path.write_text(
+        '{"id": "1", "text": "A bomb went off.", "incident_types": ["bombing"], "source": "t"}\n',
+        encoding="utf-8",
+    )
 
     def interrupted(*args, **kwargs):
         try:

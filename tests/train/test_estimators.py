@@ -34,7 +34,10 @@ def test_folded_calibrated_svc_head_reproduces_calibrated_classifier_probabiliti
     for j in range(2):
         reference = CalibratedClassifierCV(
             LinearSVC(C=1.0, class_weight="balanced", max_iter=cfg.max_iter),
-            method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False).fit(matrix, y[:, j])
+            method="sigmoid",
+            cv=CALIBRATION_FOLDS,
+            ensemble=False,
+        ).fit(matrix, y[:, j])
         expected = reference.predict_proba(matrix)[:, 1]
         folded = _sigmoid(matrix @ head.coef[j] + head.intercept[j])
         np.testing.assert_allclose(folded, expected, atol=1e-6)
@@ -44,8 +47,7 @@ def test_svc_head_folds_nb_scaling_into_its_weights() -> None:
     matrix, y = _data(1)
     cfg = ModelConfig(estimator="svc", nb_scaling=True)
     head, _ = fit_incident_heads(matrix, y, ("a", "b"), cfg)
-    plain, _ = fit_incident_heads(matrix, y, ("a", "b"), dataclasses.replace(cfg,
-                                                                           nb_scaling=False))
+    plain, _ = fit_incident_heads(matrix, y, ("a", "b"), dataclasses.replace(cfg, nb_scaling=False))
     assert not np.allclose(head.coef, plain.coef)
     probability = _sigmoid(matrix @ head.coef[0] + head.intercept[0])
     assert probability[y[:, 0] == 1].mean() > probability[y[:, 0] == 0].mean() + 0.2
@@ -56,8 +58,9 @@ def test_other_estimators_separate_classes_and_honour_class_weight(estimator: st
     matrix, y = _data(2)
     balanced = ModelConfig(estimator=estimator, class_weight="balanced")
     head, _ = fit_incident_heads(matrix, y, ("a", "b"), balanced)
-    unweighted, _ = fit_incident_heads(matrix, y, ("a", "b"),
-                                       dataclasses.replace(balanced, class_weight="none"))
+    unweighted, _ = fit_incident_heads(
+        matrix, y, ("a", "b"), dataclasses.replace(balanced, class_weight="none")
+    )
     assert not np.allclose(head.coef, unweighted.coef)
     for j in range(2):
         p = _sigmoid(matrix @ head.coef[j] + head.intercept[j])

@@ -10,8 +10,18 @@ from train.thresholds import limit_false_tags, tune_thresholds
 
 # rows 0-3: positives of label a (0, 1) or b (2, 3); rows 4-7: negatives
 TRUTH = np.array([[1, 0], [1, 0], [0, 1], [0, 1], [0, 0], [0, 0], [0, 0], [0, 0]])
-PROBABILITY = np.array([[0.9, 0.1], [0.6, 0.1], [0.1, 0.9], [0.1, 0.8],
-                        [0.55, 0.1], [0.7, 0.1], [0.1, 0.6], [0.1, 0.1]])
+PROBABILITY = np.array(
+    [
+        [0.9, 0.1],
+        [0.6, 0.1],
+        [0.1, 0.9],
+        [0.1, 0.8],
+        [0.55, 0.1],
+        [0.7, 0.1],
+        [0.1, 0.6],
+        [0.1, 0.1],
+    ]
+)
 
 
 def tagged_share(thresholds: np.ndarray) -> float:
@@ -45,8 +55,9 @@ def test_tune_thresholds_reports_which_labels_the_limit_raised():
     thresholds, info = tune_thresholds(TRUTH, PROBABILITY, ["a", "b"], cfg)
     assert tagged_share(thresholds) == 0.0
     assert info["a"]["raised_from"] == 0.5 and info["a"]["threshold"] == thresholds[0]
-    unlimited, plain = tune_thresholds(TRUTH, PROBABILITY, ["a", "b"],
-                                       ThresholdsConfig(floor=0.5, ceiling=0.5))
+    unlimited, plain = tune_thresholds(
+        TRUTH, PROBABILITY, ["a", "b"], ThresholdsConfig(floor=0.5, ceiling=0.5)
+    )
     assert list(unlimited) == [0.5, 0.5] and "raised_from" not in plain["a"]
 
 

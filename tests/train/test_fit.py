@@ -31,12 +31,6 @@ REPO = Path(__file__).resolve().parents[2]
 # A synthetic corpus written for these tests (team-written sentences, no real data).
 
 
-
-
-
-
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """One training run on the synthetic corpus."""
@@ -48,14 +42,30 @@ def trained(tmp_path_factory):
 def test_training_writes_every_file_listed_with_its_hash(trained):
     result, _ = trained
     files = {p.name for p in result.folder.iterdir()}
-    assert {"model.npz", "vocab.json", "meta.json", "metrics.json", "README.md",
-            "precision_recall.png", "calibration.png"} <= files
+    assert {
+        "model.npz",
+        "vocab.json",
+        "meta.json",
+        "metrics.json",
+        "README.md",
+        "precision_recall.png",
+        "calibration.png",
+    } <= files
     meta = json.loads((result.folder / "meta.json").read_text())
     human = {"README.md", "precision_recall.png", "calibration.png"}  # editable: not hashed
     assert set(meta["files"]) == files - {"meta.json"} - human
     assert meta["labels"] == list(INCIDENT_TYPES)
-    for key in ("created_at", "thresholds", "config", "corpora", "versions", "metrics",
-                "consistency_rule", "countries", "regions"):
+    for key in (
+        "created_at",
+        "thresholds",
+        "config",
+        "corpora",
+        "versions",
+        "metrics",
+        "consistency_rule",
+        "countries",
+        "regions",
+    ):
         assert key in meta, key
     assert set(meta["versions"]) >= {"python", "numpy", "scipy", "scikit-learn", "threat-tagger"}
     assert len(meta["corpora"][0]["sha256"]) == 64
@@ -67,10 +77,21 @@ def test_metrics_json_has_the_shared_evaluation_shape(trained):
     metrics = json.loads((result.folder / "metrics.json").read_text())
     dev = metrics["dev"]
     assert set(dev) == {"n", "incident_types", "region", "country"}
-    assert set(dev["incident_types"]) == {"micro_f1", "macro_f1", "samples_f1",
-                                          "false_tag_rate", "non_attack_records", "per_label"}
+    assert set(dev["incident_types"]) == {
+        "micro_f1",
+        "macro_f1",
+        "samples_f1",
+        "false_tag_rate",
+        "non_attack_records",
+        "per_label",
+    }
     assert set(dev["incident_types"]["per_label"]["bombing"]) == {
-        "precision", "recall", "f1", "support", "annotated_records"}
+        "precision",
+        "recall",
+        "f1",
+        "support",
+        "annotated_records",
+    }
     assert set(metrics["calibration"]["per_label_ece"]) == set(INCIDENT_TYPES)
     assert dev["incident_types"]["micro_f1"] > 0.6  # the synthetic labels are easy
 
@@ -78,16 +99,23 @@ def test_metrics_json_has_the_shared_evaluation_shape(trained):
 def test_model_card_states_rule_calibration_and_licence(trained):
     result, _ = trained
     card = (result.folder / "README.md").read_text()
-    for needle in ("Intended use", "Calibration", "never disagree", "Known limitations",
-                   "written by the project team", "refit on train+dev"):
+    for needle in (
+        "Intended use",
+        "Calibration",
+        "never disagree",
+        "Known limitations",
+        "written by the project team",
+        "refit on train+dev",
+    ):
         assert needle in card, needle
 
 
 def test_two_trainings_give_byte_identical_metrics(trained, tmp_path):
     result, corpus = trained
     again = train_model(tiny_config(corpus, tmp_path / "again"))
-    assert (again.folder / "metrics.json").read_bytes() == \
-        (result.folder / "metrics.json").read_bytes()
+    assert (again.folder / "metrics.json").read_bytes() == (
+        result.folder / "metrics.json"
+    ).read_bytes()
 
 
 def test_label_without_positives_gets_a_constant_zero_head(tmp_path):
@@ -97,8 +125,12 @@ def test_label_without_positives_gets_a_constant_zero_head(tmp_path):
     prediction = Predictor(load_artifact(result.folder)).predict(["pirates hijacked a ship"])[0]
     assert prediction.probabilities["hijacking"] == 0.0
     assert "hijacking" not in prediction.incident_types
-    assert "hijacking" not in Predictor(load_artifact(result.folder)).predict(
-        ["hijacked"], threshold=0.0)[0].incident_types
+    assert (
+        "hijacking"
+        not in Predictor(load_artifact(result.folder))
+        .predict(["hijacked"], threshold=0.0)[0]
+        .incident_types
+    )
 
 
 def test_best_f1_threshold_separates_positives_midway():
@@ -131,7 +163,12 @@ def test_evaluate_predictions_counts_false_tags_and_skips_null_geography():
     assert result["n"] == 3
     assert result["incident_types"]["false_tag_rate"] == 0.5
     assert result["incident_types"]["per_label"]["bombing"] == {
-        "precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1, "annotated_records": 3}
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": 0.6667,
+        "support": 1,
+        "annotated_records": 3,
+    }
     assert result["region"] == {"accuracy": 0.5, "macro_f1": 0.3333, "n": 2}
     assert result["country"] == {"accuracy": 0.0, "n": 1}
 
@@ -215,8 +252,11 @@ def test_killing_training_midway_keeps_the_old_model_loadable(trained, tmp_path,
     texts = ["A car bomb exploded in Lagos", "Gunmen kidnapped workers near Karachi"]
     before = [p.to_dict() for p in Predictor.load(target).predict(texts)]
     progress = tmp_path / "progress.txt"
-    process = subprocess.Popen([sys.executable, "-c", SLOW_TRAINING, str(corpus), str(target),
-                                str(progress)], cwd=REPO, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_TRAINING, str(corpus), str(target), str(progress)],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     # Interrupt while features are being fitted: the folder is staged, the corpus is loaded,
     # and the process is in the project's own code (not inside a library's import).
@@ -252,8 +292,20 @@ def _app() -> typer.Typer:
 def test_train_command_prints_summary_with_dev_f1_and_location(trained, tmp_path):
     _, corpus = trained
     out = tmp_path / "cli-model"
-    result = CliRunner().invoke(_app(), ["train", "--corpus", str(corpus), "--out", str(out),
-                                         "--set", "features.min_df=1", "--seed", "3"])
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "train",
+            "--corpus",
+            str(corpus),
+            "--out",
+            str(out),
+            "--set",
+            "features.min_df=1",
+            "--seed",
+            "3",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "dev F1" in result.output and str(out) in result.output
     meta = json.loads((out / "meta.json").read_text())
@@ -261,9 +313,16 @@ def test_train_command_prints_summary_with_dev_f1_and_location(trained, tmp_path
     assert meta["config"]["split"]["seed"] == 3
 
 
-@pytest.mark.parametrize("args", [["--set", "model.nope=1"], ["--set", "model.C"],
-                                  ["--set", "model.C=[1"], ["--config", "missing.toml"],
-                                  ["--corpus", "no/such/corpus.jsonl"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--set", "model.nope=1"],
+        ["--set", "model.C"],
+        ["--set", "model.C=[1"],
+        ["--config", "missing.toml"],
+        ["--corpus", "no/such/corpus.jsonl"],
+    ],
+)
 def test_train_command_user_errors_print_one_line_and_exit_1(tmp_path, args):
     result = CliRunner().invoke(_app(), ["train", "--out", str(tmp_path / "m"), *args])
     assert result.exit_code == 1

@@ -12,7 +12,12 @@ def test_macro_f1_leaves_out_labels_absent_from_truth_and_predictions():
     assert metrics["macro_f1"] == 0.5
     assert set(metrics["per_label"]) == set(INCIDENT_TYPES)
     assert metrics["per_label"]["hijacking"] == {
-        "precision": None, "recall": None, "f1": None, "support": 0, "annotated_records": 2}
+        "precision": None,
+        "recall": None,
+        "f1": None,
+        "support": 0,
+        "annotated_records": 2,
+    }
 
 
 def test_macro_f1_counts_a_label_that_is_only_predicted():
@@ -22,8 +27,9 @@ def test_macro_f1_counts_a_label_that_is_only_predicted():
 
 
 def test_macro_f1_counts_a_label_that_is_only_true():
-    metrics = incident_metrics([["bombing"], ["kidnap"]], [["bombing"], ["bombing"]],
-                               INCIDENT_TYPES)
+    metrics = incident_metrics(
+        [["bombing"], ["kidnap"]], [["bombing"], ["bombing"]], INCIDENT_TYPES
+    )
     # bombing: P 0.5, R 1.0 -> F1 2/3; kidnap: F1 0 -> macro 1/3
     assert metrics["macro_f1"] == 0.3333
 

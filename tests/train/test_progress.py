@@ -24,7 +24,9 @@ def test_stages_without_a_terminal_print_numbered_timed_lines():
         step("features: 120 records")
     lines = stream.getvalue().splitlines()
     assert [STAGE.match(line).group(1, 2, 4) for line in lines] == [
-        ("1", "3", "loading corpora"), ("2", "3", "features: 120 records")]
+        ("1", "3", "loading corpora"),
+        ("2", "3", "features: 120 records"),
+    ]
 
 
 def test_stages_on_a_terminal_draw_a_bar_and_print_no_lines():
@@ -35,13 +37,28 @@ def test_stages_on_a_terminal_draw_a_bar_and_print_no_lines():
 
 
 def test_train_without_a_terminal_logs_every_stage_with_counts(tmp_path):
-    lines = [line for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = [
+        line
+        for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("\n".join(lines[::6]) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, [
-        "train", "--config", str(REPO / "train/configs/default.toml"), "--corpus", str(corpus),
-        "--out", str(tmp_path / "model"), "--set", "features.gazetteer=false"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--config",
+            str(REPO / "train/configs/default.toml"),
+            "--corpus",
+            str(corpus),
+            "--out",
+            str(tmp_path / "model"),
+            "--set",
+            "features.gazetteer=false",
+        ],
+    )
     assert result.exit_code == 0, result.output
     stages = [STAGE.match(line) for line in result.stderr.splitlines()]
     stages = [m for m in stages if m]
@@ -72,10 +89,26 @@ def test_score_without_a_terminal_logs_counts_as_it_goes(app, model_dir, tmp_pat
 
     monkeypatch.setattr(cli, "LOG_EVERY", 2)
     path = tmp_path / "in.jsonl"
-    path.write_text("".join(json.dumps({"id": str(i), "text": f"A bomb went off, report {i}."})
-                            + "\n" for i in range(5)), encoding="utf-8")
-    result = CliRunner().invoke(app, ["score", "--model", str(model_dir), "--jobs", "1",
-                                      str(path), "-o", str(tmp_path / "out.jsonl")])
+    path.write_text(
+        "".join(
+            json.dumps({"id": str(i), "text": f"A bomb went off, report {i}."}) + "\n"
+            for i in range(5)
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "score",
+            "--model",
+            str(model_dir),
+            "--jobs",
+            "1",
+            str(path),
+            "-o",
+            str(tmp_path / "out.jsonl"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     lines = [x for x in result.stderr.splitlines() if x.startswith("score ")]
     assert [re.search(r"s  (\d+) records, 0 failures", x).group(1) for x in lines] == ["2", "4"]

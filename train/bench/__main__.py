@@ -31,23 +31,45 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m train.bench",
         description="Speed (issue 5) and accuracy (issue 6) benchmarks of threat-tagger against "
-                    "a naive sklearn pipeline and fastText; writes BENCHMARKS.md and .json.")
-    parser.add_argument("--only", choices=("speed", "accuracy", "serve", "cluster"),
-                        help="run one part only")
-    parser.add_argument("--cluster-docs", type=int, default=None,
-                        help="documents for the cluster part (default 1,000,000; fewer to try "
-                             "it out)")
-    parser.add_argument("--rows", default=",".join(ROW_NAMES),
-                        help="accuracy rows to run, e.g. 3,4 or 1,matrix (default: all)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"small subsets, to try it out (writes to {QUICK_OUT} by default)")
-    parser.add_argument("--out-dir", type=Path, help="where to write BENCHMARKS.md/.json "
-                        "(default: the repository root; partial runs update only their parts)")
+        "a naive sklearn pipeline and fastText; writes BENCHMARKS.md and .json.",
+    )
+    parser.add_argument(
+        "--only", choices=("speed", "accuracy", "serve", "cluster"), help="run one part only"
+    )
+    parser.add_argument(
+        "--cluster-docs",
+        type=int,
+        default=None,
+        help="documents for the cluster part (default 1,000,000; fewer to try it out)",
+    )
+    parser.add_argument(
+        "--rows",
+        default=",".join(ROW_NAMES),
+        help="accuracy rows to run, e.g. 3,4 or 1,matrix (default: all)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"small subsets, to try it out (writes to {QUICK_OUT} by default)",
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        help="where to write BENCHMARKS.md/.json "
+        "(default: the repository root; partial runs update only their parts)",
+    )
     parser.add_argument("--work-dir", type=Path, help="keep models and temp files here")
-    parser.add_argument("--cluster-model", type=Path, help="model folder for the cluster "
-                        "section (default: train default.toml on data/demo)")
-    parser.add_argument("--serve-model", type=Path, help="model folder for the serve section "
-                        "(default: train default.toml on data/demo, as make train does)")
+    parser.add_argument(
+        "--cluster-model",
+        type=Path,
+        help="model folder for the cluster section (default: train default.toml on data/demo)",
+    )
+    parser.add_argument(
+        "--serve-model",
+        type=Path,
+        help="model folder for the serve section "
+        "(default: train default.toml on data/demo, as make train does)",
+    )
     args = parser.parse_args(argv)
     rows = [r.strip() for r in args.rows.split(",") if r.strip()]
     unknown = [r for r in rows if r not in ROW_NAMES]
@@ -62,10 +84,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def git_commit() -> str:
     """The checked-out commit (with "+changes" when the tree differs from it), or "unknown"."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
-                              capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + (" +changes" if dirty.strip() else "")
@@ -77,10 +109,16 @@ def machine(command: str, date: str) -> dict[str, Any]:
     ram = "unknown"
     try:
         info = Path("/proc/cpuinfo").read_text()
-        cpu = next(line.split(":", 1)[1].strip() for line in info.splitlines()
-                   if line.startswith("model name"))
-        kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal:"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in info.splitlines()
+            if line.startswith("model name")
+        )
+        kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
         ram = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         pass
@@ -91,10 +129,19 @@ def machine(command: str, date: str) -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[package] = "not installed"
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {"CPU": cpu, "cores": os.cpu_count(), "cores usable": usable, "RAM": ram,
-            "OS": platform.platform(), "python": platform.python_version(), **versions,
-            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
-            "date": date, "command": command, "commit": git_commit()}
+    return {
+        "CPU": cpu,
+        "cores": os.cpu_count(),
+        "cores usable": usable,
+        "RAM": ram,
+        "OS": platform.platform(),
+        "python": platform.python_version(),
+        **versions,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "date": date,
+        "command": command,
+        "commit": git_commit(),
+    }
 
 
 def previous(out_dir: Path) -> dict[str, Any]:
@@ -123,10 +170,15 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
         speed_dir = workdir / "speed"
         speed_dir.mkdir(exist_ok=True)
-        results["speed"] = {**run_speed(corpora, speed_dir, args.quick), "measured": date,
-                            "command": command, "cores": os.cpu_count()}
-        (workdir / "speed.json").write_text(json.dumps(results["speed"], indent=2),
-                                            encoding="utf-8")  # survives a later crash
+        results["speed"] = {
+            **run_speed(corpora, speed_dir, args.quick),
+            "measured": date,
+            "command": command,
+            "cores": os.cpu_count(),
+        }
+        (workdir / "speed.json").write_text(
+            json.dumps(results["speed"], indent=2), encoding="utf-8"
+        )  # survives a later crash
     if args.only in (None, "accuracy"):
         from train.bench.accuracy import run_accuracy
         from train.bench.systems import Systems
@@ -150,16 +202,20 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     if args.only in (None, "serve"):
         from train.bench.serve import run_serve
 
-        results["serve"] = {**run_serve(corpora, workdir, args.quick, args.serve_model),
-                            "measured": date, "command": command}
+        results["serve"] = {
+            **run_serve(corpora, workdir, args.quick, args.serve_model),
+            "measured": date,
+            "command": command,
+        }
     if args.only in (None, "cluster"):
         from train.bench.cluster import DOCS, run_cluster
 
         docs = args.cluster_docs or (20_000 if args.quick else DOCS)
         cluster = run_cluster(corpora, workdir, docs, args.cluster_model)
         results["cluster"] = {**cluster, "measured": date, "command": command}
-        (workdir / "cluster.json").write_text(json.dumps(results["cluster"], indent=2),
-                                              encoding="utf-8")
+        (workdir / "cluster.json").write_text(
+            json.dumps(results["cluster"], indent=2), encoding="utf-8"
+        )
     if EXPERIMENTS.exists():
         results["experiments"] = json.loads(EXPERIMENTS.read_text(encoding="utf-8"))
     results["total_seconds"] = round(time.perf_counter() - start, 1)
@@ -173,8 +229,9 @@ def write(results: dict[str, Any], out_dir: Path) -> str:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     text = render(results)
-    (out_dir / "BENCHMARKS.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n",
-                                             encoding="utf-8")
+    (out_dir / "BENCHMARKS.json").write_text(
+        json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
     (out_dir / "BENCHMARKS.md").write_text(text, encoding="utf-8")
     return text
 
@@ -182,8 +239,9 @@ def write(results: dict[str, Any], out_dir: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line and exit 1."""
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s bench: %(message)s", stream=sys.stderr
+    )
     try:
         if args.work_dir:
             args.work_dir.mkdir(parents=True, exist_ok=True)

@@ -34,29 +34,48 @@ def tag_share(predictions: list[list[str]]) -> float:
     return round(sum(bool(p) for p in predictions) / len(predictions), 4) if predictions else 0.0
 
 
-def scores(records: list[dict], predictions: list[list[str]], labels: tuple[str, ...],
-           metric: str) -> float:
+def scores(
+    records: list[dict], predictions: list[list[str]], labels: tuple[str, ...], metric: str
+) -> float:
     """One incident metric over `labels` (truth and predictions restricted to them)."""
     truth = [r["incident_types"] for r in records]
     return incident_metrics(truth, restrict(predictions, labels), labels)[metric]
 
 
-def row(number: int, title: str, train: str, test: str, n_test: int,
-        metrics: dict[str, dict[str, float]], goals: dict[str, str]) -> dict[str, Any]:
+def row(
+    number: int,
+    title: str,
+    train: str,
+    test: str,
+    n_test: int,
+    metrics: dict[str, dict[str, float]],
+    goals: dict[str, str],
+) -> dict[str, Any]:
     """One row of the table as plain data."""
-    return {"row": number, "title": title, "train": train, "test": test, "n_test": n_test,
-            "metrics": metrics, "goals": goals}
+    return {
+        "row": number,
+        "title": title,
+        "train": train,
+        "test": test,
+        "n_test": n_test,
+        "metrics": metrics,
+        "goals": goals,
+    }
 
 
 def row1(s: Systems) -> dict[str, Any]:
     """SATP relevant setting: samples-F1 over the 3 types (Other-only stories should get none)."""
     test = s.corpora.satp_split(("test",), relevant_only=True)
     tags = s.tags("satp-relevant", "satp-relevant-test", test)
-    return row(1, "SATP relevant (ConfliBERT's setting)", "satp-relevant", "SATP test stories "
-               "with any SATP label", len(test),
-               {"samples_f1": {k: scores(test, v, THREE_TYPES, "samples_f1")
-                               for k, v in tags.items()}},
-               {"samples_f1": ">= 0.92"})
+    return row(
+        1,
+        "SATP relevant (ConfliBERT's setting)",
+        "satp-relevant",
+        "SATP test stories with any SATP label",
+        len(test),
+        {"samples_f1": {k: scores(test, v, THREE_TYPES, "samples_f1") for k, v in tags.items()}},
+        {"samples_f1": ">= 0.92"},
+    )
 
 
 def row2(s: Systems) -> dict[str, Any]:
@@ -65,23 +84,36 @@ def row2(s: Systems) -> dict[str, Any]:
     unlabelled = s.corpora.satp_unlabelled_ids()
     tags = s.tags("satp-all", "satp-all-test", test)
     negatives = [i for i, r in enumerate(test) if r["id"] in unlabelled]
-    return row(2, "SATP all stories", "satp-all", "every SATP test story", len(test), {
-        "micro_f1": {k: scores(test, v, THREE_TYPES, "micro_f1") for k, v in tags.items()},
-        "false_tag_share": {k: tag_share([v[i] for i in negatives]) for k, v in tags.items()},
-    }, {"micro_f1": ">= 0.80", "false_tag_share": "<= 0.05"})
+    return row(
+        2,
+        "SATP all stories",
+        "satp-all",
+        "every SATP test story",
+        len(test),
+        {
+            "micro_f1": {k: scores(test, v, THREE_TYPES, "micro_f1") for k, v in tags.items()},
+            "false_tag_share": {k: tag_share([v[i] for i in negatives]) for k, v in tags.items()},
+        },
+        {"micro_f1": ">= 0.80", "false_tag_share": "<= 0.05"},
+    )
 
 
 def row3(s: Systems) -> dict[str, Any]:
     """Wikipedia grouped 80/20 split, all 7 types: micro and macro F1."""
     _train, test = wikipedia_split(s.corpora)
     tags = s.tags("wikipedia-80", "wikipedia-20", test)
-    return row(3, "Wikipedia grouped 80/20 split, 7 types", "wikipedia-80",
-               "Wikipedia, test side of the grouped split", len(test), {
-                   "micro_f1": {k: scores(test, v, INCIDENT_TYPES, "micro_f1")
-                                for k, v in tags.items()},
-                   "macro_f1": {k: scores(test, v, INCIDENT_TYPES, "macro_f1")
-                                for k, v in tags.items()},
-               }, {"micro_f1": ">= 0.93", "macro_f1": ">= 0.85"})
+    return row(
+        3,
+        "Wikipedia grouped 80/20 split, 7 types",
+        "wikipedia-80",
+        "Wikipedia, test side of the grouped split",
+        len(test),
+        {
+            "micro_f1": {k: scores(test, v, INCIDENT_TYPES, "micro_f1") for k, v in tags.items()},
+            "macro_f1": {k: scores(test, v, INCIDENT_TYPES, "macro_f1") for k, v in tags.items()},
+        },
+        {"micro_f1": ">= 0.93", "macro_f1": ">= 0.85"},
+    )
 
 
 def row4(s: Systems) -> dict[str, Any]:
@@ -89,10 +121,18 @@ def row4(s: Systems) -> dict[str, Any]:
     test = s.corpora.case
     tags = s.tags("full", "case", test)
     negatives = [i for i, r in enumerate(test) if not r["incident_types"]]
-    return row(4, "Full model on CASE 2021 snippets", "full", "CASE 2021 (converted)", len(test), {
-        "micro_f1": {k: scores(test, v, THREE_TYPES, "micro_f1") for k, v in tags.items()},
-        "false_tag_share": {k: tag_share([v[i] for i in negatives]) for k, v in tags.items()},
-    }, {"micro_f1": ">= 0.80", "false_tag_share": "<= 0.10"})
+    return row(
+        4,
+        "Full model on CASE 2021 snippets",
+        "full",
+        "CASE 2021 (converted)",
+        len(test),
+        {
+            "micro_f1": {k: scores(test, v, THREE_TYPES, "micro_f1") for k, v in tags.items()},
+            "false_tag_share": {k: tag_share([v[i] for i in negatives]) for k, v in tags.items()},
+        },
+        {"micro_f1": ">= 0.80", "false_tag_share": "<= 0.10"},
+    )
 
 
 def row5(s: Systems) -> dict[str, Any]:
@@ -101,11 +141,20 @@ def row5(s: Systems) -> dict[str, Any]:
     tags = s.tags("wikipedia", "satp", satp)
     keep = [i for i, r in enumerate(satp) if has_any(r)]
     test = [satp[i] for i in keep]
-    return row(5, "Wikipedia -> SATP attack stories", "wikipedia",
-               "SATP stories (all splits) with any of the 3 types", len(test),
-               {"micro_f1": {k: scores(test, [v[i] for i in keep], THREE_TYPES, "micro_f1")
-                             for k, v in tags.items()}},
-               {"micro_f1": ">= 0.92"})
+    return row(
+        5,
+        "Wikipedia -> SATP attack stories",
+        "wikipedia",
+        "SATP stories (all splits) with any of the 3 types",
+        len(test),
+        {
+            "micro_f1": {
+                k: scores(test, [v[i] for i in keep], THREE_TYPES, "micro_f1")
+                for k, v in tags.items()
+            }
+        },
+        {"micro_f1": ">= 0.92"},
+    )
 
 
 def row6(s: Systems) -> dict[str, Any]:
@@ -119,13 +168,20 @@ def row6(s: Systems) -> dict[str, Any]:
         hits = sum(pairs[i][field] == test[i][name] for i in idx)
         return round(hits / len(idx), 4) if idx else 0.0
 
-    return row(6, "Country from text on RAND (unseen places)", "full",
-               "RAND (converted, dateline stripped)", len(with_country), {
-                   "country_accuracy": {k: accuracy(v, 1, "country", with_country)
-                                        for k, v in geo.items()},
-                   "region_accuracy": {k: accuracy(v, 0, "region", with_region)
-                                       for k, v in geo.items()},
-               }, {"country_accuracy": ">= 0.95", "region_accuracy": ">= 0.97"})
+    return row(
+        6,
+        "Country from text on RAND (unseen places)",
+        "full",
+        "RAND (converted, dateline stripped)",
+        len(with_country),
+        {
+            "country_accuracy": {
+                k: accuracy(v, 1, "country", with_country) for k, v in geo.items()
+            },
+            "region_accuracy": {k: accuracy(v, 0, "region", with_region) for k, v in geo.items()},
+        },
+        {"country_accuracy": ">= 0.95", "region_accuracy": ">= 0.97"},
+    )
 
 
 def row7(s: Systems) -> dict[str, Any]:
@@ -146,21 +202,32 @@ def row7(s: Systems) -> dict[str, Any]:
         for category in small:  # Reuters has ~100 topics, most of them a handful of stories
             by_category.setdefault(OTHER_CATEGORIES, []).extend(by_category.pop(category))
         per_category[name] = {
-            f"{category} (n={len(rows)})": {k: tag_share([v[i] for i in rows])
-                                            for k, v in tags.items()}
-            for category, rows in sorted(by_category.items(), key=lambda kv: -len(kv[1]))}
-    out = row(7, "Ordinary news, publisher held out of training", "full-minus-<publisher>",
-              "the held-out publisher's items (AG News, Reuters-21578; all non-attacks)", n_test,
-              metrics, dict.fromkeys(metrics, NEWS_GOAL))
+            f"{category} (n={len(rows)})": {
+                k: tag_share([v[i] for i in rows]) for k, v in tags.items()
+            }
+            for category, rows in sorted(by_category.items(), key=lambda kv: -len(kv[1]))
+        }
+    out = row(
+        7,
+        "Ordinary news, publisher held out of training",
+        "full-minus-<publisher>",
+        "the held-out publisher's items (AG News, Reuters-21578; all non-attacks)",
+        n_test,
+        metrics,
+        dict.fromkeys(metrics, NEWS_GOAL),
+    )
     out["details"] = {"false_tag_share per category": per_category}
     return out
 
 
-def every_type_share(records: list[dict], predictions: list[list[str]],
-                     labels: tuple[str, ...]) -> float:
+def every_type_share(
+    records: list[dict], predictions: list[list[str]], labels: tuple[str, ...]
+) -> float:
     """Share of the stories reporting any of `labels` that get every one they report."""
-    pairs = [(set(r["incident_types"]) & set(labels), set(p)) for r, p in zip(records, predictions,
-                                                                          strict=True)]
+    pairs = [
+        (set(r["incident_types"]) & set(labels), set(p))
+        for r, p in zip(records, predictions, strict=True)
+    ]
     wanted = [truth <= got for truth, got in pairs if truth]
     return round(sum(wanted) / len(wanted), 4) if wanted else 0.0
 
@@ -181,30 +248,50 @@ def row8(s: Systems) -> dict[str, Any]:
     wikipedia, satp = long_stories(s)
     wiki_tags = s.tags(LONG_STORY_TRAINING, "long-wikipedia", wikipedia)
     satp_tags = s.tags(LONG_STORY_TRAINING, "long-satp", satp)
-    return row(8, "Long stories (round-ups of held-out reports + unseen news)",
-               LONG_STORY_TRAINING, "Wikipedia test-side round-ups (7 types); SATP test long "
-               "stories and round-ups (3 types)", len(wikipedia) + len(satp), {
-                   "wikipedia_micro_f1": {k: scores(wikipedia, v, INCIDENT_TYPES, "micro_f1")
-                                          for k, v in wiki_tags.items()},
-                   "wikipedia_every_type": {k: every_type_share(wikipedia, v, INCIDENT_TYPES)
-                                            for k, v in wiki_tags.items()},
-                   "satp_micro_f1": {k: scores(satp, v, THREE_TYPES, "micro_f1")
-                                     for k, v in satp_tags.items()},
-                   "satp_every_type": {k: every_type_share(satp, v, THREE_TYPES)
-                                       for k, v in satp_tags.items()},
-               }, {})
+    return row(
+        8,
+        "Long stories (round-ups of held-out reports + unseen news)",
+        LONG_STORY_TRAINING,
+        "Wikipedia test-side round-ups (7 types); SATP test long stories and round-ups (3 types)",
+        len(wikipedia) + len(satp),
+        {
+            "wikipedia_micro_f1": {
+                k: scores(wikipedia, v, INCIDENT_TYPES, "micro_f1") for k, v in wiki_tags.items()
+            },
+            "wikipedia_every_type": {
+                k: every_type_share(wikipedia, v, INCIDENT_TYPES) for k, v in wiki_tags.items()
+            },
+            "satp_micro_f1": {
+                k: scores(satp, v, THREE_TYPES, "micro_f1") for k, v in satp_tags.items()
+            },
+            "satp_every_type": {
+                k: every_type_share(satp, v, THREE_TYPES) for k, v in satp_tags.items()
+            },
+        },
+        {},
+    )
 
 
 ROWS: dict[str, Callable[[Systems], dict[str, Any]]] = {
-    "1": row1, "2": row2, "3": row3, "4": row4, "5": row5, "6": row6, "7": row7, "8": row8,
+    "1": row1,
+    "2": row2,
+    "3": row3,
+    "4": row4,
+    "5": row5,
+    "6": row6,
+    "7": row7,
+    "8": row8,
 }
 
 
 def matrix_targets(s: Systems) -> dict[str, list[dict]]:
     """What each corpus is scored on: every record (SATP: converter output, all splits)."""
-    return {"wikipedia": s.corpora.wikipedia,
-            "satp": [r for r, _labelled in s.corpora.satp],
-            "case": s.corpora.case, "rand": s.corpora.rand}
+    return {
+        "wikipedia": s.corpora.wikipedia,
+        "satp": [r for r, _labelled in s.corpora.satp],
+        "case": s.corpora.case,
+        "rand": s.corpora.rand,
+    }
 
 
 def cross_corpus(s: Systems) -> dict[str, Any]:
@@ -218,10 +305,15 @@ def cross_corpus(s: Systems) -> dict[str, Any]:
             if target == source:
                 continue
             tags = s.tags(key, target, targets[target])
-            cells[source][target] = {k: scores(targets[target], v, THREE_TYPES, "micro_f1")
-                                     for k, v in tags.items()}
-    return {"corpora": list(MATRIX_CORPORA), "training": MATRIX_TRAINING,
-            "n": {name: len(records) for name, records in targets.items()}, "cells": cells}
+            cells[source][target] = {
+                k: scores(targets[target], v, THREE_TYPES, "micro_f1") for k, v in tags.items()
+            }
+    return {
+        "corpora": list(MATRIX_CORPORA),
+        "training": MATRIX_TRAINING,
+        "n": {name: len(records) for name, records in targets.items()},
+        "cells": cells,
+    }
 
 
 def run_accuracy(s: Systems, rows: list[str]) -> dict[str, Any]:
@@ -238,9 +330,14 @@ def run_accuracy(s: Systems, rows: list[str]) -> dict[str, Any]:
         except Exception as error:  # one failing row must not lose the others
             log.exception("accuracy row %s failed", name)
             out.setdefault("errors", {})[name] = f"{type(error).__name__}: {error}"
-    out["trainings"] = {key: {"describe": TRAININGS[key].describe,
-                              "records": s.train_sizes.get(key), "seconds": seconds}
-                        for key, seconds in s.train_seconds.items()}
+    out["trainings"] = {
+        key: {
+            "describe": TRAININGS[key].describe,
+            "records": s.train_sizes.get(key),
+            "seconds": seconds,
+        }
+        for key, seconds in s.train_seconds.items()
+    }
     out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 

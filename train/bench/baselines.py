@@ -13,8 +13,16 @@ from train.bench import SEED
 
 NONE_LABEL = "none"  # fastText skips unlabelled lines, so negatives get this label
 FASTTEXT_PARAMS = {
-    "loss": "ova", "wordNgrams": 2, "epoch": 25, "lr": 0.5, "dim": 50, "bucket": 200_000,
-    "minCount": 1, "thread": 1, "seed": SEED, "verbose": 0,
+    "loss": "ova",
+    "wordNgrams": 2,
+    "epoch": 25,
+    "lr": 0.5,
+    "dim": 50,
+    "bucket": 200_000,
+    "minCount": 1,
+    "thread": 1,
+    "seed": SEED,
+    "verbose": 0,
 }
 
 
@@ -67,8 +75,10 @@ class NaiveModel:
         """Persist with joblib (sklearn's documented way)."""
         import joblib
 
-        joblib.dump({"classes": self.classes_, "pipeline": self.pipeline,
-                     "multi_label": self.multi_label}, path)
+        joblib.dump(
+            {"classes": self.classes_, "pipeline": self.pipeline, "multi_label": self.multi_label},
+            path,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> NaiveModel:
@@ -116,8 +126,7 @@ class FastTextModel:
                         raise
                     params["lr"] /= 2
             else:
-                raise RuntimeError("fastText diverged (NaN) even at lr "
-                                   f"{params['lr'] * 2}")
+                raise RuntimeError(f"fastText diverged (NaN) even at lr {params['lr'] * 2}")
             self.lr_used = params["lr"]
         finally:
             os.unlink(name)
@@ -131,7 +140,7 @@ class FastTextModel:
         out = np.zeros((len(lines), len(self.classes_)))
         for row, (names, values) in enumerate(zip(labels, probs, strict=True)):
             for name, value in zip(names, values, strict=True):
-                index = column.get(name[len("__label__"):])
+                index = column.get(name[len("__label__") :])
                 if index is not None:
                     out[row, index] = min(float(value), 1.0)
         return out

@@ -33,15 +33,22 @@ def accuracy_section(benchmarks: Mapping[str, Any]) -> list[str]:
     rows = (benchmarks.get("accuracy") or {}).get("rows") or {}
     if not rows:
         return []
-    lines = ["## Accuracy on the shared real corpora (issue 6)", "",
-             "Measured by `make bench` (`python -m train.bench`), which trains each setting's "
-             "model with this project's configs (`full.toml`, `satp.toml`) and scores held-out "
-             "test data; see BENCHMARKS.md for the baselines, the machine and the commands.", "",
-             "| check | metric | threat-tagger | goal | measured |", "|---|---|---|---|---|"]
+    lines = [
+        "## Accuracy on the shared real corpora (issue 6)",
+        "",
+        "Measured by `make bench` (`python -m train.bench`), which trains each setting's "
+        "model with this project's configs (`full.toml`, `satp.toml`) and scores held-out "
+        "test data; see BENCHMARKS.md for the baselines, the machine and the commands.",
+        "",
+        "| check | metric | threat-tagger | goal | measured |",
+        "|---|---|---|---|---|",
+    ]
     for row in sorted(rows.values(), key=lambda r: r.get("row", 0)):
         goals = row.get("goals") or {}
         for metric in row.get("metrics") or {}:
-            lines.append(f"| {row.get('title', '')} | {metric} | "
-                         f"{_value(row['metrics'], metric)} | {goals.get(metric, '')} | "
-                         f"{str(row.get('measured', ''))[:10]} |")
+            lines.append(
+                f"| {row.get('title', '')} | {metric} | "
+                f"{_value(row['metrics'], metric)} | {goals.get(metric, '')} | "
+                f"{str(row.get('measured', ''))[:10]} |"
+            )
     return [*lines, ""]

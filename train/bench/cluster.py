@@ -66,8 +66,7 @@ def watch(command: list[str]) -> dict[str, Any]:
     peaks: dict[int, tuple[str, float]] = {}
     with tempfile.TemporaryFile(mode="w+") as errors:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=errors)
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=errors)
         while process.poll() is None:
             for pid in [process.pid, *descendants(process.pid)]:
                 value = high_water_mb(pid)
@@ -81,8 +80,12 @@ def watch(command: list[str]) -> dict[str, Any]:
     by_role: dict[str, list[float]] = {}
     for role, peak in peaks.values():
         by_role.setdefault(role, []).append(round(peak, 1))
-    return {"returncode": process.returncode, "wall_s": round(wall, 2),
-            "stderr_tail": stderr.strip().splitlines()[-3:], "peak_rss_mb": by_role}
+    return {
+        "returncode": process.returncode,
+        "wall_s": round(wall, 2),
+        "stderr_tail": stderr.strip().splitlines()[-3:],
+        "peak_rss_mb": by_role,
+    }
 
 
 def score_command(engine: str, workers: int, docs: Path, out: Path, model: Path) -> list[str]:
@@ -93,8 +96,9 @@ def score_command(engine: str, workers: int, docs: Path, out: Path, model: Path)
     return [*command, "--engine", engine, "--workers", str(workers)]
 
 
-def measure(engine: str, workers: int, docs: Path, tiny: Path, model: Path, n: int,
-            workdir: Path) -> dict[str, Any]:
+def measure(
+    engine: str, workers: int, docs: Path, tiny: Path, model: Path, n: int, workdir: Path
+) -> dict[str, Any]:
     """One engine at one worker count: the big run and the fixed-overhead run."""
     results = {}
     for name, data in (("overhead", tiny), ("run", docs)):
@@ -118,14 +122,20 @@ def measure(engine: str, workers: int, docs: Path, tiny: Path, model: Path, n: i
             raise ThreatTaggerError(f"{engine} x{workers} wrote {done} records, not {expected}")
     run, overhead = results["run"], results["overhead"]
     steady = run["wall_s"] - overhead["wall_s"]  # <= 0 when the noise is bigger than the work
-    return {"engine": engine, "workers": workers, "wall_s": run["wall_s"],
-            "docs_per_s": round(n / run["wall_s"], 1), "overhead_s": overhead["wall_s"],
-            "steady_docs_per_s": round(n / steady, 1) if steady > 0 else None,
-            "peak_rss_mb": run["peak_rss_mb"]}
+    return {
+        "engine": engine,
+        "workers": workers,
+        "wall_s": run["wall_s"],
+        "docs_per_s": round(n / run["wall_s"], 1),
+        "overhead_s": overhead["wall_s"],
+        "steady_docs_per_s": round(n / steady, 1) if steady > 0 else None,
+        "peak_rss_mb": run["peak_rss_mb"],
+    }
 
 
-def run_cluster(corpora: Any, workdir: Path, docs: int = DOCS,
-                model: Path | None = None) -> dict[str, Any]:
+def run_cluster(
+    corpora: Any, workdir: Path, docs: int = DOCS, model: Path | None = None
+) -> dict[str, Any]:
     """Every run of RUNS; speed-ups from 1 to 2 workers per engine."""
     start = time.perf_counter()
     texts = corpora.rand_descriptions()
@@ -137,23 +147,34 @@ def run_cluster(corpora: Any, workdir: Path, docs: int = DOCS,
         model = workdir / "cluster-model"
         if not (model / "meta.json").is_file():
             train_cli(REPO_ROOT / "train" / "configs" / "default.toml", model)
-    rows = [measure(engine, workers, data, tiny, model, docs, workdir)
-            for engine, workers in RUNS]
+    rows = [measure(engine, workers, data, tiny, model, docs, workdir) for engine, workers in RUNS]
     udf_docs = min(max(docs // 3, 1), UDF_DOCS)
     log.info("cluster bench: mapInArrow vs mapInPandas on %d docs", udf_docs)
     udfs = compare_spark_udfs(model, texts, udf_docs)
     speedups = {}
     for engine in ("local", "dask", "spark"):
-        one, two = (next(r for r in rows if r["engine"] == engine and r["workers"] == w)
-                    for w in (1, 2))
-        steady = (two["steady_docs_per_s"] / one["steady_docs_per_s"]
-                  if one["steady_docs_per_s"] and two["steady_docs_per_s"] else None)
-        speedups[engine] = {"raw": round(one["wall_s"] / two["wall_s"], 2),
-                            "steady": None if steady is None else round(steady, 2)}
-    return {"docs": docs, "model": str(model), "rows": rows, "speedups": speedups,
-            "spark_udfs": udfs,
-            "goals": GOALS, "load_average": list(os.getloadavg()),
-            "seconds": round(time.perf_counter() - start, 1)}
+        one, two = (
+            next(r for r in rows if r["engine"] == engine and r["workers"] == w) for w in (1, 2)
+        )
+        steady = (
+            two["steady_docs_per_s"] / one["steady_docs_per_s"]
+            if one["steady_docs_per_s"] and two["steady_docs_per_s"]
+            else None
+        )
+        speedups[engine] = {
+            "raw": round(one["wall_s"] / two["wall_s"], 2),
+            "steady": None if steady is None else round(steady, 2),
+        }
+    return {
+        "docs": docs,
+        "model": str(model),
+        "rows": rows,
+        "speedups": speedups,
+        "spark_udfs": udfs,
+        "goals": GOALS,
+        "load_average": list(os.getloadavg()),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
 
 
 def cluster_section(cluster: dict[str, Any]) -> list[str]:
@@ -165,33 +186,56 @@ def cluster_section(cluster: dict[str, Any]) -> list[str]:
         peaks = row["peak_rss_mb"]
         worker = max(peaks.get("worker", []) + peaks.get("spark-python", []), default=None)
         worker = worker if row["engine"] != "local" or row["workers"] > 1 else None
-        rows.append([f"{row['engine']}" + (" (score --jobs)" if row["engine"] == "local"
-                                           else ""), row["workers"], f"{row['docs_per_s']:,.0f}",
-                     "n/a" if row["steady_docs_per_s"] is None else
-                     f"{row['steady_docs_per_s']:,.0f}", f"{row['overhead_s']:.1f}",
-                     "-" if worker is None else f"{worker:.0f}",
-                     f"{max(peaks.get('driver', [0])):.0f}",
-                     f"{max(peaks['spark-jvm']):.0f}" if "spark-jvm" in peaks else "-"])
+        rows.append(
+            [
+                f"{row['engine']}" + (" (score --jobs)" if row["engine"] == "local" else ""),
+                row["workers"],
+                f"{row['docs_per_s']:,.0f}",
+                "n/a" if row["steady_docs_per_s"] is None else f"{row['steady_docs_per_s']:,.0f}",
+                f"{row['overhead_s']:.1f}",
+                "-" if worker is None else f"{worker:.0f}",
+                f"{max(peaks.get('driver', [0])):.0f}",
+                f"{max(peaks['spark-jvm']):.0f}" if "spark-jvm" in peaks else "-",
+            ]
+        )
     speed = cluster["speedups"]
     return [
-        "## Scoring on a cluster (issue 12)", "",
+        "## Scoring on a cluster (issue 12)",
+        "",
         f"{cluster['docs']:,} documents (RAND `Description` cells repeated) scored by "
         f"`threat-tagger score` with model `{Path(cluster['model']).name}`; each run a fresh "
-        "process, peak RSS (VmHWM) per process.", "",
-        *table(["engine", "workers", "docs/s", "docs/s without overhead",
-                "fixed overhead (s)", "peak MB per worker", "driver MB", "JVM MB"], rows),
+        "process, peak RSS (VmHWM) per process.",
         "",
-        "Speed-up from 1 to 2 workers (goal >= 1.7): " + ", ".join(
-            f"{engine} {s['raw']:.2f}x (" + ("n/a" if s["steady"] is None else
-                                               f"{s['steady']:.2f}x")
-            + " without the fixed overhead)" for engine, s in speed.items()) + ".",
+        *table(
+            [
+                "engine",
+                "workers",
+                "docs/s",
+                "docs/s without overhead",
+                "fixed overhead (s)",
+                "peak MB per worker",
+                "driver MB",
+                "JVM MB",
+            ],
+            rows,
+        ),
+        "",
+        "Speed-up from 1 to 2 workers (goal >= 1.7): "
+        + ", ".join(
+            f"{engine} {s['raw']:.2f}x ("
+            + ("n/a" if s["steady"] is None else f"{s['steady']:.2f}x")
+            + " without the fixed overhead)"
+            for engine, s in speed.items()
+        )
+        + ".",
         f"Spark, tagging {cluster['spark_udfs']['docs']:,} documents of a cached DataFrame on "
-        "local[2] (best of 2 after a warm-up): " + ", ".join(
-            f"{name} {s:.1f} s" for name, s in cluster["spark_udfs"]["seconds"].items())
+        "local[2] (best of 2 after a warm-up): "
+        + ", ".join(f"{name} {s:.1f} s" for name, s in cluster["spark_udfs"]["seconds"].items())
         + "; `tag_dataframe` uses mapInArrow.",
         f"Fixed overhead = the same command on {TINY} documents. Load average at the end: "
         + ", ".join(f"{x:.1f}" for x in cluster["load_average"])
-        + f"; section took {cluster['seconds']:.0f} s.", "",
+        + f"; section took {cluster['seconds']:.0f} s.",
+        "",
     ]
 
 
@@ -216,9 +260,10 @@ def compare_spark_udfs(model: Path, texts: list[str], n: int, repeats: int = 2) 
                 columns = tag_texts(pdf["text"].tolist(), predictor)
                 yield pdf.assign(**{c: columns[c] for c in OUTPUT_COLUMNS})
 
-        ways = {"mapInArrow": lambda: tag_dataframe(frame, "text", model=path),
-                "mapInPandas": lambda: frame.mapInPandas(with_pandas,
-                                                         f"text string, {OUTPUT_SCHEMA}")}
+        ways = {
+            "mapInArrow": lambda: tag_dataframe(frame, "text", model=path),
+            "mapInPandas": lambda: frame.mapInPandas(with_pandas, f"text string, {OUTPUT_SCHEMA}"),
+        }
         seconds: dict[str, list[float]] = {name: [] for name in ways}
         for _ in range(repeats + 1):  # the first round warms the workers up
             for name, make in ways.items():
@@ -228,5 +273,4 @@ def compare_spark_udfs(model: Path, texts: list[str], n: int, repeats: int = 2) 
         best = {name: round(min(times[1:]), 2) for name, times in seconds.items()}
     finally:
         spark.stop()
-    return {"docs": n, "seconds": best,
-            "chosen": min(best, key=best.get)}  # type: ignore[arg-type]
+    return {"docs": n, "seconds": best, "chosen": min(best, key=best.get)}  # type: ignore[arg-type]

@@ -98,8 +98,9 @@ class Corpora:
         from train.sources.ordinary_news import categories
 
         category = categories(self.path("ordinary_news"))
-        return [{**r, "category": category.get(r["id"], "none")}
-                for r in self.load("ordinary_news")]
+        return [
+            {**r, "category": category.get(r["id"], "none")} for r in self.load("ordinary_news")
+        ]
 
     def publisher(self, name: str) -> list[dict]:
         """The ordinary news items of one publisher (ag_news or reuters21578)."""
@@ -124,22 +125,27 @@ class Corpora:
         converted = {r["id"]: r for r in load_corpus(self.spec("satp")).records}
         out = []
         for index, row in enumerate(read_raw_rows(self.path("satp"))):
-            flags = [row.get(c, "").strip().lower() in {"1", "1.0", "true"}
-                     for c in SATP_LABEL_COLUMNS]
+            flags = [
+                row.get(c, "").strip().lower() in {"1", "1.0", "true"} for c in SATP_LABEL_COLUMNS
+            ]
             record_id = f"satp-{index:06d}"
             record = converted.get(record_id)
             if record is None:  # an empty text the converter dropped
                 continue
             if record["text"] != clean_text(row.get("text")):
-                raise ThreatTaggerError(f"{self.path('satp')}: row {index} does not match "
-                                        f"converter record {record_id}")
+                raise ThreatTaggerError(
+                    f"{self.path('satp')}: row {index} does not match converter record {record_id}"
+                )
             out.append((record, any(flags)))
         return thin(out, self.limit)
 
     def satp_split(self, splits: tuple[str, ...], *, relevant_only: bool) -> list[dict]:
         """SATP stories of the given splits, optionally only those with any SATP label."""
-        return [r for r, labelled in self.satp
-                if r["split"] in splits and (labelled or not relevant_only)]
+        return [
+            r
+            for r, labelled in self.satp
+            if r["split"] in splits and (labelled or not relevant_only)
+        ]
 
     def satp_unlabelled_ids(self) -> set[str]:
         """Ids of SATP stories with no SATP label at all (the genuine non-attack stories)."""

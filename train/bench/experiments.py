@@ -61,7 +61,6 @@ def load_trials(path: Path = TRIALS_FILE) -> tuple[Trial, ...]:
     return tuple(Trial(row["name"], row["what"], tuple(row["overrides"])) for row in rows)
 
 
-
 class Data:
     """The experiment datasets: (config name, outer train records, outer dev records)."""
 
@@ -107,8 +106,9 @@ def fit_with_thresholds(records: list[dict], config: Config) -> Predictor:
     return Predictor(dataclasses.replace(model, thresholds=thresholds))
 
 
-def score(dataset: str, dev: list[dict], predictor: Predictor,
-          unlabelled: set[str]) -> dict[str, float]:
+def score(
+    dataset: str, dev: list[dict], predictor: Predictor, unlabelled: set[str]
+) -> dict[str, float]:
     """The dev metrics that matter for a dataset."""
     predictions = predictor.predict([r["text"] for r in dev])
     tags = [list(p.incident_types) for p in predictions]
@@ -127,24 +127,32 @@ def score(dataset: str, dev: list[dict], predictor: Predictor,
     else:
         m = incident_metrics(truth, tags, INCIDENT_TYPES)
         out["micro_f1"], out["macro_f1"] = m["micro_f1"], m["macro_f1"]
-        known = [(r["country"], p.country) for r, p in zip(dev, predictions, strict=True)
-                 if r.get("country")]
+        known = [
+            (r["country"], p.country)
+            for r, p in zip(dev, predictions, strict=True)
+            if r.get("country")
+        ]
         if known:
             out["country_accuracy"] = sum(a == b for a, b in known) / len(known)
-        regions = [(r["region"], p.region) for r, p in zip(dev, predictions, strict=True)
-                   if r.get("region")]
+        regions = [
+            (r["region"], p.region)
+            for r, p in zip(dev, predictions, strict=True)
+            if r.get("region")
+        ]
         if regions:
             out["region_accuracy"] = sum(a == b for a, b in regions) / len(regions)
         # records without a type that are not attacks (SATP non-attack stories, demo negatives)
-        negatives = [i for i, r in enumerate(dev)
-                     if not r["incident_types"] and r["source"] != OTHER_SOURCE]
+        negatives = [
+            i for i, r in enumerate(dev) if not r["incident_types"] and r["source"] != OTHER_SOURCE
+        ]
         if negatives:
             out["false_tag_share"] = sum(bool(tags[i]) for i in negatives) / len(negatives)
     return {k: round(float(v), 4) for k, v in out.items()}
 
 
-def run(datasets: Sequence[str], trials: Sequence[Trial],
-        progress: Callable[[str], None] = print) -> list[dict[str, Any]]:
+def run(
+    datasets: Sequence[str], trials: Sequence[Trial], progress: Callable[[str], None] = print
+) -> list[dict[str, Any]]:
     """Run every trial on every dataset; one result row each."""
     corpora = Corpora()
     data = Data(corpora)
@@ -163,17 +171,29 @@ def run(datasets: Sequence[str], trials: Sequence[Trial],
             for dataset in members:
                 dev = data.get(dataset)[2]
                 metrics = score(dataset, dev, predictor, unlabelled)
-                row = {"dataset": dataset, "config": f"{config_name}.toml", "trial": trial.name,
-                       "what": trial.what, "overrides": list(trial.overrides),
-                       "n_train": len(train), "n_dev": len(dev), "dev": metrics,
-                       "seconds": round(time.perf_counter() - start, 1)}
+                row = {
+                    "dataset": dataset,
+                    "config": f"{config_name}.toml",
+                    "trial": trial.name,
+                    "what": trial.what,
+                    "overrides": list(trial.overrides),
+                    "n_train": len(train),
+                    "n_dev": len(dev),
+                    "dev": metrics,
+                    "seconds": round(time.perf_counter() - start, 1),
+                }
                 rows.append(row)
                 progress(json.dumps(row))
     return judge(rows)
 
 
-PRIMARY = {"satp-relevant": "samples_f1", "satp-all": "micro_f1", "wikipedia": "micro_f1",
-           "wikipedia->satp": "micro_f1", "full": "micro_f1"}
+PRIMARY = {
+    "satp-relevant": "samples_f1",
+    "satp-all": "micro_f1",
+    "wikipedia": "micro_f1",
+    "wikipedia->satp": "micro_f1",
+    "full": "micro_f1",
+}
 
 
 def shipped(config_name: str, overrides: Sequence[str]) -> bool:
@@ -217,13 +237,16 @@ def merge(path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     """Markdown table of the results."""
-    lines = ["| dataset | trial | what changed | dev metrics | Δ primary | kept |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | trial | what changed | dev metrics | Δ primary | kept |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         metrics = ", ".join(f"{k} {v:.3f}" for k, v in r["dev"].items())
         delta = "" if r["delta"] is None else f"{r['primary']} {r['delta']:+.3f}"
-        lines.append(f"| {r['dataset']} | {r['trial']} | {r['what']} | {metrics} | {delta} "
-                     f"| {r['kept']} |")
+        lines.append(
+            f"| {r['dataset']} | {r['trial']} | {r['what']} | {metrics} | {delta} | {r['kept']} |"
+        )
     return "\n".join(lines)
 
 
@@ -233,10 +256,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", action="append", choices=DATASETS, help="dataset(s) to run")
     parser.add_argument("--trials", help="comma-separated trial names (default: all)")
     parser.add_argument("--out", default=str(OUTPUT), help="JSON file to write")
-    parser.add_argument("--merge", action="store_true",
-                        help="keep the other rows already in --out (replace same trial+dataset)")
-    parser.add_argument("--rejudge", action="store_true",
-                        help="run nothing: recompute deltas and 'kept' of --out")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other rows already in --out (replace same trial+dataset)",
+    )
+    parser.add_argument(
+        "--rejudge", action="store_true", help="run nothing: recompute deltas and 'kept' of --out"
+    )
     args = parser.parse_args(argv)
     out_path = Path(args.out)
     trials = load_trials()
@@ -248,12 +275,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.merge:
             rows = merge(out_path, rows)
     order = {t.name: i for i, t in enumerate(trials)}
-    rows.sort(key=lambda r: ("@" in r["dataset"], DATASETS.index(r["dataset"].split("@")[0]),
-                             r["dataset"], order.get(r["trial"], 99)))
+    rows.sort(
+        key=lambda r: (
+            "@" in r["dataset"],
+            DATASETS.index(r["dataset"].split("@")[0]),
+            r["dataset"],
+            order.get(r["trial"], 99),
+        )
+    )
     with open(args.out, "w", encoding="utf-8") as out:
-        json.dump({"generated": datetime.now(UTC).isoformat(timespec="seconds"),
-                   "command": "python -m train.bench.experiments", "dev_size": DEV_SIZE,
-                   "seed": SEED, "rows": rows}, out, indent=2)
+        json.dump(
+            {
+                "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": "python -m train.bench.experiments",
+                "dev_size": DEV_SIZE,
+                "seed": SEED,
+                "rows": rows,
+            },
+            out,
+            indent=2,
+        )
         out.write("\n")
     print(table(rows))
 

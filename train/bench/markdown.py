@@ -8,15 +8,18 @@ from typing import Any
 from train.bench.accuracy import goal_met
 from train.bench.speed import LONG_WORDS
 
-SYSTEM_NAMES = {"naive": "naive (sklearn TF-IDF + OvR LR)", "fasttext": "fastText",
-                "threat-tagger": "threat-tagger `Predictor.predict`",
-                "threat-tagger-fast": "threat-tagger fast.toml `Predictor.predict`"}
+SYSTEM_NAMES = {
+    "naive": "naive (sklearn TF-IDF + OvR LR)",
+    "fasttext": "fastText",
+    "threat-tagger": "threat-tagger `Predictor.predict`",
+    "threat-tagger-fast": "threat-tagger fast.toml `Predictor.predict`",
+}
 COLUMNS = ("naive", "fasttext", "threat-tagger")
 SPEED_GOALS = {
     "full_vs_fasttext_fair": "full.toml in process vs fastText, RAND (x, fair basis)",
     "long_vs_fasttext_fair": "full.toml in process vs fastText, SATP 250+ words (x, fair basis)",
     "fast_vs_fasttext_fair": "fast.toml in process vs fastText, RAND (x, fair basis; accuracy: "
-                             "see the accuracy section)",
+    "see the accuracy section)",
     "jobs2_vs_jobs1": "`score --jobs 2` vs `--jobs 1`, files to files (x)",
     "load_s": "`Predictor.load` (s, median of fresh processes)",
     "first_predict_s": "first `predict` after load: JIT import and cached kernels (CPU s)",
@@ -54,54 +57,122 @@ def machine_section(machine: dict[str, Any]) -> list[str]:
 def speed_section(speed: dict[str, Any]) -> list[str]:
     """Issues 5 and 11: throughput, ratios (raw and fair), size, load time and memory."""
     systems = speed["systems"]
-    rows = [[SYSTEM_NAMES[name], s["docs_per_s"], s["vs_fasttext"], s["vs_naive"],
-             s["docs_per_cpu_s"], s.get("vs_fasttext_raw"), s.get("vs_fasttext_fair"),
-             s["model_mb"], s["load_s"], s["startup_s"], s["peak_rss_mb"]]
-            for name, s in systems.items()]
-    for key, name, system in (("score", "threat-tagger `score --jobs 2`", "threat-tagger"),
-                              ("score_jobs1", "threat-tagger `score --jobs 1`", "threat-tagger"),
-                              ("score_fast", "threat-tagger fast.toml `score --jobs 2`",
-                               "threat-tagger-fast")):
+    rows = [
+        [
+            SYSTEM_NAMES[name],
+            s["docs_per_s"],
+            s["vs_fasttext"],
+            s["vs_naive"],
+            s["docs_per_cpu_s"],
+            s.get("vs_fasttext_raw"),
+            s.get("vs_fasttext_fair"),
+            s["model_mb"],
+            s["load_s"],
+            s["startup_s"],
+            s["peak_rss_mb"],
+        ]
+        for name, s in systems.items()
+    ]
+    for key, name, system in (
+        ("score", "threat-tagger `score --jobs 2`", "threat-tagger"),
+        ("score_jobs1", "threat-tagger `score --jobs 1`", "threat-tagger"),
+        ("score_fast", "threat-tagger fast.toml `score --jobs 2`", "threat-tagger-fast"),
+    ):
         if key in speed:
             run = speed[key]
-            rows.append([f"{name} (subprocess, end to end)", run["docs_per_s"],
-                         run["vs_fasttext"], run["vs_naive"], run.get("docs_per_cpu_s"), None,
-                         None, systems[system]["model_mb"], None, None,
-                         " / ".join(f"{k} {v}" for k, v in run["peak_rss_mb"].items())])
+            rows.append(
+                [
+                    f"{name} (subprocess, end to end)",
+                    run["docs_per_s"],
+                    run["vs_fasttext"],
+                    run["vs_naive"],
+                    run.get("docs_per_cpu_s"),
+                    None,
+                    None,
+                    systems[system]["model_mb"],
+                    None,
+                    None,
+                    " / ".join(f"{k} {v}" for k, v in run["peak_rss_mb"].items()),
+                ]
+            )
     million = speed["score_1m"]
-    goals = [[SPEED_GOALS[key], g["goal"], g["value"], _met(g["value"], g["goal"])]
-             for key, g in speed["goals"].items()]
+    goals = [
+        [SPEED_GOALS[key], g["goal"], g["value"], _met(g["value"], g["goal"])]
+        for key, g in speed["goals"].items()
+    ]
     load = speed["load_average"]
     fasttext = systems["fasttext"]
-    fair = "" if "fair_docs_per_cpu_s" not in fasttext else (
-        f" fastText's own rate with that preparation inside its clock (the fair basis): "
-        f"{fasttext['fair_docs_per_cpu_s']:,.0f} docs/CPU-s against "
-        f"{fasttext['docs_per_cpu_s']:,.0f} without it (the raw basis).")
-    long_rows = [[SYSTEM_NAMES[name], s["n"], s["docs_per_cpu_s"], s.get("vs_fasttext_raw"),
-                  s.get("vs_fasttext_fair")] for name, s in speed.get("long_stories", {}).items()]
+    fair = (
+        ""
+        if "fair_docs_per_cpu_s" not in fasttext
+        else (
+            f" fastText's own rate with that preparation inside its clock (the fair basis): "
+            f"{fasttext['fair_docs_per_cpu_s']:,.0f} docs/CPU-s against "
+            f"{fasttext['docs_per_cpu_s']:,.0f} without it (the raw basis)."
+        )
+    )
+    long_rows = [
+        [
+            SYSTEM_NAMES[name],
+            s["n"],
+            s["docs_per_cpu_s"],
+            s.get("vs_fasttext_raw"),
+            s.get("vs_fasttext_fair"),
+        ]
+        for name, s in speed.get("long_stories", {}).items()
+    ]
     return [
-        "## Speed (issues 5 and 11)", "",
+        "## Speed (issues 5 and 11)",
+        "",
         f"{speed['docs']:,} documents (the RAND `Description` column taken twice, read with csv);"
         f" all three systems trained on the same {speed['training_records']:,} records "
         "(Wikipedia converter output + data/demo). Each in-process figure comes from its own "
         "fresh subprocess; load time is the median of 5 fresh subprocesses (the load call only;"
         " start-up adds the imports). docs/CPU-s divides by the process's user+system CPU time,"
         " which is steadier than wall time on a shared machine; the raw and fair ratios divide"
-        " docs/CPU-s. fastText's texts are lowercased and one-lined by Python first." + fair +
-        " The fast.toml rows are threat-tagger trained on the same records with word n-grams"
-        " only (no char n-grams in any head).", "",
-        *table(["system", "docs/s", "vs fastText (wall)", "vs naive", "docs/CPU-s",
-                "vs fastText raw (CPU)", "vs fastText fair (CPU)", "model (MB)", "load (s)",
-                "start-up (s)", "peak RSS (MB)"], rows), "",
-        *([f"Long stories: SATP stories of {LONG_WORDS}+ words, each taken twice, in process:",
-           "",
-           *table(["system", "docs", "docs/CPU-s", "vs fastText raw", "vs fastText fair"],
-                  long_rows), ""] if long_rows else []),
+        " docs/CPU-s. fastText's texts are lowercased and one-lined by Python first."
+        + fair
+        + " The fast.toml rows are threat-tagger trained on the same records with word n-grams"
+        " only (no char n-grams in any head).",
+        "",
+        *table(
+            [
+                "system",
+                "docs/s",
+                "vs fastText (wall)",
+                "vs naive",
+                "docs/CPU-s",
+                "vs fastText raw (CPU)",
+                "vs fastText fair (CPU)",
+                "model (MB)",
+                "load (s)",
+                "start-up (s)",
+                "peak RSS (MB)",
+            ],
+            rows,
+        ),
+        "",
+        *(
+            [
+                f"Long stories: SATP stories of {LONG_WORDS}+ words, each taken twice, in process:",
+                "",
+                *table(
+                    ["system", "docs", "docs/CPU-s", "vs fastText raw", "vs fastText fair"],
+                    long_rows,
+                ),
+                "",
+            ]
+            if long_rows
+            else []
+        ),
         f"Memory while scoring {million['n']:,} documents with `threat-tagger score --jobs 2`"
         f" ({million['docs_per_s']:,.0f} docs/s, {million['wall_s']:.1f} s): peak RSS per process"
         " (VmHWM, polled every 0.1 s): "
-        + ", ".join(f"{k} {v} MB" for k, v in million["peak_rss_mb"].items()) + ".", "",
-        *table(["goal", "target", "measured", ""], goals), "",
+        + ", ".join(f"{k} {v} MB" for k, v in million["peak_rss_mb"].items())
+        + ".",
+        "",
+        *table(["goal", "target", "measured", ""], goals),
+        "",
         f"Load average (1/5/15 min) before: {load['before']}, after: {load['after']}"
         f" on {speed.get('cores', '?')} cores (above the core count, other jobs competed for the"
         f" CPU and wall-clock figures are pessimistic); section took {speed['seconds']:.0f} s"
@@ -112,30 +183,58 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
 
 def accuracy_section(accuracy: dict[str, Any]) -> list[str]:
     """Issue 6: the rows, the trainings behind them and the cross-corpus matrix."""
-    lines = ["## Accuracy (issue 6)", "",
-             "Every system trained on the same records per row; naive and fastText tag at "
-             "probability 0.5, threat-tagger uses its tuned per-label thresholds. SATP rows and "
-             "the cross-corpus matrix restrict predictions to bombing, armed_assault, kidnap; "
-             "false-tag shares count any tag at all.", ""]
+    lines = [
+        "## Accuracy (issue 6)",
+        "",
+        "Every system trained on the same records per row; naive and fastText tag at "
+        "probability 0.5, threat-tagger uses its tuned per-label thresholds. SATP rows and "
+        "the cross-corpus matrix restrict predictions to bombing, armed_assault, kidnap; "
+        "false-tag shares count any tag at all.",
+        "",
+    ]
     rows = []
     for key in sorted(accuracy.get("rows", {}), key=int):
         r = accuracy["rows"][key]
         for metric, values in r["metrics"].items():
             goal = r["goals"].get(metric, "")
             tagger = values.get("threat-tagger")
-            rows.append([r["row"], r["title"], r["n_test"], metric,
-                         *[values.get(c) for c in COLUMNS], goal,
-                         _met(tagger, goal) if goal and tagger is not None else None])
-    lines += table(["#", "setting", "n test", "metric", "naive", "fastText", "threat-tagger",
-                    "goal", "threat-tagger vs goal"], rows)
+            rows.append(
+                [
+                    r["row"],
+                    r["title"],
+                    r["n_test"],
+                    metric,
+                    *[values.get(c) for c in COLUMNS],
+                    goal,
+                    _met(tagger, goal) if goal and tagger is not None else None,
+                ]
+            )
+    lines += table(
+        [
+            "#",
+            "setting",
+            "n test",
+            "metric",
+            "naive",
+            "fastText",
+            "threat-tagger",
+            "goal",
+            "threat-tagger vs goal",
+        ],
+        rows,
+    )
     for key in sorted(accuracy.get("rows", {}), key=int):
         lines += details_section(accuracy["rows"][key])
     trainings = accuracy.get("trainings", {})
     if trainings:
         lines += ["", "Training sets (seconds to train each system):", ""]
-        lines += table(["training set", "what", "records", *COLUMNS],
-                       [[k, t["describe"], t["records"], *[t["seconds"].get(c) for c in COLUMNS]]
-                        for k, t in trainings.items()])
+        lines += table(
+            ["training set", "what", "records", *COLUMNS],
+            [
+                [k, t["describe"], t["records"], *[t["seconds"].get(c) for c in COLUMNS]]
+                for k, t in trainings.items()
+            ],
+        )
     if "matrix" in accuracy:
         lines += ["", *matrix_section(accuracy["matrix"])]
     for name, error in accuracy.get("errors", {}).items():
@@ -147,10 +246,12 @@ def details_section(row: dict[str, Any]) -> list[str]:
     """A row's breakdowns ({title: {group: {item: {system: value}}}}), one table each."""
     lines: list[str] = []
     for title, groups in (row.get("details") or {}).items():
-        rows = [[group, item, *[values.get(c) for c in COLUMNS]]
-                for group, items in groups.items() for item, values in items.items()]
-        lines += ["", f"Row {row['row']}, {title}:", "",
-                  *table(["", "", *COLUMNS], rows)]
+        rows = [
+            [group, item, *[values.get(c) for c in COLUMNS]]
+            for group, items in groups.items()
+            for item, values in items.items()
+        ]
+        lines += ["", f"Row {row['row']}, {title}:", "", *table(["", "", *COLUMNS], rows)]
     return lines
 
 
@@ -160,12 +261,19 @@ def matrix_section(matrix: dict[str, Any]) -> list[str]:
     rows = []
     for source in names:
         cells = matrix["cells"][source]
-        rows.append([f"{source} ({matrix['training'][source]})"]
-                    + [" / ".join(_cell(cells[t].get(c)) for c in COLUMNS) if t in cells else "–"
-                       for t in names])
+        rows.append(
+            [f"{source} ({matrix['training'][source]})"]
+            + [
+                " / ".join(_cell(cells[t].get(c)) for c in COLUMNS) if t in cells else "–"
+                for t in names
+            ]
+        )
     header = ["train \\ test", *[f"{t} (n={matrix['n'][t]:,})" for t in names]]
-    return ["### Cross-corpus matrix: 3-type micro-F1 (naive / fastText / threat-tagger)", "",
-            *table(header, rows)]
+    return [
+        "### Cross-corpus matrix: 3-type micro-F1 (naive / fastText / threat-tagger)",
+        "",
+        *table(header, rows),
+    ]
 
 
 def experiments_section(experiments: Any) -> list[str]:
@@ -173,16 +281,28 @@ def experiments_section(experiments: Any) -> list[str]:
     trials = experiments.get("rows") if isinstance(experiments, dict) else experiments
     if not isinstance(trials, list) or not trials or not all(isinstance(t, dict) for t in trials):
         return []
-    rows = [[t.get("dataset"), t.get("trial"), t.get("what"), _flat(t.get("dev")),
-             None if t.get("delta") is None else f"{t.get('primary')} {t['delta']:+.4f}",
-             t.get("kept")] for t in trials]
+    rows = [
+        [
+            t.get("dataset"),
+            t.get("trial"),
+            t.get("what"),
+            _flat(t.get("dev")),
+            None if t.get("delta") is None else f"{t.get('primary')} {t['delta']:+.4f}",
+            t.get("kept"),
+        ]
+        for t in trials
+    ]
     stamp = experiments.get("generated", "?") if isinstance(experiments, dict) else "?"
-    return ["## Accuracy experiments (train/bench/experiments.json)", "",
-            f"Trials judged on grouped dev splits carved from the training data (never a test "
-            f"split), losers included; generated {stamp} by `python -m train.bench.experiments`."
-            " Δ is against the shipped config's baseline.", "",
-            *table(["dataset", "trial", "what changed", "dev metrics", "Δ primary", "kept"],
-                   rows), ""]
+    return [
+        "## Accuracy experiments (train/bench/experiments.json)",
+        "",
+        f"Trials judged on grouped dev splits carved from the training data (never a test "
+        f"split), losers included; generated {stamp} by `python -m train.bench.experiments`."
+        " Δ is against the shipped config's baseline.",
+        "",
+        *table(["dataset", "trial", "what changed", "dev metrics", "Δ primary", "kept"], rows),
+        "",
+    ]
 
 
 def _flat(value: Any) -> Any:
@@ -196,14 +316,20 @@ def _flat(value: Any) -> Any:
 
 def render(results: dict[str, Any]) -> str:
     """The whole BENCHMARKS.md."""
-    lines = ["# Benchmarks", "",
-             f"Written by `{results['command']}` on {results['date']}; every figure in a section"
-             " was measured in the same run (see the `measured` stamps in BENCHMARKS.json, which"
-             " holds every number). Fixed seeds throughout.", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `{results['command']}` on {results['date']}; every figure in a section"
+        " was measured in the same run (see the `measured` stamps in BENCHMARKS.json, which"
+        " holds every number). Fixed seeds throughout.",
+        "",
+    ]
     stamps = {section.get("measured") for section in _sections(results)}
     if len(stamps) > 1:
-        lines += ["> Sections come from different runs: " + "; ".join(sorted(map(str, stamps)))
-                  + ".", ""]
+        lines += [
+            "> Sections come from different runs: " + "; ".join(sorted(map(str, stamps))) + ".",
+            "",
+        ]
     lines += machine_section(results["machine"])
     if "speed" in results:
         lines += speed_section(results["speed"])

@@ -70,5 +70,10 @@ def watch(command: list[str], cwd: Path) -> dict[str, Any]:
     named = {"parent": round(peaks.pop(process.pid, 0.0), 1)}
     for i, pid in enumerate(sorted(peaks), 1):
         named[f"worker-{i}"] = round(peaks[pid], 1)
-    return {"returncode": process.returncode, "wall_s": wall, "stderr": stderr,
-            "cpu_s": _children_cpu() - cpu, "peak_rss_mb": named}
+    return {
+        "returncode": process.returncode,
+        "wall_s": wall,
+        "stderr": stderr,
+        "cpu_s": _children_cpu() - cpu,
+        "peak_rss_mb": named,
+    }

@@ -17,8 +17,9 @@ def fillers(news: Sequence[dict]) -> list[dict]:
     return [r for r in news if MIN_FILLER_WORDS <= len(r["text"].split()) <= MAX_FILLER_WORDS]
 
 
-def round_ups(events: Sequence[dict], news: Sequence[dict], n: int, seed: int,
-              prefix: str) -> list[dict]:
+def round_ups(
+    events: Sequence[dict], news: Sequence[dict], n: int, seed: int, prefix: str
+) -> list[dict]:
     """`n` round-ups: 2-4 attack reports and 1-4 ordinary news items in random order, one
     paragraph each, a fifth of them in capitals; the truth is the union of the reports' labels.
     Deterministic for a seed; empty when there are too few reports or news items."""
@@ -36,8 +37,16 @@ def round_ups(events: Sequence[dict], news: Sequence[dict], n: int, seed: int,
         text = "\n\n".join(parts)
         if rng.random() < CAPITALS_SHARE:
             text = text.upper()
-        stories.append({"id": f"{prefix}-{index:04d}", "text": text,
-                        "incident_types": sorted({t for r in chosen for t in r["incident_types"]}),
-                        "region": None, "country": None, "source": prefix, "split": None,
-                        "date": None})
+        stories.append(
+            {
+                "id": f"{prefix}-{index:04d}",
+                "text": text,
+                "incident_types": sorted({t for r in chosen for t in r["incident_types"]}),
+                "region": None,
+                "country": None,
+                "source": prefix,
+                "split": None,
+                "date": None,
+            }
+        )
     return stories

@@ -72,19 +72,28 @@ class InProcess:
             latencies.append(time.perf_counter() - clock)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         p50, p99 = _percentiles(latencies)
-        return {"calls": len(calls), "requests_per_s": round(len(calls) / wall, 1),
-                "texts_per_s": round(len(calls) * size / wall, 1), "p50_ms": p50, "p99_ms": p99,
-                "cpu_ms_per_request": round(cpu / len(calls) * 1000, 3)}
+        return {
+            "calls": len(calls),
+            "requests_per_s": round(len(calls) / wall, 1),
+            "texts_per_s": round(len(calls) * size / wall, 1),
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "cpu_ms_per_request": round(cpu / len(calls) * 1000, 3),
+        }
 
 
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median of each numeric figure over runs."""
-    return {key: round(statistics.median(run[key] for run in runs), 3) for key in runs[0]
-            if isinstance(runs[0][key], int | float)}
+    return {
+        key: round(statistics.median(run[key] for run in runs), 3)
+        for key in runs[0]
+        if isinstance(runs[0][key], int | float)
+    }
 
 
-def _round(baseline: InProcess, server: ServerProcess, pool: list[str], size: int,
-           clients: int, count: int) -> dict[str, Any]:
+def _round(
+    baseline: InProcess, server: ServerProcess, pool: list[str], size: int, clients: int, count: int
+) -> dict[str, Any]:
     """One round of a row: the in-process baseline right before and after the server run (the
     machine's load drifts), and the server's figures as ratios to their mean."""
     before = baseline.measure(size)
@@ -105,9 +114,14 @@ def _row(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     for key in list(row):
         if key.endswith("vs_in_process"):
             row[key] = round(row[key], 2)
-    row.update(size=rounds[0]["size"], clients=rounds[0]["clients"], rounds=len(rounds),
-               requests=rounds[0]["requests"], errors=sum(r["errors"] for r in rounds),
-               in_process_runs=[run for r in rounds for run in r["in_process_runs"]])
+    row.update(
+        size=rounds[0]["size"],
+        clients=rounds[0]["clients"],
+        rounds=len(rounds),
+        requests=rounds[0]["requests"],
+        errors=sum(r["errors"] for r in rounds),
+        in_process_runs=[run for r in rounds for run in r["in_process_runs"]],
+    )
     return row
 
 
@@ -138,11 +152,23 @@ class ServerProcess:
     def __init__(self, model: Path, log_path: Path, args: Sequence[str] = ()) -> None:
         self.port = free_port()
         self._log = log_path.open("wb")
-        command = [*cli_executable(), "serve", "--model", str(model), "--port", str(self.port),
-                   *args]
-        self.process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
-                                        stderr=self._log, env=dict(os.environ),
-                                        preexec_fn=_die_with_parent)
+        command = [
+            *cli_executable(),
+            "serve",
+            "--model",
+            str(model),
+            "--port",
+            str(self.port),
+            *args,
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            env=dict(os.environ),
+            preexec_fn=_die_with_parent,
+        )
         self.log_path = log_path
         self._wait_ready()
 
@@ -151,8 +177,10 @@ class ServerProcess:
         deadline = time.monotonic() + READY_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ThreatTaggerError(f"threat-tagger serve exited {self.process.returncode}: "
-                                        + self.log_path.read_text(errors="replace")[-500:])
+                raise ThreatTaggerError(
+                    f"threat-tagger serve exited {self.process.returncode}: "
+                    + self.log_path.read_text(errors="replace")[-500:]
+                )
             try:
                 status, _ = asyncio.run(_one("127.0.0.1", self.port, "GET", "/health/ready"))
                 if status == 200:
@@ -176,20 +204,26 @@ class ServerProcess:
 
 def _request(method: str, path: str, body: bytes = b"") -> bytes:
     """One HTTP/1.1 keep-alive request."""
-    head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode("ascii") + body
 
 
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    request: bytes) -> tuple[int, bytes]:
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
     """Send one request on a connection and read its response (status, body)."""
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
-    length = next(int(line.split(b":", 1)[1]) for line in lines[1:]
-                  if line.lower().startswith(b"content-length:"))
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in lines[1:]
+        if line.lower().startswith(b"content-length:")
+    )
     return status, await reader.readexactly(length)
 
 
@@ -202,8 +236,9 @@ async def _one(host: str, port: int, method: str, path: str) -> tuple[int, bytes
         writer.close()
 
 
-async def _load(port: int, bodies: list[bytes], clients: int,
-                size: int) -> tuple[list[float], int, float]:
+async def _load(
+    port: int, bodies: list[bytes], clients: int, size: int
+) -> tuple[list[float], int, float]:
     """Send every body over `clients` keep-alive connections; (latencies, errors, wall)."""
     queue = iter(bodies)
     latencies: list[float] = []
@@ -227,23 +262,33 @@ async def _load(port: int, bodies: list[bytes], clients: int,
     return latencies, errors, time.perf_counter() - start
 
 
-def over_http(server: ServerProcess, pool: list[str], size: int, clients: int,
-              count: int) -> dict[str, Any]:
+def over_http(
+    server: ServerProcess, pool: list[str], size: int, clients: int, count: int
+) -> dict[str, Any]:
     """One row: `count` requests of `size` texts from `clients` concurrent connections."""
-    bodies = [_request("POST", "/v1/tag", json.dumps({"texts": texts}).encode("utf-8"))
-              for texts in request_texts(pool, size, count)]
-    warm = bodies[:max(clients, 8)]
+    bodies = [
+        _request("POST", "/v1/tag", json.dumps({"texts": texts}).encode("utf-8"))
+        for texts in request_texts(pool, size, count)
+    ]
+    warm = bodies[: max(clients, 8)]
     asyncio.run(_load(server.port, warm, clients, size))
     server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
     latencies, errors, wall = asyncio.run(_load(server.port, bodies, clients, size))
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
     p50, p99 = _percentiles(latencies)
-    return {"size": size, "clients": clients, "requests": count, "errors": errors,
-            "requests_per_s": round(count / wall, 1), "texts_per_s": round(count * size / wall, 1),
-            "p50_ms": p50, "p99_ms": p99,
-            "server_cpu_ms_per_request": round(server_cpu / count * 1000, 3),
-            "client_cpu_ms_per_request": round(client_cpu / count * 1000, 3)}
+    return {
+        "size": size,
+        "clients": clients,
+        "requests": count,
+        "errors": errors,
+        "requests_per_s": round(count / wall, 1),
+        "texts_per_s": round(count * size / wall, 1),
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "server_cpu_ms_per_request": round(server_cpu / count * 1000, 3),
+        "client_cpu_ms_per_request": round(client_cpu / count * 1000, 3),
+    }
 
 
 def train_default(workdir: Path) -> Path:
@@ -253,8 +298,9 @@ def train_default(workdir: Path) -> Path:
     return folder
 
 
-def run_serve(corpora: Corpora | None, workdir: Path, quick: bool = False,
-              model: Path | None = None) -> dict[str, Any]:
+def run_serve(
+    corpora: Corpora | None, workdir: Path, quick: bool = False, model: Path | None = None
+) -> dict[str, Any]:
     """The whole serve section as plain data (every figure from this run)."""
     started = time.perf_counter()
     described = str(model)
@@ -271,10 +317,16 @@ def run_serve(corpora: Corpora | None, workdir: Path, quick: bool = False,
         for size in SIZES:
             for clients in CLIENTS:
                 count = REQUESTS[size, clients] // (4 if quick else 1)
-                log.info("serve: %d x %d requests of %d text(s) from %d clients", ROUNDS, count,
-                         size, clients)
-                row = _row([_round(baseline, server, pool, size, clients, count)
-                            for _ in range(ROUNDS)])
+                log.info(
+                    "serve: %d x %d requests of %d text(s) from %d clients",
+                    ROUNDS,
+                    count,
+                    size,
+                    clients,
+                )
+                row = _row(
+                    [_round(baseline, server, pool, size, clients, count) for _ in range(ROUNDS)]
+                )
                 bases[str(size)].append(row.pop("in_process_runs"))
                 goal = GOALS.get(str(size)) or GOALS.get(f"{size}@{clients}")
                 if goal is not None:
@@ -282,11 +334,20 @@ def run_serve(corpora: Corpora | None, workdir: Path, quick: bool = False,
                 rows.append(row)
     finally:
         server.stop()
-    in_process = {size: _median([run for runs in row_runs for run in runs])
-                  for size, row_runs in bases.items()}
-    return {"model": described, "texts": len(pool), "quick": quick, "in_process": in_process,
-            "rows": rows, "goals": GOALS, "load_average": os.getloadavg(),
-            "seconds": round(time.perf_counter() - started, 1)}
+    in_process = {
+        size: _median([run for runs in row_runs for run in runs])
+        for size, row_runs in bases.items()
+    }
+    return {
+        "model": described,
+        "texts": len(pool),
+        "quick": quick,
+        "in_process": in_process,
+        "rows": rows,
+        "goals": GOALS,
+        "load_average": os.getloadavg(),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def _texts(corpora: Corpora | None) -> list[str]:
@@ -296,8 +357,12 @@ def _texts(corpora: Corpora | None) -> list[str]:
             return corpora.rand_descriptions()
         except ThreatTaggerError as exc:
             log.info("serve: %s; using the demo texts", exc)
-    lines = (line for path in sorted((REPO_ROOT / "data" / "demo").glob("*.jsonl"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    lines = (
+        line
+        for path in sorted((REPO_ROOT / "data" / "demo").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    )
     return [json.loads(line)["text"] for line in lines]
 
 
@@ -307,36 +372,75 @@ def serve_section(serve: dict[str, Any]) -> list[str]:
     from train.bench.markdown import table
 
     base = serve["in_process"]
-    rows = [["in-process `Predictor.predict` (median of the baselines)", size, 1,
-             base[size]["requests_per_s"], base[size]["texts_per_s"], 1.0, base[size]["p50_ms"],
-             base[size]["p99_ms"], base[size]["cpu_ms_per_request"], "", ""]
-            for size in ("1", "32")]
+    rows = [
+        [
+            "in-process `Predictor.predict` (median of the baselines)",
+            size,
+            1,
+            base[size]["requests_per_s"],
+            base[size]["texts_per_s"],
+            1.0,
+            base[size]["p50_ms"],
+            base[size]["p99_ms"],
+            base[size]["cpu_ms_per_request"],
+            "",
+            "",
+        ]
+        for size in ("1", "32")
+    ]
     for row in serve["rows"]:
         goal = row.get("goal")
-        verdict = "" if goal is None else \
-            f"{goal} {'met' if goal_met(row['vs_in_process'], goal) else '**missed**'}"
-        rows.append(["`threat-tagger serve` (HTTP, loopback)", row["size"], row["clients"],
-                     row["requests_per_s"], row["texts_per_s"], row["vs_in_process"],
-                     f"{row['p50_ms']} ({row['p50_vs_in_process']}x)",
-                     f"{row['p99_ms']} ({row['p99_vs_in_process']}x)",
-                     f"{row['server_cpu_ms_per_request']} ({row['cpu_vs_in_process']}x)",
-                     row["errors"], verdict])
-    header = ["system", "texts/request", "clients", "requests/s", "texts/s",
-              "texts/s vs in-process", "p50 ms (vs in-process)", "p99 ms (vs in-process)",
-              "server CPU ms/request (vs in-process)", "errors", "goal"]
+        verdict = (
+            ""
+            if goal is None
+            else f"{goal} {'met' if goal_met(row['vs_in_process'], goal) else '**missed**'}"
+        )
+        rows.append(
+            [
+                "`threat-tagger serve` (HTTP, loopback)",
+                row["size"],
+                row["clients"],
+                row["requests_per_s"],
+                row["texts_per_s"],
+                row["vs_in_process"],
+                f"{row['p50_ms']} ({row['p50_vs_in_process']}x)",
+                f"{row['p99_ms']} ({row['p99_vs_in_process']}x)",
+                f"{row['server_cpu_ms_per_request']} ({row['cpu_vs_in_process']}x)",
+                row["errors"],
+                verdict,
+            ]
+        )
+    header = [
+        "system",
+        "texts/request",
+        "clients",
+        "requests/s",
+        "texts/s",
+        "texts/s vs in-process",
+        "p50 ms (vs in-process)",
+        "p99 ms (vs in-process)",
+        "server CPU ms/request (vs in-process)",
+        "errors",
+        "goal",
+    ]
     load = serve["load_average"]
-    return ["## Serving over HTTP (issue 13)", "", *table(header, rows), "",
-            f"Model: {serve['model']}. Requests cycle through {serve['texts']:,} distinct texts "
-            "(RAND descriptions); in-process makes one `predict` call per request on the same "
-            "request sequence, one thread, right before and right after each server run, and a "
-            "run's ratios use the mean of those two; each row is the median of "
-            f"{serve['rows'][0].get('rounds', 1)} such rounds. The server is `threat-tagger serve` "
-            "with its defaults (one process, micro-batches of up to 256 texts, 2 ms wait); the "
-            "clients share the machine's cores with it. When the load average is well above "
-            "the core count, wall-clock ratios mislead both ways (the scheduler favours the "
-            "server, which sleeps between requests, over the busy in-process loop, while "
-            "every hand-off between client, event loop and scoring thread waits for a core): "
-            "server CPU per request is then the steadier comparison. Load average at the end "
-            f"{load[0]:.1f}; section took {serve['seconds']:.0f} s"
-            + (f" (run: `{serve['command']}`, {serve['measured']})." if "command" in serve
-               else "."), ""]
+    return [
+        "## Serving over HTTP (issue 13)",
+        "",
+        *table(header, rows),
+        "",
+        f"Model: {serve['model']}. Requests cycle through {serve['texts']:,} distinct texts "
+        "(RAND descriptions); in-process makes one `predict` call per request on the same "
+        "request sequence, one thread, right before and right after each server run, and a "
+        "run's ratios use the mean of those two; each row is the median of "
+        f"{serve['rows'][0].get('rounds', 1)} such rounds. The server is `threat-tagger serve` "
+        "with its defaults (one process, micro-batches of up to 256 texts, 2 ms wait); the "
+        "clients share the machine's cores with it. When the load average is well above "
+        "the core count, wall-clock ratios mislead both ways (the scheduler favours the "
+        "server, which sleeps between requests, over the busy in-process loop, while "
+        "every hand-off between client, event loop and scoring thread waits for a core): "
+        "server CPU per request is then the steadier comparison. Load average at the end "
+        f"{load[0]:.1f}; section took {serve['seconds']:.0f} s"
+        + (f" (run: `{serve['command']}`, {serve['measured']})." if "command" in serve else "."),
+        "",
+    ]

@@ -35,9 +35,15 @@ FAST = "threat-tagger-fast"  # threat-tagger trained with train/configs/fast.tom
 LOAD_REPEATS = 5
 LONG_WORDS = 250  # SATP stories of at least this many words: the long-stories rows
 # Issue 11's goals (ratios on the fair basis, docs per CPU-second).
-GOALS = {"full_vs_fasttext_fair": ">= 0.5", "long_vs_fasttext_fair": ">= 0.3",
-         "fast_vs_fasttext_fair": ">= 1.0", "jobs2_vs_jobs1": ">= 1.8", "load_s": "<= 0.3",
-         "first_predict_s": "<= 1.0", "score_1m_peak_rss_mb": "<= 300"}
+GOALS = {
+    "full_vs_fasttext_fair": ">= 0.5",
+    "long_vs_fasttext_fair": ">= 0.3",
+    "fast_vs_fasttext_fair": ">= 1.0",
+    "jobs2_vs_jobs1": ">= 1.8",
+    "load_s": "<= 0.3",
+    "first_predict_s": "<= 1.0",
+    "score_1m_peak_rss_mb": "<= 300",
+}
 
 
 def _cpu() -> float:
@@ -53,6 +59,7 @@ def worker(system: str, model: str, docs: str | None) -> dict[str, Any]:
         # imported first so that the load time is the unpickling alone
         import sklearn.linear_model
         import sklearn.pipeline  # noqa: F401
+
         load = NaiveModel.load
     elif system == "fasttext":
         import fasttext
@@ -71,8 +78,9 @@ def worker(system: str, model: str, docs: str | None) -> dict[str, Any]:
         if system == "threat-tagger":  # the pause of a first call (JIT import, cached kernels)
             cpu, clock = _cpu(), time.perf_counter()
             loaded_model.predict(texts[:1])
-            out.update(first_predict_s=time.perf_counter() - clock,
-                       first_predict_cpu_s=_cpu() - cpu)
+            out.update(
+                first_predict_s=time.perf_counter() - clock, first_predict_cpu_s=_cpu() - cpu
+            )
         cpu, clock = _cpu(), time.perf_counter()
         if system == "fasttext":  # timed apart: the raw basis leaves it out, the fair one not
             texts = [fasttext_text(t) for t in texts]
@@ -92,8 +100,15 @@ def worker(system: str, model: str, docs: str | None) -> dict[str, Any]:
 
 def run_worker(system: str, model: Path, docs: Path | None = None) -> dict[str, Any]:
     """Run `worker` in a fresh interpreter and return its JSON answer."""
-    command = [sys.executable, "-m", "train.bench.speed", "--worker", system,
-               "--model", str(model)] + (["--docs", str(docs)] if docs else [])
+    command = [
+        sys.executable,
+        "-m",
+        "train.bench.speed",
+        "--worker",
+        system,
+        "--model",
+        str(model),
+    ] + (["--docs", str(docs)] if docs else [])
     done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -105,8 +120,12 @@ def train_models(corpora: Corpora, workdir: Path, quick: bool) -> dict[str, Any]
     records = corpora.wikipedia[:2000] if quick else corpora.wikipedia
     records = records + corpora.demo
     texts, labels = [r["text"] for r in records], [r["incident_types"] for r in records]
-    paths = {"naive": workdir / "naive.joblib", "fasttext": workdir / "fasttext.bin",
-             "threat-tagger": workdir / "threat-tagger", FAST: workdir / FAST}
+    paths = {
+        "naive": workdir / "naive.joblib",
+        "fasttext": workdir / "fasttext.bin",
+        "threat-tagger": workdir / "threat-tagger",
+        FAST: workdir / FAST,
+    }
     done = workdir / "trained.json"
     if done.is_file() and all(p.exists() for p in paths.values()):
         earlier = json.loads(done.read_text(encoding="utf-8"))
@@ -135,12 +154,22 @@ def disk_mb(path: Path) -> float:
 def score_run(model: Path, docs: Path, out: Path, jobs: int = 2) -> dict[str, Any]:
     """`threat-tagger score DOCS --jobs N -o OUT` as a subprocess: wall time and per-process
     RSS."""
-    command = [*cli_executable(), "score", str(docs), "--model", str(model), "--jobs", str(jobs),
-               "-o", str(out)]
+    command = [
+        *cli_executable(),
+        "score",
+        str(docs),
+        "--model",
+        str(model),
+        "--jobs",
+        str(jobs),
+        "-o",
+        str(out),
+    ]
     watched = watch(command, cwd=REPO_ROOT)
     if watched["returncode"] != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {watched['returncode']}: "
-                           f"{watched['stderr'][-500:]}")
+        raise RuntimeError(
+            f"{' '.join(command)} exited {watched['returncode']}: {watched['stderr'][-500:]}"
+        )
     with out.open(encoding="utf-8") as handle:
         lines = sum(1 for _ in handle)
     out.unlink()
@@ -150,8 +179,10 @@ def score_run(model: Path, docs: Path, out: Path, jobs: int = 2) -> dict[str, An
 def load_stats(system: str, model: Path) -> dict[str, float]:
     """Median load and start-up (imports + load) seconds over fresh subprocesses."""
     runs = [run_worker(system, model) for _ in range(LOAD_REPEATS)]
-    return {"load_s": round(statistics.median(r["load_s"] for r in runs), 4),
-            "startup_s": round(statistics.median(r["import_s"] + r["load_s"] for r in runs), 4)}
+    return {
+        "load_s": round(statistics.median(r["load_s"] for r in runs), 4),
+        "startup_s": round(statistics.median(r["import_s"] + r["load_s"] for r in runs), 4),
+    }
 
 
 def repeat_jsonl(texts: list[str], n: int, path: Path) -> Path:
@@ -164,14 +195,17 @@ def repeat_jsonl(texts: list[str], n: int, path: Path) -> Path:
 
 def _in_process(result: dict[str, Any]) -> dict[str, Any]:
     """The rates of one worker run (fastText: also with its preparation inside the clock)."""
-    out = {"n": result["n"],
-           "docs_per_s": round(result["n"] / result["predict_s"], 1),
-           "docs_per_cpu_s": round(result["n"] / max(result["cpu_s"], 1e-9), 1),
-           "predict_s": round(result["predict_s"], 2),
-           "peak_rss_mb": round(result["peak_rss_mb"], 1)}
+    out = {
+        "n": result["n"],
+        "docs_per_s": round(result["n"] / result["predict_s"], 1),
+        "docs_per_cpu_s": round(result["n"] / max(result["cpu_s"], 1e-9), 1),
+        "predict_s": round(result["predict_s"], 2),
+        "peak_rss_mb": round(result["peak_rss_mb"], 1),
+    }
     if "prepare_cpu_s" in result:
         out["fair_docs_per_cpu_s"] = round(
-            result["n"] / max(result["cpu_s"] + result["prepare_cpu_s"], 1e-9), 1)
+            result["n"] / max(result["cpu_s"] + result["prepare_cpu_s"], 1e-9), 1
+        )
     if "first_predict_s" in result:
         out["first_predict_s"] = round(result["first_predict_s"], 3)
         out["first_predict_cpu_s"] = round(result["first_predict_cpu_s"], 3)
@@ -197,16 +231,22 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
         log.info("speed: %s in-process on %d docs", system, len(texts))
         path = trained["paths"][system]
         kind = "threat-tagger" if system == FAST else system
-        systems[system] = {**_in_process(run_worker(kind, path, docs)),
-                           "model_mb": disk_mb(path), "train_s": trained["train_seconds"][system],
-                           **load_stats(kind, path)}
+        systems[system] = {
+            **_in_process(run_worker(kind, path, docs)),
+            "model_mb": disk_mb(path),
+            "train_s": trained["train_seconds"][system],
+            **load_stats(kind, path),
+        }
         if system != "naive":
             log.info("speed: %s in-process on %d long SATP stories", system, 2 * len(stories))
             long[system] = _in_process(run_worker(kind, path, long_docs))
     model = trained["paths"]["threat-tagger"]
     runs = {}
-    for key, path, jobs in (("score", model, 2), ("score_jobs1", model, 1),
-                            ("score_fast", trained["paths"][FAST], 2)):
+    for key, path, jobs in (
+        ("score", model, 2),
+        ("score_jobs1", model, 1),
+        ("score_fast", trained["paths"][FAST], 2),
+    ):
         log.info("speed: %s score --jobs %d on %d docs", path.name, jobs, len(texts))
         runs[key] = score_run(path, docs, workdir / f"{key}.jsonl", jobs)
     million = 50_000 if quick else 1_000_000
@@ -214,13 +254,26 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
     big = repeat_jsonl(texts, million, workdir / "speed-1m.jsonl")
     score_1m = score_run(model, big, workdir / "scored-1m.jsonl")
     big.unlink()
-    return _summarise(systems, runs["score"], score_1m, len(texts), trained["records"], quick,
-                      load_before, time.perf_counter() - started, runs["score_fast"],
-                      long=long, score_jobs1=runs["score_jobs1"])
+    return _summarise(
+        systems,
+        runs["score"],
+        score_1m,
+        len(texts),
+        trained["records"],
+        quick,
+        load_before,
+        time.perf_counter() - started,
+        runs["score_fast"],
+        long=long,
+        score_jobs1=runs["score_jobs1"],
+    )
 
 
-def _ratios(rows: dict[str, Any], fasttext: dict[str, Any], naive: dict[str, Any] | None,
-            ) -> None:
+def _ratios(
+    rows: dict[str, Any],
+    fasttext: dict[str, Any],
+    naive: dict[str, Any] | None,
+) -> None:
     """Add each row's ratios (in place): wall-clock ones as before, and per CPU-second on the
     raw and the fair basis."""
     for row in rows.values():
@@ -230,14 +283,24 @@ def _ratios(rows: dict[str, Any], fasttext: dict[str, Any], naive: dict[str, Any
         if "fair_docs_per_cpu_s" in fasttext:
             row["vs_fasttext_raw"] = round(row["docs_per_cpu_s"] / fasttext["docs_per_cpu_s"], 3)
             row["vs_fasttext_fair"] = round(
-                row["docs_per_cpu_s"] / fasttext["fair_docs_per_cpu_s"], 3)
+                row["docs_per_cpu_s"] / fasttext["fair_docs_per_cpu_s"], 3
+            )
 
 
-def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[str, Any],
-               n_docs: int, n_train: int, quick: bool, load_before: tuple[float, ...],
-               seconds: float, score_fast: dict[str, Any] | None = None, *,
-               long: dict[str, Any] | None = None,
-               score_jobs1: dict[str, Any] | None = None) -> dict[str, Any]:
+def _summarise(
+    systems: dict[str, Any],
+    score: dict[str, Any],
+    score_1m: dict[str, Any],
+    n_docs: int,
+    n_train: int,
+    quick: bool,
+    load_before: tuple[float, ...],
+    seconds: float,
+    score_fast: dict[str, Any] | None = None,
+    *,
+    long: dict[str, Any] | None = None,
+    score_jobs1: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Add ratios and goals to the raw figures (the fast config's rows when measured)."""
     fasttext = dict(systems["fasttext"])
     _ratios(systems, fasttext, systems["naive"])
@@ -254,25 +317,37 @@ def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[st
         "full_vs_fasttext_fair": tagger.get("vs_fasttext_fair"),
         "long_vs_fasttext_fair": (long or {}).get("threat-tagger", {}).get("vs_fasttext_fair"),
         "fast_vs_fasttext_fair": systems.get(FAST, {}).get("vs_fasttext_fair"),
-        "jobs2_vs_jobs1": None if score_jobs1 is None else round(
-            scores["score"]["docs_per_s"] / scores["score_jobs1"]["docs_per_s"], 2),
+        "jobs2_vs_jobs1": None
+        if score_jobs1 is None
+        else round(scores["score"]["docs_per_s"] / scores["score_jobs1"]["docs_per_s"], 2),
         "load_s": tagger["load_s"],
         # CPU seconds: a compile pause is CPU work; wall time on a loaded machine is not it
         "first_predict_s": tagger.get("first_predict_cpu_s", tagger.get("first_predict_s")),
-        "score_1m_peak_rss_mb": peak_1m}
+        "score_1m_peak_rss_mb": peak_1m,
+    }
     return {
-        "docs": n_docs, "training_records": n_train, "quick": quick,
+        "docs": n_docs,
+        "training_records": n_train,
+        "quick": quick,
         "systems": systems,
         **({"long_stories": long} if long else {}),
         **scores,
-        "score_1m": {"n": score_1m["n"], "wall_s": round(score_1m["wall_s"], 2),
-                     "docs_per_s": round(score_1m["n"] / score_1m["wall_s"], 1),
-                     "docs_per_cpu_s": round(score_1m["n"] / max(score_1m["cpu_s"], 1e-9), 1),
-                     "peak_rss_mb": score_1m["peak_rss_mb"]},
-        "goals": {key: {"goal": goal, "value": figures[key]} for key, goal in GOALS.items()
-                  if figures[key] is not None},
-        "load_average": {"before": [round(x, 2) for x in load_before],
-                         "after": [round(x, 2) for x in os.getloadavg()]},
+        "score_1m": {
+            "n": score_1m["n"],
+            "wall_s": round(score_1m["wall_s"], 2),
+            "docs_per_s": round(score_1m["n"] / score_1m["wall_s"], 1),
+            "docs_per_cpu_s": round(score_1m["n"] / max(score_1m["cpu_s"], 1e-9), 1),
+            "peak_rss_mb": score_1m["peak_rss_mb"],
+        },
+        "goals": {
+            key: {"goal": goal, "value": figures[key]}
+            for key, goal in GOALS.items()
+            if figures[key] is not None
+        },
+        "load_average": {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in os.getloadavg()],
+        },
         "seconds": round(seconds, 1),
     }
 
@@ -280,11 +355,15 @@ def _summarise(systems: dict[str, Any], score: dict[str, Any], score_1m: dict[st
 def _score_figures(score: dict[str, Any], systems: dict[str, Any]) -> dict[str, Any]:
     """Rate, CPU rate and ratios of one `score --jobs 2` run."""
     rate = round(score["n"] / score["wall_s"], 1)
-    return {"n": score["n"], "wall_s": round(score["wall_s"], 2), "docs_per_s": rate,
-            "docs_per_cpu_s": round(score["n"] / max(score["cpu_s"], 1e-9), 1),
-            "vs_fasttext": round(rate / systems["fasttext"]["docs_per_s"], 2),
-            "vs_naive": round(rate / systems["naive"]["docs_per_s"], 2),
-            "peak_rss_mb": score["peak_rss_mb"]}
+    return {
+        "n": score["n"],
+        "wall_s": round(score["wall_s"], 2),
+        "docs_per_s": rate,
+        "docs_per_cpu_s": round(score["n"] / max(score["cpu_s"], 1e-9), 1),
+        "vs_fasttext": round(rate / systems["fasttext"]["docs_per_s"], 2),
+        "vs_naive": round(rate / systems["naive"]["docs_per_s"], 2),
+        "peak_rss_mb": score["peak_rss_mb"],
+    }
 
 
 def main() -> None:

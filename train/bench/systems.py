@@ -44,28 +44,44 @@ def publisher_held_out(corpora: Corpora, publisher: str) -> list[dict]:
     """full.toml's records without one ordinary-news publisher and without Wikipedia's grouped
     20% test side (the long-stories row builds its round-ups from that side)."""
     wikipedia_test = {r["id"] for r in wikipedia_split(corpora)[1]}
-    return [r for r in corpora.full_training
-            if r["source"] != f"ordinary_news:{publisher}" and r["id"] not in wikipedia_test]
+    return [
+        r
+        for r in corpora.full_training
+        if r["source"] != f"ordinary_news:{publisher}" and r["id"] not in wikipedia_test
+    ]
 
 
 TRAININGS: dict[str, Training] = {
     "satp-relevant": Training(
         "SATP train+dev stories with any SATP label (Other-only ones untagged)",
-        lambda c: c.satp_split(("train", "dev"), relevant_only=True), config="satp"),
+        lambda c: c.satp_split(("train", "dev"), relevant_only=True),
+        config="satp",
+    ),
     "satp-all": Training(
-        "every SATP train+dev story", lambda c: c.satp_split(("train", "dev"), relevant_only=False),
-        config="satp"),
-    "wikipedia-80": Training("Wikipedia, train side of the grouped 80/20 split",
-                             lambda c: wikipedia_split(c)[0]),
+        "every SATP train+dev story",
+        lambda c: c.satp_split(("train", "dev"), relevant_only=False),
+        config="satp",
+    ),
+    "wikipedia-80": Training(
+        "Wikipedia, train side of the grouped 80/20 split", lambda c: wikipedia_split(c)[0]
+    ),
     "wikipedia": Training("all of Wikipedia", lambda c: c.wikipedia),
-    "full": Training("train/configs/full.toml's corpora (Wikipedia + SATP train/dev + ordinary "
-                     "news + demo)",
-                     lambda c: c.full_training, from_config=True, geo=True),
+    "full": Training(
+        "train/configs/full.toml's corpora (Wikipedia + SATP train/dev + ordinary news + demo)",
+        lambda c: c.full_training,
+        from_config=True,
+        geo=True,
+    ),
     "case": Training("all of CASE 2021 (converted)", lambda c: c.case),
     "rand": Training("all of RAND (weak labels from Weapon)", lambda c: c.rand),
-    **{f"full-minus-{name}": Training(
-        f"full.toml's records minus ordinary news from {name} and minus Wikipedia's 20% test side",
-        lambda c, name=name: publisher_held_out(c, name)) for name in PUBLISHERS},
+    **{
+        f"full-minus-{name}": Training(
+            f"full.toml's records minus ordinary news from {name} "
+            "and minus Wikipedia's 20% test side",
+            lambda c, name=name: publisher_held_out(c, name),
+        )
+        for name in PUBLISHERS
+    },
 }
 
 
@@ -82,9 +98,11 @@ class BaselineSystem:
             with_country = [r for r in records if r["country"]]
             with_region = [r for r in records if r["region"]]
             self.country = model_class(multi_label=False).fit(
-                [r["text"] for r in with_country], [r["country"] for r in with_country])
+                [r["text"] for r in with_country], [r["country"] for r in with_country]
+            )
             self.region = model_class(multi_label=False).fit(
-                [r["text"] for r in with_region], [r["region"] for r in with_region])
+                [r["text"] for r in with_region], [r["region"] for r in with_region]
+            )
 
     def predict(self, texts: list[str]) -> list[list[str]]:
         """Incident types over 0.5 per text."""
@@ -99,8 +117,14 @@ class BaselineSystem:
 class Systems:
     """Trains each (training set, system) pair on first use and caches models and predictions."""
 
-    def __init__(self, corpora: Corpora, workdir: Path, systems: tuple[str, ...] = SYSTEMS,
-                 *, quick: bool = False) -> None:
+    def __init__(
+        self,
+        corpora: Corpora,
+        workdir: Path,
+        systems: tuple[str, ...] = SYSTEMS,
+        *,
+        quick: bool = False,
+    ) -> None:
         self.corpora = corpora
         self.quick = quick  # quick: even config-defined trainings use the thinned records
         self.workdir = workdir

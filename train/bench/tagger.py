@@ -27,17 +27,27 @@ def config_path(name: str) -> Path:
 
 def train_cli(config: Path, out: Path, corpora: Sequence[str | Path] = ()) -> float:
     """Run `threat-tagger train --config C [--corpus X ...] --out DIR`; return its seconds."""
-    command = [*cli_executable(), "train", "--config", str(config), "--out", str(out),
-               "--seed", str(SEED)]
+    command = [
+        *cli_executable(),
+        "train",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+        "--seed",
+        str(SEED),
+    ]
     for corpus in corpora:
         command += ["--corpus", str(corpus)]
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO_ROOT, env=dict(os.environ), capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=dict(os.environ), capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise ThreatTaggerError(f"{' '.join(command)} failed ({done.returncode}): "
-                                + " | ".join(tail))
+        raise ThreatTaggerError(
+            f"{' '.join(command)} failed ({done.returncode}): " + " | ".join(tail)
+        )
     return time.perf_counter() - start
 
 

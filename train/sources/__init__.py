@@ -22,8 +22,13 @@ SOURCES: dict[str, Callable[[Path], Conversion]] = {
 
 # What each record source annotates (each converter declares it next to its mapping table).
 ANNOTATIONS: dict[str, Annotation] = {
-    **acled.ANNOTATIONS, **case.ANNOTATIONS, **gtd.ANNOTATIONS, **ordinary_news.ANNOTATIONS,
-    **rand.ANNOTATIONS, **satp.ANNOTATIONS, **wikipedia.ANNOTATIONS,
+    **acled.ANNOTATIONS,
+    **case.ANNOTATIONS,
+    **gtd.ANNOTATIONS,
+    **ordinary_news.ANNOTATIONS,
+    **rand.ANNOTATIONS,
+    **satp.ANNOTATIONS,
+    **wikipedia.ANNOTATIONS,
 }
 EVERY_TYPE = Annotation(INCIDENT_TYPES, negatives=True)
 

@@ -19,8 +19,15 @@ from train.sources.base import (
 SOURCE = "acled"
 # The types ACLED's sub-event table gives; protests, arrests and the like are negatives.
 ANNOTATIONS = {SOURCE: Annotation(types_in(SUB_EVENT_TYPES.values()), negatives=True)}
-COLUMNS = ("event_id_cnty", "event_date", "event_type", "sub_event_type", "region", "country",
-           "notes")
+COLUMNS = (
+    "event_id_cnty",
+    "event_date",
+    "event_type",
+    "sub_event_type",
+    "region",
+    "country",
+    "notes",
+)
 # ACLED has written event_date as "25 January 2021", "2021-01-25" and "25-January-2021".
 _DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d/%m/%Y")
 
@@ -54,7 +61,13 @@ def convert(path: str | Path) -> Conversion:
             result.unmapped[f"country: {raw_country}"] += 1
         event_id = row["event_id_cnty"].strip() or f"{index:06d}"
         result.records.append(
-            make_record(f"{SOURCE}-{event_id}", text, labels, source=SOURCE, country=country,
-                        date=parse_date(row["event_date"]))
+            make_record(
+                f"{SOURCE}-{event_id}",
+                text,
+                labels,
+                source=SOURCE,
+                country=country,
+                date=parse_date(row["event_date"]),
+            )
         )
     return result

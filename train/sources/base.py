@@ -17,8 +17,9 @@ from infer.errors import ThreatTaggerError
 from infer.taxonomy import INCIDENT_TYPES, country_code, normalize_incident_types, region_of
 
 # Wikipedia-style citation and editorial marks: "[12]", "[a]", "[citation needed]", "[note 3]".
-_CITATION = re.compile(r"\[\s*(?:\d+|[a-z]|citation needed|note \d+|clarification needed)\s*\]",
-                       re.IGNORECASE)
+_CITATION = re.compile(
+    r"\[\s*(?:\d+|[a-z]|citation needed|note \d+|clarification needed)\s*\]", re.IGNORECASE
+)
 _SPACES = re.compile(r"\s+")
 
 
@@ -47,7 +48,6 @@ class Conversion:
     unmapped: Counter[str] = field(default_factory=Counter)
 
 
-
 def reraise_interrupt(error: BaseException) -> None:
     """Raise KeyboardInterrupt again when a library wrapped a Ctrl-C into its own error.
 
@@ -59,6 +59,7 @@ def reraise_interrupt(error: BaseException) -> None:
         if isinstance(cause, KeyboardInterrupt):
             raise KeyboardInterrupt from error
         cause = cause.__cause__ or cause.__context__
+
 
 def read_rows(path: str | Path, columns: Iterable[str], *, delimiter: str = ",") -> list[dict]:
     """Read a CSV/TSV (or XLSX) file as a list of row dicts of str, checking required columns."""
@@ -140,15 +141,19 @@ def _read_excel(path: Path) -> list[dict]:
         frame = pandas.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
     except ImportError as error:
         raise ThreatTaggerError(f"{path}: reading .xlsx needs openpyxl ({error})") from error
-    return [{str(key): value or "" for key, value in row.items()}
-            for row in frame.to_dict(orient="records")]
+    return [
+        {str(key): value or "" for key, value in row.items()}
+        for row in frame.to_dict(orient="records")
+    ]
 
 
 def _read_with_csv(path: Path, delimiter: str, encoding: str) -> list[dict]:
     """Read a delimited file with the csv module (the fallback parser)."""
     with path.open(encoding=encoding, errors="replace", newline="") as handle:
-        return [{key: value or "" for key, value in row.items() if key is not None}
-                for row in csv.DictReader(handle, delimiter=delimiter)]
+        return [
+            {key: value or "" for key, value in row.items() if key is not None}
+            for row in csv.DictReader(handle, delimiter=delimiter)
+        ]
 
 
 def _header(path: Path, delimiter: str, encoding: str) -> list[str]:

@@ -18,8 +18,16 @@ from train.sources.base import (
 
 SOURCE = "gtd"
 ATTACK_COLUMNS = ("attacktype1_txt", "attacktype2_txt", "attacktype3_txt")
-COLUMNS = ("eventid", "iyear", "imonth", "iday", "country_txt", "region_txt", *ATTACK_COLUMNS,
-           "summary")
+COLUMNS = (
+    "eventid",
+    "iyear",
+    "imonth",
+    "iday",
+    "country_txt",
+    "region_txt",
+    *ATTACK_COLUMNS,
+    "summary",
+)
 
 # GTD attack type -> incident types; an empty tuple implies none of ours.
 ATTACK_TYPES: dict[str, tuple[str, ...]] = {
@@ -61,9 +69,15 @@ def convert(path: str | Path) -> Conversion:
             continue
         country, region = _place(row, result)
         result.records.append(
-            make_record(f"{SOURCE}-{row['eventid'].strip()}", text, labels, source=SOURCE,
-                        country=country, region=region,
-                        date=iso_date(row["iyear"], row["imonth"], row["iday"]))
+            make_record(
+                f"{SOURCE}-{row['eventid'].strip()}",
+                text,
+                labels,
+                source=SOURCE,
+                country=country,
+                region=region,
+                date=iso_date(row["iyear"], row["imonth"], row["iday"]),
+            )
         )
     return result
 

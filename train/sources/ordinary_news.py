@@ -59,5 +59,7 @@ def convert(path: str | Path) -> Conversion:
 
 def categories(path: str | Path) -> dict[str, str]:
     """Record id -> the row's first category (for false-tag shares per category)."""
-    return {record_id(row["id"], index): category_of(row["category"])
-            for index, row in enumerate(read_rows(path, COLUMNS))}
+    return {
+        record_id(row["id"], index): category_of(row["category"])
+        for index, row in enumerate(read_rows(path, COLUMNS))
+    }

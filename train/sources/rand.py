@@ -59,10 +59,10 @@ def strip_dateline(text: str) -> str:
         or " - " in match["sep"]
         or lookup_country(match["name"]) is not None
     ):
-        text = text[match.end():]
+        text = text[match.end() :]
     place = _PLACE_DATELINE.match(text)
     if place and lookup_country(place["name"]) is not None:
-        text = text[place.end():]
+        text = text[place.end() :]
     return text.strip()
 
 
@@ -96,7 +96,13 @@ def convert(path: str | Path) -> Conversion:
         if country is None and raw_country:
             result.unmapped[f"country: {raw_country}"] += 1
         result.records.append(
-            make_record(f"{ID_PREFIX}-{index:06d}", text, labels, source=SOURCE, country=country,
-                        date=parse_date(row["Date"]))
+            make_record(
+                f"{ID_PREFIX}-{index:06d}",
+                text,
+                labels,
+                source=SOURCE,
+                country=country,
+                date=parse_date(row["Date"]),
+            )
         )
     return result

@@ -47,15 +47,18 @@ def convert(path: str | Path) -> Conversion:
         if not text or text.lower() == "nan":
             result.dropped["empty text"] += 1
             continue
-        flagged = [column for column, _implied in LABEL_COLUMNS
-                   if row[column].strip().lower() in _TRUE]
-        labels = [label for column, implied in LABEL_COLUMNS if column in flagged
-                  for label in implied]
+        flagged = [
+            column for column, _implied in LABEL_COLUMNS if row[column].strip().lower() in _TRUE
+        ]
+        labels = [
+            label for column, implied in LABEL_COLUMNS if column in flagged for label in implied
+        ]
         source = OTHER_SOURCE if flagged and not labels else SOURCE
         split = row["split"].strip() or None
         # The five countries are mixed and unnamed per row: region only, country null.
         result.records.append(
-            make_record(f"{SOURCE}-{index:06d}", text, labels, source=source, region=REGION,
-                        split=split)
+            make_record(
+                f"{SOURCE}-{index:06d}", text, labels, source=source, region=REGION, split=split
+            )
         )
     return result

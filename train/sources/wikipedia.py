@@ -24,70 +24,120 @@ COLUMNS = ("date", "type", "location", "details")
 # that matches a part decides it, so specific patterns come before generic ones.
 # An empty label tuple means "recognised, but implies no incident type".
 TYPE_PATTERNS: tuple[tuple[str, tuple[str, ...], str], ...] = (
-    (r"^unknown$|^various$|^other$|^government$|^car$",
-     (), "no attack type stated (\"car\" is a fragment of a split cell)"),
-    (r"plot|false flag|threaten|trespass|rescue|interception|hacking|shutdown|counter-terror",
-     (), "not an attack, or no violence against people or property"),
-    (r"shoot ?-?down|shotdown|helicopter crash",
-     (), "downing an aircraft: the GTD splits these between bombing and facility attack"),
+    (
+        r"^unknown$|^various$|^other$|^government$|^car$",
+        (),
+        'no attack type stated ("car" is a fragment of a split cell)',
+    ),
+    (
+        r"plot|false flag|threaten|trespass|rescue|interception|hacking|shutdown|counter-terror",
+        (),
+        "not an attack, or no violence against people or property",
+    ),
+    (
+        r"shoot ?-?down|shotdown|helicopter crash",
+        (),
+        "downing an aircraft: the GTD splits these between bombing and facility attack",
+    ),
     # why: a cell that joins two types with a space ("Bombing shooting", "Shooting hostage-taking",
     # "Suicide car bomb assassination") names both; first-match would keep only one of them.
-    (r"bomb\w* shoot",
-     ("bombing", "armed_assault"), "a bombing and a shooting written as one part"),
-    (r"shoot\w* hostage",
-     ("armed_assault", "kidnap"), "a shooting and a hostage taking written as one part"),
-    (r"(shoot|gun)\w* assassinat",
-     ("assassination", "armed_assault"), "an assassination by shooting, as \"Shooting, "
-     "assassination\" cells are labelled"),
-    (r"bomb\w* assassinat",
-     ("assassination", "bombing"), "an assassination by bombing, as \"Bombing, assassination\" "
-     "cells are labelled"),
-    (r"hijack|skyjack|piracy",
-     ("hijacking",), "seizure of an aircraft, vessel or vehicle"),
-    (r"ambush",
-     ("ambush",), "ambush (brings armed_assault with it)"),
-    (r"assassinat",
-     ("assassination",), "attack on a specific prominent person"),
-    (r"kidnap|kidapping|abduct|hostage|capturing",
-     ("kidnap",), "abduction or hostage taking"),
-    (r"siege",
-     ("kidnap",), "Wikipedia's sieges are mostly hostage/barricade incidents (GTD: hostage "
-     "taking)"),
-    (r"unarmed|chemical|gas(sing| attack)|poison|bio ?attack|bioterror",
-     (), "GTD codes these as unarmed assault, which our taxonomy does not have"),
-    (r"fire ?bomb|petrol bomb|molotov|incendiar",
-     ("facility_attack",), "incendiary devices are thrown mostly at buildings and property"),
-    (r"firefight|firing|gunfire|gun ?battle|shoot|gunmen|sniper|^gun$|shooter",
-     ("armed_assault",), "firearms attack on people"),
-    (r"bomb|explos|\bieds?\b|grenade|mortar|rocket|missile|shell|land ?mine|artillery"
-     r"|air ?strike|air raid|drone|\brpg\b|atgm|dynamite|^roadside$|^suicide( attacks?)?$",
-     ("bombing",), "explosive attacks incl. rockets, mortars and air strikes; a bare \"suicide "
-     "attack\" in these lists nearly always is a suicide bombing"),
-    (r"vehic|ramming|car attack",
-     (), "vehicle rammings are unarmed assault in the GTD; forcing armed_assault would mislabel"),
+    (
+        r"bomb\w* shoot",
+        ("bombing", "armed_assault"),
+        "a bombing and a shooting written as one part",
+    ),
+    (
+        r"shoot\w* hostage",
+        ("armed_assault", "kidnap"),
+        "a shooting and a hostage taking written as one part",
+    ),
+    (
+        r"(shoot|gun)\w* assassinat",
+        ("assassination", "armed_assault"),
+        'an assassination by shooting, as "Shooting, assassination" cells are labelled',
+    ),
+    (
+        r"bomb\w* assassinat",
+        ("assassination", "bombing"),
+        'an assassination by bombing, as "Bombing, assassination" cells are labelled',
+    ),
+    (r"hijack|skyjack|piracy", ("hijacking",), "seizure of an aircraft, vessel or vehicle"),
+    (r"ambush", ("ambush",), "ambush (brings armed_assault with it)"),
+    (r"assassinat", ("assassination",), "attack on a specific prominent person"),
+    (r"kidnap|kidapping|abduct|hostage|capturing", ("kidnap",), "abduction or hostage taking"),
+    (
+        r"siege",
+        ("kidnap",),
+        "Wikipedia's sieges are mostly hostage/barricade incidents (GTD: hostage taking)",
+    ),
+    (
+        r"unarmed|chemical|gas(sing| attack)|poison|bio ?attack|bioterror",
+        (),
+        "GTD codes these as unarmed assault, which our taxonomy does not have",
+    ),
+    (
+        r"fire ?bomb|petrol bomb|molotov|incendiar",
+        ("facility_attack",),
+        "incendiary devices are thrown mostly at buildings and property",
+    ),
+    (
+        r"firefight|firing|gunfire|gun ?battle|shoot|gunmen|sniper|^gun$|shooter",
+        ("armed_assault",),
+        "firearms attack on people",
+    ),
+    (
+        r"bomb|explos|\bieds?\b|grenade|mortar|rocket|missile|shell|land ?mine|artillery"
+        r"|air ?strike|air raid|drone|\brpg\b|atgm|dynamite|^roadside$|^suicide( attacks?)?$",
+        ("bombing",),
+        'explosive attacks incl. rockets, mortars and air strikes; a bare "suicide '
+        'attack" in these lists nearly always is a suicide bombing',
+    ),
+    (
+        r"vehic|ramming|car attack",
+        (),
+        "vehicle rammings are unarmed assault in the GTD; forcing armed_assault would mislabel",
+    ),
     # why: a bare "burning" in these lists is burning people alive (6 of 7 cells), not arson.
-    (r"arson|sabotag|vandal|derail|\bfire\b",
-     ("facility_attack",), "the GTD classes arson and sabotage of property as facility attack"),
-    (r"stab|knife|machete|melee|axe|behead|decapitat|crucif|hanging",
-     ("armed_assault",), "attack on people with blades or other weapons"),
-    (r"execut|execuction|massacre|murder|killing|genocide|^burning$",
-     ("armed_assault",), "deliberate killing of people (incl. burning them alive); the GTD "
-     "codes it as armed assault"),
-    (r"clash|fighting|offensive|skirmish|conflict|invasion",
-     ("armed_assault",), "armed fighting, as ACLED's armed clash maps to armed_assault"),
-    (r"raid|attack|assault|arrack",
-     ("armed_assault",), "a generic attack in these lists is mostly gunmen attacking people"),
-    (r"loot|pillage|theft|robb|riot|violence|stoning|stone|beating|jail ?break|prison break"
-     r"|standoff|tortur|crushed|falling|freezing|drowning|burying|cut down|spike trap",
-     (), "crime, riots, unarmed violence or a method of killing: no GTD attack type of ours"),
+    (
+        r"arson|sabotag|vandal|derail|\bfire\b",
+        ("facility_attack",),
+        "the GTD classes arson and sabotage of property as facility attack",
+    ),
+    (
+        r"stab|knife|machete|melee|axe|behead|decapitat|crucif|hanging",
+        ("armed_assault",),
+        "attack on people with blades or other weapons",
+    ),
+    (
+        r"execut|execuction|massacre|murder|killing|genocide|^burning$",
+        ("armed_assault",),
+        "deliberate killing of people (incl. burning them alive); the GTD "
+        "codes it as armed assault",
+    ),
+    (
+        r"clash|fighting|offensive|skirmish|conflict|invasion",
+        ("armed_assault",),
+        "armed fighting, as ACLED's armed clash maps to armed_assault",
+    ),
+    (
+        r"raid|attack|assault|arrack",
+        ("armed_assault",),
+        "a generic attack in these lists is mostly gunmen attacking people",
+    ),
+    (
+        r"loot|pillage|theft|robb|riot|violence|stoning|stone|beating|jail ?break|prison break"
+        r"|standoff|tortur|crushed|falling|freezing|drowning|burying|cut down|spike trap",
+        (),
+        "crime, riots, unarmed violence or a method of killing: no GTD attack type of ours",
+    ),
     # why: "property takeover" occupies a building to hold hostages; the hostage taking it comes
     # with (always its own part) carries the type.
-    (r"takeover",
-     (), "occupying a building: the hostage taking or siege part carries the type"),
+    (r"takeover", (), "occupying a building: the hostage taking or siege part carries the type"),
 )
 # The incident lists hold attacks only (no negatives).
-ANNOTATIONS = {SOURCE: Annotation(types_in(labels for _, labels, _why in TYPE_PATTERNS),
-                                  negatives=False)}
+ANNOTATIONS = {
+    SOURCE: Annotation(types_in(labels for _, labels, _why in TYPE_PATTERNS), negatives=False)
+}
 
 _REMARK = re.compile(r"\([^)]*\)")
 _SPLIT = re.compile(r",|;|/|\\|&|\+|\band\b|\bfollowed by\b")
@@ -181,7 +231,13 @@ def convert(path: str | Path) -> Conversion:
         if country is None and location:
             result.unmapped[f"location: {location.split(',')[-1].strip()}"] += 1
         result.records.append(
-            make_record(f"{SOURCE}-{index:06d}", text, labels, source=SOURCE, country=country,
-                        date=parse_date(row["date"]))
+            make_record(
+                f"{SOURCE}-{index:06d}",
+                text,
+                labels,
+                source=SOURCE,
+                country=country,
+                date=parse_date(row["date"]),
+            )
         )
     return result

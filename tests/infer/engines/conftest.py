@@ -19,8 +19,12 @@ DEMO = Path(__file__).resolve().parents[3] / "data" / "demo"
 
 def demo_texts() -> list[str]:
     """The team-written demo texts (no real articles)."""
-    return [json.loads(line)["text"] for path in sorted(DEMO.glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)["text"]
+        for path in sorted(DEMO.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def write_mixed_inputs(folder: Path) -> list[str]:
@@ -41,16 +45,28 @@ def write_mixed_inputs(folder: Path) -> list[str]:
     with gzip.open(folder / "more.jsonl.gz", "wt", encoding="utf-8") as handle:
         for text in texts[60:80]:
             handle.write(json.dumps({"text": text}) + "\n")
-    csv_rows = ["id,text", *(f'c{i},"{t.replace(chr(34), "")}"' for i, t in
-                             enumerate(texts[80:90])), 'c-bad,"never closed']
+    csv_rows = [
+        "id,text",
+        *(f'c{i},"{t.replace(chr(34), "")}"' for i, t in enumerate(texts[80:90])),
+        'c-bad,"never closed',
+    ]
     (folder / "rows.csv").write_text("\n".join(csv_rows) + "\n", encoding="utf-8")
     (folder / "story.txt").write_text(texts[90], encoding="utf-8")
-    table = pa.table({"id": [f"p{i}" for i in range(12)],
-                      "text": [texts[100 + i] if i % 5 else None for i in range(12)]})
+    table = pa.table(
+        {
+            "id": [f"p{i}" for i in range(12)],
+            "text": [texts[100 + i] if i % 5 else None for i in range(12)],
+        }
+    )
     pq.write_table(table, folder / "table.parquet", row_group_size=5)
-    return [str(folder / "mixed.jsonl"), str(folder / "more.jsonl.gz"),
-            str(folder / "rows.csv"), str(folder / "story.txt"), str(folder / "table.parquet"),
-            str(folder / "missing.jsonl")]
+    return [
+        str(folder / "mixed.jsonl"),
+        str(folder / "more.jsonl.gz"),
+        str(folder / "rows.csv"),
+        str(folder / "story.txt"),
+        str(folder / "table.parquet"),
+        str(folder / "missing.jsonl"),
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -69,8 +85,9 @@ def local_score(mixed_inputs: list[str], model_dir: Path) -> str:
     app = typer.Typer(add_completion=False)
     app.callback()(lambda: None)
     register(app)
-    result = CliRunner().invoke(app, ["score", *mixed_inputs, "--model", str(model_dir),
-                                      "--jobs", "1"])
+    result = CliRunner().invoke(
+        app, ["score", *mixed_inputs, "--model", str(model_dir), "--jobs", "1"]
+    )
     assert result.exit_code == 1, result.output  # the set has failures on purpose
     return result.stdout
 

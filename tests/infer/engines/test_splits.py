@@ -35,7 +35,7 @@ def test_slices_cover_the_file_exactly_and_end_on_a_newline(tmp_path):
     slices = list(line_slices(path, 1000))
     assert slices[0][0] == 0 and slices[-1][1] == len(data)
     assert all(a[1] == b[0] for a, b in pairwise(slices))
-    assert all(data[end - 1:end] == b"\n" for _, end, _ in slices)
+    assert all(data[end - 1 : end] == b"\n" for _, end, _ in slices)
     assert [first for _, _, first in slices] == [data[:s].count(b"\n") + 1 for s, _, _ in slices]
 
 
@@ -66,10 +66,13 @@ def test_parquet_binary_text_with_bad_bytes_is_scored_with_a_warning(tmp_path):
 
 
 def test_plain_scoring_imports_no_cluster_library():
-    code = ("import sys, infer.cli, infer.batch, infer.readers; "
-            "print([m for m in ('dask', 'distributed', 'pyspark', 'pyarrow') if m in sys.modules])")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, check=True)
+    code = (
+        "import sys, infer.cli, infer.batch, infer.readers; "
+        "print([m for m in ('dask', 'distributed', 'pyspark', 'pyarrow') if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True
+    )
     assert done.stdout.strip() == "[]"
 
 
@@ -87,8 +90,9 @@ def test_missing_java_is_one_line_saying_what_to_install(monkeypatch, tmp_path):
 
 def test_a_utf16_jsonl_file_is_one_split_read_like_score_reads_it(tmp_path):
     path = tmp_path / "wide.jsonl"
-    lines = "".join(json.dumps({"id": f"w{i}", "text": f"Bogotá report {i}"}) + "\n"
-                    for i in range(50))
+    lines = "".join(
+        json.dumps({"id": f"w{i}", "text": f"Bogotá report {i}"}) + "\n" for i in range(50)
+    )
     path.write_bytes(lines.encode("utf-16"))
     splits = plan_splits([str(path)], split_bytes=100)
     assert [s.kind for s in splits] == ["file"]

@@ -38,20 +38,35 @@ def free_port() -> int:
 class Server:
     """`threat-tagger serve --model MODEL ARGS` in a subprocess; stderr goes to a file."""
 
-    def __init__(self, model: Path, args: list[str], log: Path,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, model: Path, args: list[str], log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        command = [sys.executable, "-m", "train.cli", "serve", "--model", str(model),
-                   "--port", str(self.port), *args]
+        command = [
+            sys.executable,
+            "-m",
+            "train.cli",
+            "serve",
+            "--model",
+            str(model),
+            "--port",
+            str(self.port),
+            *args,
+        ]
         environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         environment.pop("THREAT_TAGGER_API_KEY", None)  # only the tests that mean to set it
         environment.update(env or {})
         self._stderr = log.open("wb")
-        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment,
-                                        stdout=subprocess.DEVNULL, stderr=self._stderr,
-                                        preexec_fn=die_with_parent)
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            preexec_fn=die_with_parent,
+        )
 
     def wait_ready(self) -> None:
         """Poll /health/ready until 200; fail with the server's log if it exits or hangs."""

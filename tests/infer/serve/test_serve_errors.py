@@ -13,18 +13,21 @@ def post(server, path: str, content: bytes) -> httpx.Response:
     return httpx.post(server.url + path, content=content, headers=JSON, timeout=60)
 
 
-@pytest.mark.parametrize(("body", "status", "message"), [
-    (b'{"texts": ["a bomb"', 400, "malformed JSON"),
-    (b"", 400, "the request body is empty"),
-    (b'{"texts": ["caf\xe9 bomb"]}', 400, "not valid UTF-8 (byte 15"),
-    (b'["a bomb"]', 422, "must be a JSON object"),
-    (b'{"text": ["a bomb"]}', 422, "unknown field 'text'"),
-    (b"{}", 422, 'missing field "texts"'),
-    (b'{"texts": "a bomb"}', 422, '"texts" must be a list of strings, not a string'),
-    (b'{"texts": []}', 422, '"texts" is empty'),
-    (b'{"texts": ["a", "b"], "ids": ["1"]}', 422, '"ids" has 1 items but "texts" has 2'),
-    (b'{"texts": ["a"], "ids": [1]}', 422, '"ids" must be a list of strings'),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b'{"texts": ["a bomb"', 400, "malformed JSON"),
+        (b"", 400, "the request body is empty"),
+        (b'{"texts": ["caf\xe9 bomb"]}', 400, "not valid UTF-8 (byte 15"),
+        (b'["a bomb"]', 422, "must be a JSON object"),
+        (b'{"text": ["a bomb"]}', 422, "unknown field 'text'"),
+        (b"{}", 422, 'missing field "texts"'),
+        (b'{"texts": "a bomb"}', 422, '"texts" must be a list of strings, not a string'),
+        (b'{"texts": []}', 422, '"texts" is empty'),
+        (b'{"texts": ["a", "b"], "ids": ["1"]}', 422, '"ids" has 1 items but "texts" has 2'),
+        (b'{"texts": ["a"], "ids": [1]}', 422, '"ids" must be a list of strings'),
+    ],
+)
 def test_tag_refuses_a_bad_request_with_a_clear_message(server, body, status, message) -> None:
     response = post(server, "/v1/tag", body)
     assert response.status_code == status, response.text
@@ -64,13 +67,16 @@ def test_a_chunked_body_over_the_size_limit_is_413(server) -> None:
     assert "over the limit of 200000 bytes" in response.json()["detail"]
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b'{"text": ""}', "text is empty"),
-    (b'{"text": 5}', "text is a number, not a string"),
-    (b'{"texts": ["a"]}', "unknown field 'texts'"),
-    (b'{"text": "a bomb", "top": 0}', '"top" must be an integer from 1 to 100'),
-    (b'{"text": "a bomb", "id": 3}', '"id" must be a string'),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"text": ""}', "text is empty"),
+        (b'{"text": 5}', "text is a number, not a string"),
+        (b'{"texts": ["a"]}', "unknown field 'texts'"),
+        (b'{"text": "a bomb", "top": 0}', '"top" must be an integer from 1 to 100'),
+        (b'{"text": "a bomb", "id": 3}', '"id" must be a string'),
+    ],
+)
 def test_explain_refuses_a_bad_request_with_422(server, body, message) -> None:
     response = post(server, "/v1/explain", body)
     assert response.status_code == 422, response.text
@@ -94,8 +100,9 @@ def test_unknown_paths_and_methods_are_json_errors(server) -> None:
 
 
 def test_no_endpoint_loads_a_model_or_file_named_in_the_request(server) -> None:
-    response = httpx.post(server.url + "/v1/tag",
-                          json={"texts": ["a bomb"], "model": "/etc/passwd"})
+    response = httpx.post(
+        server.url + "/v1/tag", json={"texts": ["a bomb"], "model": "/etc/passwd"}
+    )
     assert response.status_code == 422
     assert "unknown field 'model'" in response.json()["detail"]
     assert httpx.get(server.url + "/v1/model", params={"path": "/etc"}).json()["name"] != "/etc"
@@ -113,8 +120,10 @@ def test_a_client_that_hangs_up_mid_body_is_counted_not_a_crash(server) -> None:
     import time
 
     with socket.create_connection(("127.0.0.1", server.port)) as sock:
-        sock.sendall(b"POST /v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b'Content-Length: 1000\r\n\r\n{"texts": ["a bo')
+        sock.sendall(
+            b"POST /v1/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"texts": ["a bo'
+        )
         time.sleep(0.3)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

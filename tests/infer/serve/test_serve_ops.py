@@ -13,8 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 KEY = "s3cret-key-for-tests"
-TEXTS = ["A bomb exploded at a bus stop in Quetta.", "Gunmen abducted two aid workers.",
-         "The city council approved the new budget.", "Rebels ambushed an army patrol."]
+TEXTS = [
+    "A bomb exploded at a bus stop in Quetta.",
+    "Gunmen abducted two aid workers.",
+    "The city council approved the new budget.",
+    "Rebels ambushed an army patrol.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +27,26 @@ def keyed(start_server):
     return start_server("--log-texts", env={"THREAT_TAGGER_API_KEY": KEY})
 
 
-@pytest.mark.parametrize("headers", [
-    {}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Bearer {KEY}x"},
-    {"Authorization": f"Basic {KEY}"}, {"Authorization": KEY},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Bearer {KEY}x"},
+        {"Authorization": f"Basic {KEY}"},
+        {"Authorization": KEY},
+    ],
+)
 def test_a_missing_or_wrong_key_is_401(keyed, headers) -> None:
-    for method, path in (("POST", "/v1/tag"), ("POST", "/v1/explain"), ("GET", "/v1/model"),
-                         ("GET", "/metrics")):
-        response = httpx.request(method, keyed.url + path, json={"texts": ["a bomb"]},
-                                 headers=headers)
+    for method, path in (
+        ("POST", "/v1/tag"),
+        ("POST", "/v1/explain"),
+        ("GET", "/v1/model"),
+        ("GET", "/metrics"),
+    ):
+        response = httpx.request(
+            method, keyed.url + path, json={"texts": ["a bomb"]}, headers=headers
+        )
         assert response.status_code == 401, (path, response.text)
         assert "API key" in response.json()["detail"]
         assert response.headers["www-authenticate"] == "Bearer"
@@ -72,8 +87,9 @@ def test_access_log_lines_are_json_and_hold_texts_only_when_asked(server, keyed)
     assert {"time", "client", "method", "duration_ms"} <= set(line)
     assert "Zorblax" not in server.stderr()
     before = len(access_lines(keyed))
-    httpx.post(keyed.url + "/v1/tag", json={"texts": [secret]},
-               headers={"Authorization": f"Bearer {KEY}"})
+    httpx.post(
+        keyed.url + "/v1/tag", json={"texts": [secret]}, headers={"Authorization": f"Bearer {KEY}"}
+    )
     line = next(line for line in logged_after(keyed, before) if line["path"] == "/v1/tag")
     assert line["text"] == [secret]
     assert KEY not in keyed.stderr()
@@ -98,9 +114,16 @@ def test_sigterm_lets_a_request_in_flight_finish_then_exits(start_server) -> Non
         signalled.wait(timeout=30)
         yield b'"Gunmen abducted two aid workers."]}'
 
-    thread = threading.Thread(target=lambda: answers.append(httpx.post(
-        server.url + "/v1/tag", content=body(), timeout=60,
-        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"})))
+    thread = threading.Thread(
+        target=lambda: answers.append(
+            httpx.post(
+                server.url + "/v1/tag",
+                content=body(),
+                timeout=60,
+                headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+            )
+        )
+    )
     thread.start()
     deadline = time.monotonic() + 30
     while in_progress(server.url) < 2 and time.monotonic() < deadline:
@@ -135,16 +158,23 @@ def test_load_50_clients_2000_requests_without_an_error(server) -> None:
     async def main() -> None:
         limits = httpx.Limits(max_connections=clients)
         async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as http:
-            await asyncio.wait_for(asyncio.gather(*(client(n, http) for n in range(clients))),
-                                   timeout=300)  # a bound, not a speed test
+            await asyncio.wait_for(
+                asyncio.gather(*(client(n, http) for n in range(clients))), timeout=300
+            )  # a bound, not a speed test
 
     asyncio.run(main())
     assert failures == []
     metrics = httpx.get(server.url + "/metrics").text
-    sizes = [line for line in metrics.splitlines()
-             if line.startswith('threat_tagger_batch_requests_bucket{le="1.0"}')]
-    count = [line for line in metrics.splitlines()
-             if line.startswith("threat_tagger_batch_requests_count")]
+    sizes = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith('threat_tagger_batch_requests_bucket{le="1.0"}')
+    ]
+    count = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("threat_tagger_batch_requests_count")
+    ]
     assert float(sizes[0].split()[1]) < float(count[0].split()[1])  # some batches grouped >1
 
 
@@ -156,8 +186,9 @@ def test_serve_without_a_model_folder_fails_with_one_line(tmp_path) -> None:
     assert "is not a model folder" in result.output
 
 
-def test_serve_with_a_broken_model_exits_1_naming_the_problem(start_server, model_dir,
-                                                              tmp_path) -> None:
+def test_serve_with_a_broken_model_exits_1_naming_the_problem(
+    start_server, model_dir, tmp_path
+) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     for path in model_dir.iterdir():
@@ -181,7 +212,8 @@ def test_workers_each_serve_and_metrics_add_up_over_them(start_server) -> None:
         answers.append(reply.status_code)
     assert answers == [200] * 20
     metrics = httpx.get(server.url + "/metrics").text
-    count = next(line for line in metrics.splitlines()
-                 if line.startswith("threat_tagger_batch_texts_count"))
+    count = next(
+        line for line in metrics.splitlines() if line.startswith("threat_tagger_batch_texts_count")
+    )
     assert float(count.split()[1]) >= 20  # every worker's batches, not one worker's
     assert server.stop() in (0, -signal.SIGTERM)

@@ -13,8 +13,7 @@ from infer.serve.app import create_app
 from infer.serve.settings import Settings
 
 
-def test_ready_and_tag_answer_503_until_the_model_is_loaded(model_dir: Path,
-                                                            monkeypatch) -> None:
+def test_ready_and_tag_answer_503_until_the_model_is_loaded(model_dir: Path, monkeypatch) -> None:
     release = threading.Event()
     real_load = Predictor.load
 

@@ -10,8 +10,11 @@ import pytest
 
 jsonschema = pytest.importorskip("jsonschema", reason="the schema tests need the dev extra")
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "infer" / "prediction.schema.json")
-                    .read_text(encoding="utf-8"))
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[3] / "infer" / "prediction.schema.json").read_text(
+        encoding="utf-8"
+    )
+)
 
 
 def check(instance: dict, form: str) -> None:
@@ -21,11 +24,17 @@ def check(instance: dict, form: str) -> None:
 
 
 def test_tag_results_follow_the_scored_record_schema(server) -> None:
-    texts = ["A car bomb exploded outside the ministry in Baghdad, killing four.",
-             "The council approved the city budget.", "\ud800"]
-    response = httpx.post(server.url + "/v1/tag", timeout=60,
-                          content=json.dumps({"texts": texts}).encode(),
-                          headers={"content-type": "application/json"})
+    texts = [
+        "A car bomb exploded outside the ministry in Baghdad, killing four.",
+        "The council approved the city budget.",
+        "\ud800",
+    ]
+    response = httpx.post(
+        server.url + "/v1/tag",
+        timeout=60,
+        content=json.dumps({"texts": texts}).encode(),
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     for result in results:

@@ -8,14 +8,20 @@ from train.bench.roundups import round_ups
 
 def report(i: int, labels: list[str]) -> dict:
     """A short stand-in attack report."""
-    return {"id": f"r{i}", "text": f"Report number {i} about an incident.",
-            "incident_types": labels}
+    return {
+        "id": f"r{i}",
+        "text": f"Report number {i} about an incident.",
+        "incident_types": labels,
+    }
 
 
-EVENTS = [report(i, [["bombing"], ["kidnap"], ["ambush", "armed_assault"]][i % 3])
-          for i in range(12)]
-NEWS = [{"id": f"n{i}", "text": " ".join(["word"] * (30 + 20 * i)), "incident_types": []}
-        for i in range(12)]
+EVENTS = [
+    report(i, [["bombing"], ["kidnap"], ["ambush", "armed_assault"]][i % 3]) for i in range(12)
+]
+NEWS = [
+    {"id": f"n{i}", "text": " ".join(["word"] * (30 + 20 * i)), "incident_types": []}
+    for i in range(12)
+]
 
 
 def test_round_ups_join_reports_and_news_and_take_the_union_of_labels():
@@ -41,7 +47,10 @@ def test_too_few_reports_give_no_round_ups():
 
 
 def test_every_type_share_counts_stories_given_all_their_types():
-    records = [{"incident_types": ["bombing", "kidnap"]}, {"incident_types": ["bombing"]},
-               {"incident_types": []}]
+    records = [
+        {"incident_types": ["bombing", "kidnap"]},
+        {"incident_types": ["bombing"]},
+        {"incident_types": []},
+    ]
     predictions = [["bombing"], ["bombing", "hijacking"], ["kidnap"]]
     assert every_type_share(records, predictions, ("bombing", "kidnap")) == 0.5

@@ -7,8 +7,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the serve benchmark needs the serve extra")
 
 
-def test_serve_bench_reports_every_row_against_in_process(model_dir, tmp_path,
-                                                          monkeypatch) -> None:
+def test_serve_bench_reports_every_row_against_in_process(model_dir, tmp_path, monkeypatch) -> None:
     from train.bench import serve
 
     monkeypatch.setattr(serve, "REQUESTS", dict.fromkeys(serve.REQUESTS, 64))

@@ -26,16 +26,21 @@ BASELINES = (NaiveModel, FastTextModel)
 @pytest.fixture(scope="module")
 def demo() -> list[dict]:
     """A few dozen demo records: every 12th of data/demo, attacks and non-attacks mixed."""
-    records = [json.loads(line) for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
-               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line)
+        for path in sorted((REPO / "data" / "demo").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return records[::12]
 
 
 @pytest.fixture(scope="module")
 def accuracy(demo, tmp_path_factory) -> dict:
     """Every accuracy row and the matrix for the two baselines, on demo stand-in corpora."""
-    systems = Systems(DemoCorpora(demo), tmp_path_factory.mktemp("bench"),
-                      systems=("naive", "fasttext"))
+    systems = Systems(
+        DemoCorpora(demo), tmp_path_factory.mktemp("bench"), systems=("naive", "fasttext")
+    )
     return run_accuracy(systems, ["1", "2", "3", "4", "5", "6", "7", "8", "matrix"])
 
 
@@ -45,13 +50,25 @@ class DemoCorpora(Corpora):
     def __init__(self, records: list[dict]) -> None:
         self.folder, self.limit = REPO / "data", None
         splits = ("train", "train", "dev", "test")
-        satp = [({**r, "split": splits[i % 4]}, bool(r["incident_types"]) or i % 5 == 0)
-                for i, r in enumerate(records)]
+        satp = [
+            ({**r, "split": splits[i % 4]}, bool(r["incident_types"]) or i % 5 == 0)
+            for i, r in enumerate(records)
+        ]
         with_country = [r for r in records if r["country"]]
-        news = [{**r, "source": f"ordinary_news:{PUBLISHERS[i % 2]}", "category": "demo"}
-                for i, r in enumerate(records) if not r["incident_types"]]
-        self.__dict__.update(wikipedia=with_country, case=records, rand=with_country, demo=records,
-                             satp=satp, full_training=records, ordinary_news=news)
+        news = [
+            {**r, "source": f"ordinary_news:{PUBLISHERS[i % 2]}", "category": "demo"}
+            for i, r in enumerate(records)
+            if not r["incident_types"]
+        ]
+        self.__dict__.update(
+            wikipedia=with_country,
+            case=records,
+            rand=with_country,
+            demo=records,
+            satp=satp,
+            full_training=records,
+            ordinary_news=news,
+        )
 
 
 @pytest.mark.parametrize("model_class", BASELINES)
@@ -68,8 +85,9 @@ def test_baselines_predict_proba_has_one_column_per_seen_label(model_class, demo
 @pytest.mark.parametrize("model_class", BASELINES)
 def test_single_label_baselines_answer_one_seen_class_per_text(model_class, demo):
     rows = [r for r in demo if r["region"]]
-    model = model_class(multi_label=False).fit([r["text"] for r in rows],
-                                               [r["region"] for r in rows])
+    model = model_class(multi_label=False).fit(
+        [r["text"] for r in rows], [r["region"] for r in rows]
+    )
     answers = model.predict([r["text"] for r in rows[:5]])
     assert len(answers) == 5 and set(answers) <= {r["region"] for r in rows}
 
@@ -97,24 +115,56 @@ def test_accuracy_rows_give_every_baseline_a_score_for_every_metric(demo, accura
 
 
 def test_markdown_shows_ratios_goals_and_the_accuracy_table(accuracy):
-    measured = {name: {"docs_per_s": rate, "docs_per_cpu_s": rate, "predict_s": 1.0,
-                       "peak_rss_mb": 90.0, "model_mb": 3.0, "train_s": 1.0, "load_s": 0.2,
-                       "startup_s": 0.5}
-                for name, rate in (("naive", 1000.0), ("fasttext", 4000.0),
-                                   ("threat-tagger", 6000.0))}
-    score = {"n": 100, "wall_s": 0.01, "cpu_s": 0.02,
-             "peak_rss_mb": {"parent": 80.0, "worker-1": 120.0}}
-    million = {"n": 1000, "wall_s": 0.1, "cpu_s": 0.2,
-               "peak_rss_mb": {"parent": 80.0, "worker-1": 350.0}}
+    measured = {
+        name: {
+            "docs_per_s": rate,
+            "docs_per_cpu_s": rate,
+            "predict_s": 1.0,
+            "peak_rss_mb": 90.0,
+            "model_mb": 3.0,
+            "train_s": 1.0,
+            "load_s": 0.2,
+            "startup_s": 0.5,
+        }
+        for name, rate in (("naive", 1000.0), ("fasttext", 4000.0), ("threat-tagger", 6000.0))
+    }
+    score = {
+        "n": 100,
+        "wall_s": 0.01,
+        "cpu_s": 0.02,
+        "peak_rss_mb": {"parent": 80.0, "worker-1": 120.0},
+    }
+    million = {
+        "n": 1000,
+        "wall_s": 0.1,
+        "cpu_s": 0.2,
+        "peak_rss_mb": {"parent": 80.0, "worker-1": 350.0},
+    }
     speed = _summarise(measured, score, million, 100, 50, True, (1.0, 1.0, 1.0), 3.0)
     assert speed["systems"]["threat-tagger"]["vs_fasttext"] == 1.5
     assert speed["goals"]["score_1m_peak_rss_mb"]["value"] == 350.0
-    text = render({"command": "python -m train.bench --quick", "date": "today",
-                   "machine": {"CPU": "test cpu"}, "speed": speed, "accuracy": accuracy,
-                   "experiments": {"rows": [{"dataset": "wikipedia", "trial": "no-char",
-                                             "what": "word n-grams only", "dev": {"micro_f1": 0.8},
-                                             "primary": "micro_f1", "delta": -0.02,
-                                             "kept": "no"}]}})
+    text = render(
+        {
+            "command": "python -m train.bench --quick",
+            "date": "today",
+            "machine": {"CPU": "test cpu"},
+            "speed": speed,
+            "accuracy": accuracy,
+            "experiments": {
+                "rows": [
+                    {
+                        "dataset": "wikipedia",
+                        "trial": "no-char",
+                        "what": "word n-grams only",
+                        "dev": {"micro_f1": 0.8},
+                        "primary": "micro_f1",
+                        "delta": -0.02,
+                        "kept": "no",
+                    }
+                ]
+            },
+        }
+    )
     assert "| threat-tagger `Predictor.predict` | 6,000 | 1.5 | 6 |" in text
     assert "**missed**" in text and "SATP relevant" in text and "Cross-corpus matrix" in text
     assert "Row 7, false_tag_share per category:" in text and "Long stories" in text
@@ -149,8 +199,7 @@ def test_missing_corpora_folder_is_a_clear_error(monkeypatch, tmp_path):
         corpora_dir()
 
 
-def test_bench_exits_1_with_one_error_line_when_corpora_are_absent(monkeypatch, tmp_path,
-                                                                   capsys):
+def test_bench_exits_1_with_one_error_line_when_corpora_are_absent(monkeypatch, tmp_path, capsys):
     from train.bench.__main__ import main
 
     monkeypatch.setenv("THREAT_CORPORA", str(tmp_path / "nowhere"))

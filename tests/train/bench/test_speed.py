@@ -8,14 +8,26 @@ from train.bench.baselines import FastTextModel
 from train.bench.markdown import speed_section
 from train.bench.speed import FAST, _summarise, worker
 
-TEXTS = ["A car bomb exploded outside the police station.",
-         "Gunmen kidnapped two engineers near the border.",
-         "The council met to discuss the town budget."]
+TEXTS = [
+    "A car bomb exploded outside the police station.",
+    "Gunmen kidnapped two engineers near the border.",
+    "The council met to discuss the town budget.",
+]
 
 
 def _system(rate: float, **extra: float) -> dict:
-    return {"docs_per_s": rate, "docs_per_cpu_s": rate, "predict_s": 1.0, "peak_rss_mb": 90.0,
-            "model_mb": 2.0, "train_s": 1.0, "load_s": 0.2, "startup_s": 0.5, "n": 100, **extra}
+    return {
+        "docs_per_s": rate,
+        "docs_per_cpu_s": rate,
+        "predict_s": 1.0,
+        "peak_rss_mb": 90.0,
+        "model_mb": 2.0,
+        "train_s": 1.0,
+        "load_s": 0.2,
+        "startup_s": 0.5,
+        "n": 100,
+        **extra,
+    }
 
 
 def _run(n: int, wall_s: float) -> dict:
@@ -23,13 +35,26 @@ def _run(n: int, wall_s: float) -> dict:
 
 
 def _speed() -> dict:
-    systems = {"naive": _system(1000.0), "fasttext": _system(8000.0, fair_docs_per_cpu_s=4000.0),
-               "threat-tagger": _system(2400.0, first_predict_s=0.4), FAST: _system(4400.0)}
-    long = {"fasttext": _system(800.0, fair_docs_per_cpu_s=500.0),
-            "threat-tagger": _system(100.0)}
-    return _summarise(systems, _run(1000, 1.0), _run(5000, 5.0), 1000, 50, True,
-                      (1.0, 1.0, 1.0), 3.0, _run(1000, 0.5), long=long,
-                      score_jobs1=_run(1000, 1.6))
+    systems = {
+        "naive": _system(1000.0),
+        "fasttext": _system(8000.0, fair_docs_per_cpu_s=4000.0),
+        "threat-tagger": _system(2400.0, first_predict_s=0.4),
+        FAST: _system(4400.0),
+    }
+    long = {"fasttext": _system(800.0, fair_docs_per_cpu_s=500.0), "threat-tagger": _system(100.0)}
+    return _summarise(
+        systems,
+        _run(1000, 1.0),
+        _run(5000, 5.0),
+        1000,
+        50,
+        True,
+        (1.0, 1.0, 1.0),
+        3.0,
+        _run(1000, 0.5),
+        long=long,
+        score_jobs1=_run(1000, 1.6),
+    )
 
 
 def test_fair_basis_puts_fasttexts_preparation_inside_its_clock():
@@ -42,15 +67,21 @@ def test_fair_basis_puts_fasttexts_preparation_inside_its_clock():
 def test_goals_table_says_met_or_missed_for_every_goal_of_issue_11():
     speed = _speed()
     goals = {key: g["value"] for key, g in speed["goals"].items()}
-    assert goals == {"full_vs_fasttext_fair": 0.6, "long_vs_fasttext_fair": 0.2,
-                     "fast_vs_fasttext_fair": 1.1, "jobs2_vs_jobs1": 1.6, "load_s": 0.2,
-                     "first_predict_s": 0.4, "score_1m_peak_rss_mb": 80.0}
+    assert goals == {
+        "full_vs_fasttext_fair": 0.6,
+        "long_vs_fasttext_fair": 0.2,
+        "fast_vs_fasttext_fair": 1.1,
+        "jobs2_vs_jobs1": 1.6,
+        "load_s": 0.2,
+        "first_predict_s": 0.4,
+        "score_1m_peak_rss_mb": 80.0,
+    }
     text = "\n".join(speed_section(speed))
-    assert "| full.toml in process vs fastText, RAND (x, fair basis) | >= 0.5 | 0.6 | met |" \
-        in text
+    assert "| full.toml in process vs fastText, RAND (x, fair basis) | >= 0.5 | 0.6 | met |" in text
     assert "SATP 250+ words (x, fair basis) | >= 0.3 | 0.2 | **missed** |" in text
-    assert "| `score --jobs 2` vs `--jobs 1`, files to files (x) | >= 1.8 | 1.6 | **missed** |" \
-        in text
+    assert (
+        "| `score --jobs 2` vs `--jobs 1`, files to files (x) | >= 1.8 | 1.6 | **missed** |" in text
+    )
     assert "Long stories: SATP stories of 250+ words" in text
 
 

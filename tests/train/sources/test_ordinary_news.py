@@ -48,15 +48,21 @@ def test_rows_become_negatives_and_empty_or_unknown_rows_are_counted(tmp_path):
 def test_categories_keep_the_first_reuters_topic(tmp_path):
     path = write_rows(tmp_path / "news.csv", [*ROWS, ("wire-8", "reuters21578", "", "Text.")])
     assert ordinary_news.categories(path) == {
-        "news-ag-1": "sports", "news-wire-7": "earn", "news-ag-2": "business",
-        "news-x-1": "misc", "news-wire-8": "none"}
+        "news-ag-1": "sports",
+        "news-wire-7": "earn",
+        "news-ag-2": "business",
+        "news-x-1": "misc",
+        "news-wire-8": "none",
+    }
 
 
 def test_the_spec_loads_through_the_corpus_layer(tmp_path):
     path = write_rows(tmp_path / "news.csv", ROWS[:2])
     corpus = load_corpus(f"ordinary_news:{path}")
-    assert [r["source"] for r in corpus.records] == ["ordinary_news:ag_news",
-                                                     "ordinary_news:reuters21578"]
+    assert [r["source"] for r in corpus.records] == [
+        "ordinary_news:ag_news",
+        "ordinary_news:reuters21578",
+    ]
 
 
 @pytest.mark.corpora
@@ -78,5 +84,7 @@ def test_full_and_fast_runs_train_on_ordinary_news(name):
     from train.config import load_config
 
     config = load_config(Path(__file__).resolve().parents[3] / "train" / "configs" / f"{name}.toml")
-    assert any(spec.startswith("ordinary_news:") and spec.endswith("/ordinary_news.csv")
-               for spec in config.corpora.train)
+    assert any(
+        spec.startswith("ordinary_news:") and spec.endswith("/ordinary_news.csv")
+        for spec in config.corpora.train
+    )

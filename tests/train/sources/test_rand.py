@@ -11,8 +11,16 @@ from infer.taxonomy import INCIDENT_TYPES
 from train.sources import rand
 from train.sources.rand import WEAPON_LABELS, strip_dateline
 
-HEADER = ("Date", "City", "Country", "Perpetrator", "Weapon", "Injuries", "Fatalities",
-          "Description")
+HEADER = (
+    "Date",
+    "City",
+    "Country",
+    "Perpetrator",
+    "Weapon",
+    "Injuries",
+    "Fatalities",
+    "Description",
+)
 
 
 def write_rows(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
@@ -44,8 +52,10 @@ def test_every_weapon_maps_to_taxonomy_labels(weapon, labels):
         ("U.S. Embassy offices were bombed.", "U.S. Embassy offices were bombed."),
         ("A bomb exploded.  No one was hurt.", "A bomb exploded.  No one was hurt."),
         ("ETA. claimed it.", "ETA. claimed it."),
-        ("Gunmen killed two policemen.  Attacks are frequent.",
-         "Gunmen killed two policemen.  Attacks are frequent."),
+        (
+            "Gunmen killed two policemen.  Attacks are frequent.",
+            "Gunmen killed two policemen.  Attacks are frequent.",
+        ),
     ],
 )
 def test_country_datelines_are_stripped_from_descriptions(description, expected):
@@ -53,20 +63,29 @@ def test_country_datelines_are_stripped_from_descriptions(description, expected)
 
 
 def test_convert_marks_records_weak_and_maps_weapon_country_and_date(tmp_path):
-    path = write_rows(tmp_path / "r.csv", [
-        ("1975-06-01", "Uruguay", "Fire or Firebomb",
-         "URUGUAY.  A Molotov cocktail was thrown at an office."),
-    ])
-    assert rand.convert(path).records == [{
-        "id": "rand-000000",
-        "text": "A Molotov cocktail was thrown at an office.",
-        "incident_types": ["facility_attack"],
-        "region": "South America",
-        "country": "UY",
-        "source": "rand:weak",
-        "split": None,
-        "date": "1975-06-01",
-    }]
+    path = write_rows(
+        tmp_path / "r.csv",
+        [
+            (
+                "1975-06-01",
+                "Uruguay",
+                "Fire or Firebomb",
+                "URUGUAY.  A Molotov cocktail was thrown at an office.",
+            ),
+        ],
+    )
+    assert rand.convert(path).records == [
+        {
+            "id": "rand-000000",
+            "text": "A Molotov cocktail was thrown at an office.",
+            "incident_types": ["facility_attack"],
+            "region": "South America",
+            "country": "UY",
+            "source": "rand:weak",
+            "split": None,
+            "date": "1975-06-01",
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -84,13 +103,16 @@ def test_weapons_imply_incident_types(tmp_path, weapon, expected):
 
 
 def test_rows_whose_weapon_implies_nothing_safe_are_dropped_and_counted(tmp_path):
-    path = write_rows(tmp_path / "r.csv", [
-        ("1990-01-02", "Peru", "Unknown", "Something happened."),
-        ("1990-01-03", "Peru", "Chemical Agent", "Something happened."),
-        ("1990-01-04", "Peru", "Catapult", "Something happened."),
-        ("1990-01-05", "Peru", "Explosives", "PERU.  "),
-        ("1990-01-06", "Atlantis", "Explosives", "A bomb exploded."),
-    ])
+    path = write_rows(
+        tmp_path / "r.csv",
+        [
+            ("1990-01-02", "Peru", "Unknown", "Something happened."),
+            ("1990-01-03", "Peru", "Chemical Agent", "Something happened."),
+            ("1990-01-04", "Peru", "Catapult", "Something happened."),
+            ("1990-01-05", "Peru", "Explosives", "PERU.  "),
+            ("1990-01-06", "Atlantis", "Explosives", "A bomb exploded."),
+        ],
+    )
     result = rand.convert(path)
     assert [(r["id"], r["country"]) for r in result.records] == [("rand-000004", None)]
     assert result.dropped == {

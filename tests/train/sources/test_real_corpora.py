@@ -54,7 +54,9 @@ def test_satp_keeps_every_unlabelled_row_and_accounts_for_every_row(corpora_dir)
     assert result.dropped["empty text"] == 2
     assert len(result.records) == 7_443
     unlabelled = sum(
-        1 for row in rows if row["text"].strip()
+        1
+        for row in rows
+        if row["text"].strip()
         and not any(row[c] == "1" for c in ("ArmedAssault", "Bombing", "Kidnapping", "Other"))
     )
     negatives = [r for r in result.records if r["source"] == "satp"]
@@ -64,8 +66,11 @@ def test_satp_keeps_every_unlabelled_row_and_accounts_for_every_row(corpora_dir)
 def test_rand_descriptions_no_longer_start_with_a_country_dateline(corpora_dir):
     result = convert("rand", corpus_file(corpora_dir, "rand"))
     dateline = re.compile(r"^([A-Z][A-Z /-]+[A-Z])[.:] ")
-    leaks = [record["text"][:40] for record in result.records
-             if (match := dateline.match(record["text"])) and country_code(match[1])]
+    leaks = [
+        record["text"][:40]
+        for record in result.records
+        if (match := dateline.match(record["text"])) and country_code(match[1])
+    ]
     assert leaks == []
     assert {record["source"] for record in result.records} == {"rand:weak"}
 

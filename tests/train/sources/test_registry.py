@@ -10,8 +10,7 @@ from train.sources.base import clean_text, iso_date, read_rows
 
 
 def test_registry_names_every_source():
-    assert set(SOURCES) == {"wikipedia", "satp", "case", "rand", "gtd", "acled",
-                            "ordinary_news"}
+    assert set(SOURCES) == {"wikipedia", "satp", "case", "rand", "gtd", "acled", "ordinary_news"}
 
 
 def test_unknown_source_error_lists_the_known_sources(tmp_path):
@@ -21,8 +20,10 @@ def test_unknown_source_error_lists_the_known_sources(tmp_path):
 
 def test_convert_dispatches_to_the_named_converter(tmp_path):
     path = tmp_path / "s.csv"
-    path.write_text("text,ArmedAssault,Bombing,Kidnapping,Other,split\n"
-                    "A bomb exploded.,0,1,0,0,test\n", encoding="utf-8")
+    path.write_text(
+        "text,ArmedAssault,Bombing,Kidnapping,Other,split\nA bomb exploded.,0,1,0,0,test\n",
+        encoding="utf-8",
+    )
     [record] = convert("satp", str(path)).records
     assert (record["source"], record["incident_types"]) == ("satp", ["bombing"])
 

@@ -41,35 +41,44 @@ def test_every_label_column_maps_to_taxonomy_labels(column, labels):
     ],
 )
 def test_label_columns_map_to_incident_types(tmp_path, flags, expected):
-    path = write_rows(tmp_path / "s.csv", [("Militants did something in a district.", *flags,
-                                            "dev")])
+    path = write_rows(
+        tmp_path / "s.csv", [("Militants did something in a district.", *flags, "dev")]
+    )
     [record] = satp.convert(path).records
     assert record["incident_types"] == expected
 
 
 def test_rows_without_labels_are_kept_as_negatives_with_region_and_split(tmp_path):
-    path = write_rows(tmp_path / "s.csv", [("Police arrested two cadres on Monday.", 0, 0, 0, 0,
-                                            "train")])
-    assert satp.convert(path).records == [{
-        "id": "satp-000000",
-        "text": "Police arrested two cadres on Monday.",
-        "incident_types": [],
-        "region": "South Asia",
-        "country": None,
-        "source": "satp",
-        "split": "train",
-        "date": None,
-    }]
+    path = write_rows(
+        tmp_path / "s.csv", [("Police arrested two cadres on Monday.", 0, 0, 0, 0, "train")]
+    )
+    assert satp.convert(path).records == [
+        {
+            "id": "satp-000000",
+            "text": "Police arrested two cadres on Monday.",
+            "incident_types": [],
+            "region": "South Asia",
+            "country": None,
+            "source": "satp",
+            "split": "train",
+            "date": None,
+        }
+    ]
 
 
 def test_other_only_rows_are_kept_without_labels_and_marked_and_empty_texts_dropped(tmp_path):
-    path = write_rows(tmp_path / "s.csv", [
-        ("Cadres set two trucks ablaze.", 0, 0, 0, 1, "train"),
-        ("", 0, 0, 0, 0, "train"),
-        ("nan", 0, 0, 0, 0, "test"),
-        ("A bomb went off near a market.", 0, 1, 0, 0, "test"),
-    ])
+    path = write_rows(
+        tmp_path / "s.csv",
+        [
+            ("Cadres set two trucks ablaze.", 0, 0, 0, 1, "train"),
+            ("", 0, 0, 0, 0, "train"),
+            ("nan", 0, 0, 0, 0, "test"),
+            ("A bomb went off near a market.", 0, 1, 0, 0, "test"),
+        ],
+    )
     result = satp.convert(path)
     assert [(r["id"], r["incident_types"], r["source"]) for r in result.records] == [
-        ("satp-000000", [], "satp:other"), ("satp-000003", ["bombing"], "satp")]
+        ("satp-000000", [], "satp:other"),
+        ("satp-000003", ["bombing"], "satp"),
+    ]
     assert result.dropped == {"empty text": 2}

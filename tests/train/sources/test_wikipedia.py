@@ -110,7 +110,12 @@ def test_unrecognised_type_parts_are_reported_and_recognised_ones_still_map():
 
 def test_type_cell_splits_on_separators_and_drops_parenthetical_remarks():
     assert type_parts("Shooting, Bombing/Arson and Kidnapping (alleged); Siege & Raid") == [
-        "shooting", "bombing", "arson", "kidnapping", "siege", "raid"
+        "shooting",
+        "bombing",
+        "arson",
+        "kidnapping",
+        "siege",
+        "raid",
     ]
 
 
@@ -150,43 +155,60 @@ def test_location_country_is_the_last_part_resolved_by_the_taxonomy(location, ex
 
 
 def test_convert_labels_rows_and_fills_country_region_date(tmp_path):
-    path = write_rows(tmp_path / "w.csv", [
-        ("March 3 1999", "Car bombing, shooting", "Ankara, Turkey",
-         "A car bomb exploded near a ministry.[4][5] Gunmen then opened fire.[6]"),
-    ])
+    path = write_rows(
+        tmp_path / "w.csv",
+        [
+            (
+                "March 3 1999",
+                "Car bombing, shooting",
+                "Ankara, Turkey",
+                "A car bomb exploded near a ministry.[4][5] Gunmen then opened fire.[6]",
+            ),
+        ],
+    )
     result = wikipedia.convert(path)
-    assert result.records == [{
-        "id": "wikipedia-000000",
-        "text": "A car bomb exploded near a ministry. Gunmen then opened fire.",
-        "incident_types": ["bombing", "armed_assault"],
-        "region": "Middle East & North Africa",
-        "country": "TR",
-        "source": "wikipedia",
-        "split": None,
-        "date": "1999-03-03",
-    }]
+    assert result.records == [
+        {
+            "id": "wikipedia-000000",
+            "text": "A car bomb exploded near a ministry. Gunmen then opened fire.",
+            "incident_types": ["bombing", "armed_assault"],
+            "region": "Middle East & North Africa",
+            "country": "TR",
+            "source": "wikipedia",
+            "split": None,
+            "date": "1999-03-03",
+        }
+    ]
 
 
 def test_unknown_and_unmapped_types_are_dropped_and_counted_not_labelled_none(tmp_path):
-    path = write_rows(tmp_path / "w.csv", [
-        ("May 1 2001", "Unknown", "Lima, Peru", "Something happened."),
-        ("May 2 2001", "Zorblatting", "Lima, Peru", "Something else happened."),
-        ("May 3 2001", "Vehicular attack", "Lima, Peru", "A van hit people."),
-        ("May 4 2001", "Shooting", "Lima, Peru", "[12]"),
-        ("May 5 2001", "Kidnapping", "Lima, Peru", "Two engineers were abducted."),
-    ])
+    path = write_rows(
+        tmp_path / "w.csv",
+        [
+            ("May 1 2001", "Unknown", "Lima, Peru", "Something happened."),
+            ("May 2 2001", "Zorblatting", "Lima, Peru", "Something else happened."),
+            ("May 3 2001", "Vehicular attack", "Lima, Peru", "A van hit people."),
+            ("May 4 2001", "Shooting", "Lima, Peru", "[12]"),
+            ("May 5 2001", "Kidnapping", "Lima, Peru", "Two engineers were abducted."),
+        ],
+    )
     result = wikipedia.convert(path)
     assert [record["id"] for record in result.records] == ["wikipedia-000004"]
     assert result.dropped == {
-        "type implies no incident type": 2, "type unmapped": 1, "empty details": 1,
+        "type implies no incident type": 2,
+        "type unmapped": 1,
+        "empty details": 1,
     }
     assert result.unmapped == {"type: zorblatting": 1}
 
 
 def test_unresolved_locations_are_counted_and_leave_country_null(tmp_path):
-    path = write_rows(tmp_path / "w.csv", [
-        ("May 1 2001", "Bombing", "Somewhere, Atlantis", "A bomb went off."),
-    ])
+    path = write_rows(
+        tmp_path / "w.csv",
+        [
+            ("May 1 2001", "Bombing", "Somewhere, Atlantis", "A bomb went off."),
+        ],
+    )
     result = wikipedia.convert(path)
     assert result.records[0]["country"] is None
     assert result.records[0]["region"] is None
