@@ -241,6 +241,9 @@ def _stop(pool: ProcessPoolExecutor) -> list[BaseProcess]:
         process.terminate()
     for process in processes:
         process.join(timeout=5)
+    # Join the pool's manager thread too: left running, it may write to its closed wake-up pipe
+    # while the interpreter exits ("Exception ignored ... Bad file descriptor" on stderr).
+    pool.shutdown(wait=True)
     return processes
 
 
