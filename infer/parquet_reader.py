@@ -11,15 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from infer.readers import (
-    BAD_UTF8,
-    READ_ERRORS,
-    InputRecord,
-    _document,
-    _failed,
-    _record_id,
-    decode,
-)
+from infer.readers import READ_ERRORS, InputRecord, table_record
 
 BATCH_ROWS = 4096
 
@@ -46,14 +38,15 @@ def parquet_records(
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        yield _failed(
-            name, f"{name}:0", "reading Parquet needs pyarrow: pip install 'threat-tagger[parquet]'"
-        )
+        needs = "reading Parquet needs pyarrow: pip install 'threat-tagger[parquet]'"
+        yield table_record(name, f"{name}:0", None, text_field, error=needs)
         return
     try:
         handle = pq.ParquetFile(path)
     except (*READ_ERRORS, pa.ArrowException) as exc:
-        yield _failed(name, f"{name}:0", f"cannot read Parquet input: {exc}")
+        yield table_record(
+            name, f"{name}:0", None, text_field, error=f"cannot read Parquet input: {exc}"
+        )
         return
     columns = handle.schema_arrow.names
     chosen = list(range(handle.num_row_groups)) if groups is None else list(groups)
@@ -80,14 +73,12 @@ def parquet_records(
                     for i in range(batch.num_rows):
                         row += 1
                         source = f"{name}:{row}"
-                        record_id = _record_id(ids[i], source)
-                        if missing is not None:
-                            yield _failed(record_id, source, missing)
-                        else:
-                            yield _row(record_id, source, texts[i], text_field)
+                        yield table_record(ids[i], source, texts[i], text_field, error=missing)
             except (*READ_ERRORS, pa.ArrowException) as exc:
                 source = f"{name}:{row + 1}"
-                yield _failed(source, source, f"cannot read Parquet input: {exc}")
+                yield table_record(
+                    source, source, None, text_field, error=f"cannot read Parquet input: {exc}"
+                )
                 return
 
 
@@ -97,13 +88,3 @@ def _column(batch: object, field: str) -> list[object]:
     if field not in names:
         return [None] * batch.num_rows  # type: ignore[attr-defined]
     return batch.column(names.index(field)).to_pylist()  # type: ignore[attr-defined]
-
-
-def _row(record_id: str, source: str, value: object, field: str) -> InputRecord:
-    """The record of one row's text value (bytes are decoded, with a warning when bad)."""
-    warnings = []
-    if isinstance(value, bytes):
-        value, bad = decode(value)
-        if bad:
-            warnings.append(BAD_UTF8)
-    return _document(record_id, source, value, field, warnings)

@@ -112,11 +112,16 @@ def iter_records(
                 shown = printable(name)
                 yield _failed(shown, f"{shown}:0", f"cannot read folder: {error}")
             else:
-                yield from _read_file(Path(name), printable(name), text_field, id_field)
+                yield from read_file(
+                    Path(name), printable(name), text_field=text_field, id_field=id_field
+                )
 
 
-def _read_file(path: Path, name: str, text_field: str, id_field: str) -> Iterator[InputRecord]:
-    """The records of one file, or one error record (source `path:0`) if it cannot be read."""
+def read_file(
+    path: Path, name: str, *, text_field: str = "text", id_field: str = "id"
+) -> Iterator[InputRecord]:
+    """The records of one file as `iter_records` reads it, their sources naming it `name`; one
+    error record (source `name:0`) if it cannot be read."""
     kind = kind_of(path)
     if kind is None:
         yield _failed(
@@ -206,6 +211,24 @@ def _guarded(name: str, records: Iterator[InputRecord]) -> Iterator[InputRecord]
         line = 0 if last is None else int(last.source.rsplit(":", 1)[1])
         source = f"{name}:{line + 1}"
         yield _failed(source, source, f"cannot read input: {exc}")
+
+
+def table_record(
+    id_value: object, source: str, text: object, field: str, *, error: str | None = None
+) -> InputRecord:
+    """The record of one row of a table (a Parquet file, a data frame column), scored by the same
+    rules as a JSONL line: the id from `id_value` (default: `source`); a `text` that is missing,
+    not a string or empty is an error record; bytes are decoded (bad bytes replaced, with a
+    warning). `error` (e.g. the table has no text column) makes it that error record."""
+    record_id = _record_id(id_value, source)
+    if error is not None:
+        return _failed(record_id, source, error)
+    warnings = []
+    if isinstance(text, bytes):
+        text, bad = decode(text)
+        if bad:
+            warnings.append(BAD_UTF8)
+    return _document(record_id, source, text, field, warnings)
 
 
 def _failed(record_id: str, source: str, error: str) -> InputRecord:

@@ -12,7 +12,7 @@ from typing import Any
 
 from infer.batch import Scorer
 from infer.predictor import Predictor
-from infer.readers import BAD_UTF8, InputRecord, _document, decode
+from infer.readers import InputRecord, table_record
 
 OUTPUT_COLUMNS = (
     "incident_types",
@@ -29,15 +29,9 @@ OUTPUT_COLUMNS = (
 
 def text_record(text: object, field: str, position: int) -> InputRecord:
     """The input record of one cell of the text column."""
-    warnings = []
     if (isinstance(text, float) and math.isnan(text)) or type(text).__name__ == "NAType":
         text = None  # pandas' missing values
-    if isinstance(text, bytes):
-        text, bad = decode(text)
-        if bad:
-            warnings.append(BAD_UTF8)
-    name = str(position)
-    return _document(name, name, text, field, warnings)
+    return table_record(None, str(position), text, field)
 
 
 def tag_texts(

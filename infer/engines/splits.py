@@ -25,8 +25,8 @@ from infer.readers import (
     jsonl_slice,
     kind_of,
     printable,
+    read_file,
 )
-from infer.readers import _read_file as read_file
 
 SPLIT_BYTES = 32 << 20  # a JSONL slice of ~32 MB: ~10-30 s of scoring for one worker
 SPLIT_ROWS = 50_000  # Parquet row groups are merged up to this many rows per split
