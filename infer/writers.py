@@ -132,15 +132,20 @@ def make_writer(stream: IO[str], fmt: str, *, explain: bool = False) -> RecordWr
     return JsonlWriter(stream)
 
 
-def check_output(path: str | None, inputs: Sequence[str]) -> None:
-    """Refuse, before any work, an output path that is empty, a folder, in a missing folder,
-    not a regular file, FIFO or character device, or one of the inputs (or a file of an input
-    folder that would be read)."""
+def check_output(path: str | None, inputs: Sequence[str], *, folder: bool = False) -> None:
+    """Refuse, before any work, an output path that is empty, in a missing folder, one of the
+    inputs, or a file an input folder would read. A file output (`score -o`) must also not be a
+    folder nor anything but a regular file, FIFO or character device. A `folder` output (the
+    cluster engines' new folder of part files) must not exist at all, nor lie in an input
+    folder (its parts would be read as inputs by the next run)."""
     if path is None or path == "-":
         return
     if not path.strip():
         raise OutputError("-o: the output path is empty")
     status = _status(path)
+    if folder:
+        _check_new_folder(path, inputs, status)
+        return
     if status is not None and _is_stream(status.st_mode):
         return
     if status is not None and stat.S_ISDIR(status.st_mode):
@@ -149,15 +154,56 @@ def check_output(path: str | None, inputs: Sequence[str]) -> None:
         raise OutputError(
             f"-o {path}: is not a regular file, FIFO or character device; refusing to write to it"
         )
-    real = os.path.realpath(path)
-    if not os.path.isdir(os.path.dirname(real)):
-        raise OutputError(f"-o {path}: the folder {os.path.dirname(real)} does not exist")
+    real = _in_existing_folder(path)
     for name in inputs if status is not None else ():
         if name != STDIN and _reads(name, real, status):
             raise OutputError(
                 f"-o {path}: is also an input ({name}); writing it would "
                 f"destroy what is being scored"
             )
+
+
+def _check_new_folder(path: str, inputs: Sequence[str], status: os.stat_result | None) -> None:
+    """The folder-output refusals of `check_output` (the input checks first: they say more)."""
+    real = os.path.realpath(path)
+    for name in inputs:
+        if name == STDIN:
+            continue
+        if status is not None and _same_file(name, status):
+            raise OutputError(
+                f"-o {path}: is also an input ({name}); writing it would "
+                f"destroy what is being scored"
+            )
+        if os.path.isdir(name) and _inside(real, name):
+            raise OutputError(
+                f"-o {path}: is inside the input folder {name}; its part files would be "
+                "read as inputs (choose an output outside the input folders)"
+            )
+    if status is not None or os.path.lexists(path):
+        raise OutputError(
+            f"-o {path}: already exists ({_kind(status)}); the cluster engines write a new "
+            "folder of part files and never replace anything (remove it or choose another -o)"
+        )
+    _in_existing_folder(path)
+
+
+def _kind(status: os.stat_result | None) -> str:
+    """What an existing path is, for messages (None: a link to nothing)."""
+    if status is None:
+        return "a dangling link"
+    if stat.S_ISDIR(status.st_mode):
+        return "a folder"
+    if stat.S_ISREG(status.st_mode):
+        return "a regular file"
+    return "a FIFO, device or socket"
+
+
+def _in_existing_folder(path: str) -> str:
+    """The real path of `path`, refusing one whose folder does not exist."""
+    real = os.path.realpath(path)
+    if not os.path.isdir(os.path.dirname(real)):
+        raise OutputError(f"-o {path}: the folder {os.path.dirname(real)} does not exist")
+    return real
 
 
 def _status(path: str) -> os.stat_result | None:
@@ -177,14 +223,27 @@ def _is_stream(mode: int) -> bool:
 
 def _reads(name: str, real: str, status: os.stat_result) -> bool:
     """Whether input `name` is, or (a folder) would read, the existing file `real`."""
+    if os.path.isdir(name):
+        return _inside(real, name) and kind_of(Path(real)) is not None
+    return _same_file(name, status)
+
+
+def _same_file(name: str, status: os.stat_result) -> bool:
+    """Whether `name` is the file or folder whose status is `status` (links followed)."""
     try:
-        if os.path.isdir(name):
-            inside = os.path.commonpath([os.path.realpath(name), real]) == os.path.realpath(name)
-            return inside and kind_of(Path(real)) is not None
         mine = os.stat(name)
     except (OSError, ValueError):
         return False
     return (mine.st_dev, mine.st_ino) == (status.st_dev, status.st_ino)
+
+
+def _inside(real: str, folder: str) -> bool:
+    """Whether the real path `real` is the folder `folder` or lies below it."""
+    try:
+        top = os.path.realpath(folder)
+        return os.path.commonpath([top, real]) == top
+    except ValueError:
+        return False
 
 
 @contextlib.contextmanager

@@ -42,7 +42,12 @@ def score_on_cluster(
     from infer.engines.job import model_path, run_job
     from infer.errors import ThreatTaggerError
     from infer.predictor import Predictor
+    from infer.writers import check_output
 
+    try:
+        check_output(output, inputs, folder=True)
+    except ThreatTaggerError as exc:
+        _fail(str(exc), 2)
     start = time.perf_counter()
     try:
         Predictor.load(model_path(model))  # a bad model fails here with one clear line

@@ -20,6 +20,7 @@ from infer.engines.splits import SPLIT_BYTES, Split, plan_splits
 from infer.engines.worker import Job, part_name
 from infer.errors import ThreatTaggerError
 from infer.predictor import DEFAULT_MODEL, MODEL_VAR
+from infer.writers import check_output
 
 ENGINES = ("dask", "spark")
 SUCCESS = "_SUCCESS"
@@ -59,17 +60,12 @@ def run_job(
     split_bytes: int = SPLIT_BYTES,
     ship_model: bool = True,
 ) -> Outcome:
-    """Score `inputs` on `engine` into the new folder `output`; raises ThreatTaggerError."""
+    """Score `inputs` on `engine` into the new folder `output`; raises ThreatTaggerError
+    (OutputError before any work when `output` may not be written: see check_output)."""
     if engine not in ENGINES:
         raise ThreatTaggerError(f"unknown engine {engine!r} (choose from {', '.join(ENGINES)})")
+    check_output(output, inputs, folder=True)
     target = Path(output)
-    if target.exists():
-        raise ThreatTaggerError(
-            f"{output} already exists; the {engine} engine writes a new "
-            "folder of part files (remove it or choose another --output)"
-        )
-    if not target.parent.is_dir():
-        raise ThreatTaggerError(f"cannot write {output}: {target.parent} is not a folder")
     run_splits = _engine(engine)
     splits = plan_splits(
         inputs,
@@ -156,6 +152,10 @@ def _publish(
         )
         + "\n"
     )
+    if os.path.lexists(target):  # made by someone else while the job ran: never replaced
+        raise ThreatTaggerError(
+            f"{target} appeared while the job ran; it was left alone and no output was written"
+        )
     os.rename(staging, target)
     return outcome
 

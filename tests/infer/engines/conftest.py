@@ -9,9 +9,11 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 DEMO = Path(__file__).resolve().parents[3] / "data" / "demo"
@@ -75,18 +77,21 @@ def mixed_inputs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     return write_mixed_inputs(tmp_path_factory.mktemp("mixed"))
 
 
+def scoring_app() -> typer.Typer:
+    """The CLI app with the scoring commands (session fixtures cannot use the `app` fixture)."""
+    from infer.cli import register
+
+    application = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    application.callback()(lambda: None)
+    register(application)
+    return application
+
+
 @pytest.fixture(scope="session")
 def local_score(mixed_inputs: list[str], model_dir: Path) -> str:
     """`threat-tagger score` (the local engine) on the mixed inputs: its JSONL output."""
-    import typer
-
-    from infer.cli import register
-
-    app = typer.Typer(add_completion=False)
-    app.callback()(lambda: None)
-    register(app)
     result = CliRunner().invoke(
-        app, ["score", *mixed_inputs, "--model", str(model_dir), "--jobs", "1"]
+        scoring_app(), ["score", *mixed_inputs, "--model", str(model_dir), "--jobs", "1"]
     )
     assert result.exit_code == 1, result.output  # the set has failures on purpose
     return result.stdout
@@ -116,6 +121,29 @@ def spark() -> object:
     session = spark_session(None, 2)
     yield session
     session.stop()
+
+
+@dataclass(frozen=True)
+class EngineUnderTest:
+    """An engine with its running local cluster: what to pass to `score` and to `run_job`."""
+
+    name: str
+    cluster: str | None = None  # Dask: the LocalCluster's address; Spark: the running session
+    options: list[str] = field(default_factory=list)  # `score` options naming the engine
+
+    def score_args(self, inputs: list[str], output: Path, model: Path, *more: str) -> list[str]:
+        """The `score` command line that scores `inputs` into `output` on this engine."""
+        return ["score", *inputs, "--model", str(model), *self.options, "-o", str(output), *more]
+
+
+@pytest.fixture(scope="session", params=["dask", "spark"])
+def engine(request: pytest.FixtureRequest) -> EngineUnderTest:
+    """Each cluster engine in turn, on its session's 2-worker local cluster."""
+    if request.param == "dask":
+        address = request.getfixturevalue("dask_address")
+        return EngineUnderTest("dask", address, ["--engine", "dask", "--cluster", address])
+    request.getfixturevalue("spark")  # score --engine spark reuses the running session
+    return EngineUnderTest("spark", None, ["--engine", "spark"])
 
 
 BIG_RECORDS = 6000

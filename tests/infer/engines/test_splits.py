@@ -98,3 +98,21 @@ def test_a_utf16_jsonl_file_is_one_split_read_like_score_reads_it(tmp_path):
     assert [s.kind for s in splits] == ["file"]
     records = list(read_split(splits[0]))
     assert records == list(iter_records([str(path)])) and records[49].id == "w49"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a bomb exploded", "   ", None, 7, b"caf\xc3\xa9 bombed", b"Bogot\xe1 market bombed"],
+    ids=["text", "blank", "missing", "number", "utf8-bytes", "bad-bytes"],
+)
+def test_a_table_row_is_read_like_the_same_jsonl_line(tmp_path, text):
+    from infer.readers import table_record
+
+    path = tmp_path / "one.jsonl"
+    raw = text if isinstance(text, bytes) else json.dumps(text).encode()
+    value = b'"' + raw + b'"' if isinstance(text, bytes) else raw
+    path.write_bytes(
+        b'{"id": "r1", "text": ' + value + b"}\n" if text is not None else b'{"id": "r1"}\n'
+    )
+    (expected,) = iter_records([str(path)])
+    assert table_record("r1", f"{path}:1", text, "text") == expected
