@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from infer.tokenpass import GramTable, TokenCounter, split_tokens
+from infer.tokenpass import GramTable, TokenCounter, multiword_terms, split_tokens
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _PLACE_WORD = r"[A-Z][\w'.\-]*"
@@ -195,21 +195,12 @@ class TfidfBlock:
             return TokenCounter(analyze, None, self.size)
         if spec.analyzer != "word" or low < 1:
             return None
-        grams = [(column, term.split(" ")) for column, term in enumerate(self.terms) if " " in term]
-        words: dict[str, int] = {}
-        for _, gram in grams:
-            for word in gram:
-                words.setdefault(word, len(words))
+        columns, words, word_ids, lengths = multiword_terms(self.terms)
         if not GramTable.fits(len(words), high):
             return None
         table = None
-        if high >= 2 and grams:
-            table = GramTable(
-                [[words[w] for w in gram] for _, gram in grams],
-                [column for column, _ in grams],
-                len(words),
-                spec.ngram_range,
-            )
+        if high >= 2 and columns:
+            table = GramTable(word_ids, lengths, columns, len(words), spec.ngram_range)
 
         def analyze_words(token: str) -> tuple[list[int], list[int]]:
             found = _TOKEN.findall(token.lower() if lowercase else token)

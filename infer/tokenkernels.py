@@ -1,9 +1,22 @@
-"""numba kernels of `infer.tokenpass` (imported on the first batch: numba loads here only)."""
+"""numba kernels of `infer.tokenpass` (imported on the first batch: numba loads here only).
+
+Every kernel that Python calls declares the argument types scoring passes it, so importing
+this module compiles them all (or loads them from numba's on-disk cache) and a call never
+compiles: `make install` and every training import it once, and the first `predict` after
+either only loads cached machine code.
+"""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
+
+_I32 = types.Array(types.int32, 1, "C")
+_I64 = types.Array(types.int64, 1, "C")
+_F64 = types.Array(types.float64, 1, "C")
+_F64_READ = types.Array(types.float64, 1, "C", readonly=True)
+_BYTES_READ = types.Array(types.uint8, 1, "C", readonly=True)  # np.frombuffer of a bytes
 
 _MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing, wraps)
 
@@ -14,7 +27,7 @@ def _slot(key: int, mask: int) -> int:
     return (mixed ^ (mixed >> 29)) & mask
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit([(_I64, _I32, _I64, _I32)], cache=True, nogil=True)
 def fill_table(
     table: np.ndarray, values: np.ndarray, keys: np.ndarray, columns: np.ndarray
 ) -> None:
@@ -40,6 +53,41 @@ def _pair_column(table: np.ndarray, values: np.ndarray, key: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _sorted_rows(indptr, indices, data, n_columns):
+    """The same CSR rows with each row's columns in increasing order: two stable counting
+    sorts, by column then back by row (O(nnz + columns) for the batch, not a sort per row)."""
+    nnz = len(indices)
+    column_start = np.zeros(n_columns + 1, dtype=np.int64)
+    for j in range(nnz):
+        column_start[indices[j] + 1] += 1
+    for c in range(n_columns):
+        column_start[c + 1] += column_start[c]
+    by_column_row = np.empty(nnz, dtype=np.int64)
+    by_column_data = np.empty(nnz, dtype=np.float64)
+    for row in range(len(indptr) - 1):
+        for j in range(indptr[row], indptr[row + 1]):
+            at = column_start[indices[j]]
+            by_column_row[at] = row
+            by_column_data[at] = data[j]
+            column_start[indices[j]] = at + 1
+    out_indices = np.empty(nnz, dtype=np.int32)
+    out_data = np.empty(nnz, dtype=np.float64)
+    row_next = indptr[:-1].copy()
+    at = 0
+    for c in range(n_columns):  # column_start[c] now holds the end of column c
+        while at < column_start[c]:
+            row = by_column_row[at]
+            out_indices[row_next[row]] = c
+            out_data[row_next[row]] = by_column_data[at]
+            row_next[row] += 1
+            at += 1
+    return indptr, out_indices, out_data
+
+
+_COUNT_ARGUMENTS = (_I64, _I64, _I64, _I32, _I64, _I32, _I64, _I32, *[types.int64] * 4)
+
+
+@numba.njit([_COUNT_ARGUMENTS], cache=True, nogil=True)
 def count_rows(
     starts,
     token_ids,
@@ -114,39 +162,7 @@ def count_rows(
     return _sorted_rows(indptr, indices[:nnz], data[:nnz], n_columns)
 
 
-@numba.njit(cache=True, nogil=True)
-def _sorted_rows(indptr, indices, data, n_columns):
-    """The same CSR rows with each row's columns in increasing order: two stable counting
-    sorts, by column then back by row (O(nnz + columns) for the batch, not a sort per row)."""
-    nnz = len(indices)
-    column_start = np.zeros(n_columns + 1, dtype=np.int64)
-    for j in range(nnz):
-        column_start[indices[j] + 1] += 1
-    for c in range(n_columns):
-        column_start[c + 1] += column_start[c]
-    by_column_row = np.empty(nnz, dtype=np.int64)
-    by_column_data = np.empty(nnz, dtype=np.float64)
-    for row in range(len(indptr) - 1):
-        for j in range(indptr[row], indptr[row + 1]):
-            at = column_start[indices[j]]
-            by_column_row[at] = row
-            by_column_data[at] = data[j]
-            column_start[indices[j]] = at + 1
-    out_indices = np.empty(nnz, dtype=np.int32)
-    out_data = np.empty(nnz, dtype=np.float64)
-    row_next = indptr[:-1].copy()
-    at = 0
-    for c in range(n_columns):  # column_start[c] now holds the end of column c
-        while at < column_start[c]:
-            row = by_column_row[at]
-            out_indices[row_next[row]] = c
-            out_data[row_next[row]] = by_column_data[at]
-            row_next[row] += 1
-            at += 1
-    return indptr, out_indices, out_data
-
-
-@numba.njit(cache=True, nogil=True)
+@numba.njit([(_I64, _I32, _F64, idf, _F64) for idf in (_F64, _F64_READ)], cache=True, nogil=True)
 def weigh_rows(indptr, indices, data, idf, log_tf):
     """In place: counts -> sublinear tf (log_tf[count] = log(count) + 1, computed by numpy)
     x idf, l2-normalised per row; the same operations in the same order as
@@ -188,7 +204,7 @@ def _tail(text, at: int) -> int:
     return end
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit([(_BYTES_READ, _I64)], cache=True, nogil=True)
 def place_token_spans(text, connectors):
     """(starts, ends) of what `infer.places._TOKEN.finditer` finds in an ASCII text (bytes as
     uint8): at a word start, a capitalised word with its tail, a lower-case prefix joined by

@@ -42,19 +42,21 @@ class GramTable:
 
     def __init__(
         self,
-        grams: Sequence[Sequence[int]],
+        word_ids: np.ndarray,
+        lengths: np.ndarray,
         columns: Sequence[int],
         n_words: int,
         ngram_range: tuple[int, int],
     ) -> None:
+        """`word_ids`: every n-gram's word ids one after the other, `lengths[i]` of them for
+        the n-gram of column `columns[i]`."""
         self.base = n_words + 1
         self.low, self.high = ngram_range
-        keys = np.zeros(len(grams), dtype=np.int64)
-        for at, gram in enumerate(grams):
-            key = 0
-            for word in gram:
-                key = key * self.base + word + 1
-            keys[at] = key
+        firsts = np.cumsum(lengths) - lengths
+        keys = np.zeros(len(lengths), dtype=np.int64)
+        for k in range(int(lengths.max(initial=0))):  # digit k of every n-gram that long
+            longer = lengths > k
+            keys[longer] = keys[longer] * self.base + word_ids[firsts[longer] + k] + 1
         bits = max(4, int(len(keys) * 2).bit_length())  # load factor <= 1/2
         self.keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
         self.values = np.full(1 << bits, -1, dtype=np.int32)
@@ -64,6 +66,21 @@ class GramTable:
     def fits(n_words: int, high: int) -> bool:
         """Whether n-gram keys of up to `high` words fit in an int64."""
         return (n_words + 1) ** high < MAX_KEY
+
+
+def multiword_terms(
+    terms: Sequence[str],
+) -> tuple[list[int], dict[str, int], np.ndarray, np.ndarray]:
+    """The columns of the terms of 2+ words, their words numbered in order of first
+    appearance, and (word ids one after the other, word count per term) for `GramTable`
+    (one join and one split for the whole vocabulary, not one per term)."""
+    columns = [column for column, term in enumerate(terms) if " " in term]
+    grams = [terms[column] for column in columns]
+    flat = " ".join(grams).split(" ") if grams else []
+    words = {word: at for at, word in enumerate(dict.fromkeys(flat))}
+    word_ids = np.fromiter(map(words.__getitem__, flat), dtype=np.int64, count=len(flat))
+    lengths = np.fromiter((gram.count(" ") + 1 for gram in grams), np.int64, len(grams))
+    return columns, words, word_ids, lengths
 
 
 class TokenCache:

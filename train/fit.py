@@ -27,6 +27,7 @@ from infer.linear import block_inputs, input_matrix
 from infer.place_features import PlaceBlock
 from infer.scoring import Scorer
 from infer.taxonomy import INCIDENT_TYPES, region_of
+from infer.tokenpass import kernels
 from train.config import Config
 from train.heads import (
     Step,
@@ -315,6 +316,7 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
         }
         meta["consistency_rule"]["text"] = CONSISTENCY_RULE
         write_model_files(staged, model, metrics)
+        kernels()  # the scoring kernels compiled into numba's cache: no pause on a first predict
         write_report(staged, meta, metrics)
         finish_meta(staged, meta)
     return TrainingResult(
