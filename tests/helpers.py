@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 from pathlib import Path
 
@@ -17,7 +18,13 @@ import pytest
 
 from infer.artifact import sealed, sha256_file
 from infer.predictor import Prediction, Predictor
-from infer.scoring import PLACES_OUTVOTE_BELOW, decision_scores, sigmoid, softmax
+from infer.scoring import (
+    PLACES_OUTVOTE_BELOW,
+    REGION_MIN_ODDS_RATIO,
+    decision_scores,
+    sigmoid,
+    softmax,
+)
 from infer.taxonomy import COUNTRIES, region_of
 from train.config import load_config
 
@@ -165,7 +172,15 @@ def geography_row(
         return None, 0.0, None, top
     r = int(np.argmax(region_p))
     p = float(region_p[r])
-    kept = p >= model.region_min_probability and p > 1.0 / len(regions)
+    # the head's answer for a text with no features; odds = p / (1 - p)
+    empty = np.exp(model.region.intercept - np.max(model.region.intercept))
+    empty = empty / empty.sum()
+    odds_ratio = (p / (1.0 - p)) / (empty[r] / (1.0 - empty[r])) if p < 1.0 else math.inf
+    kept = (
+        p >= model.region_min_probability
+        and p > float(empty.max())
+        and odds_ratio >= REGION_MIN_ODDS_RATIO
+    )
     return (regions[r] if kept else None), p, None, top
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -9,6 +10,8 @@ import numpy as np
 import pytest
 
 from infer import scoring, taxonomy
+from infer.artifact import Head, load_artifact
+from infer.predictor import Predictor
 
 
 def test_explain_works_without_importing_the_predictor():
@@ -31,27 +34,59 @@ def test_the_shipped_implication_is_ambush_to_armed_assault():
     assert pairs == {labels.index("armed_assault"): (labels.index("ambush"),)}
 
 
-def test_a_region_at_chance_level_is_not_reported(model_dir):
-    import dataclasses
-
-    from infer.artifact import Head, load_artifact
-    from infer.predictor import Predictor
-
-    model = load_artifact(model_dir)
-    model = dataclasses.replace(
+def _region_only(model):
+    """The model with no country reported and no place fallback: regions from the head alone."""
+    return dataclasses.replace(
         model, region_min_probability=0.0, country_min_probability=1.01, place_fallback_share=0.0
     )
-    flat = Head(
-        model.region.classes,
-        np.zeros_like(model.region.coef),
-        np.zeros_like(model.region.intercept),
+
+
+def test_a_region_at_the_heads_no_evidence_level_is_not_reported(model_dir):
+    model = _region_only(load_artifact(model_dir))
+    k = len(model.region.classes)
+    base = np.full(k, 0.6 / (k - 1))
+    base[0] = 0.4  # a head that says "the first region, 40%" about anything
+    deaf = Head(model.region.classes, np.zeros_like(model.region.coef), np.log(base))
+    texts = ["", "The city council approved next year's budget for parks.", "Gunmen in Mosul"]
+    for prediction in Predictor(dataclasses.replace(model, region=deaf)).predict(texts):
+        assert prediction.region is None
+        assert prediction.region_probability == pytest.approx(0.4)
+
+
+def _with_best(k: int, column: int, p: float) -> np.ndarray:
+    row = np.full(k, (1.0 - p) / (k - 1))
+    row[column] = p
+    return row
+
+
+def test_a_region_needs_twice_its_no_evidence_odds_and_more_than_the_no_evidence_answer():
+    k = 12
+    empty = _with_best(k, 0, 0.4)  # no evidence: region 0 at 0.4, each other at 0.6 / 11
+    doubled = 2 * (0.4 / 0.6) / (1 + 2 * (0.4 / 0.6))  # region 0 at twice its empty odds
+    rows = np.array(
+        [
+            empty,  # the head's no-evidence answer itself
+            _with_best(k, 0, doubled * 0.999),  # region 0 just under twice its empty odds
+            _with_best(k, 0, doubled * 1.001),  # ... just over: reported
+            # region 1 at about ten times its empty odds, but under region 0's empty 0.4
+            np.r_[0.35, 0.36, np.full(k - 2, 0.029)],
+            np.r_[0.34, 0.41, np.full(k - 2, 0.025)],  # region 1 over 0.4: reported
+        ]
     )
-    text = ["The city council approved next year's budget for parks."]
-    [at_chance] = Predictor(dataclasses.replace(model, region=flat)).predict(text)
-    assert at_chance.region is None
-    assert at_chance.region_probability == pytest.approx(1 / len(model.region.classes))
-    nudged = flat.intercept.copy()
-    nudged[0] = 0.05  # just above a flat guess
-    above = Head(flat.classes, flat.coef, nudged)
-    [prediction] = Predictor(dataclasses.replace(model, region=above)).predict(text)
-    assert prediction.region == model.region.classes[0]
+    assert scoring.REGION_MIN_ODDS_RATIO == 2.0
+    assert scoring.above_no_evidence(rows, empty).tolist() == [False, False, True, False, True]
+
+
+def test_a_city_budget_story_gets_no_region_and_a_story_naming_a_place_keeps_it(model_dir):
+    """The issue's example, with the small demo model and default.toml's country rule."""
+    model = dataclasses.replace(load_artifact(model_dir), country_min_probability=0.5)
+    budget, named = Predictor(model).predict(
+        [
+            "The city council approved next year's budget on Tuesday, with more money for road "
+            "repairs, libraries and two new parks.",
+            "Gunmen stormed a police post near Makhmour in northern Iraq overnight, killing two "
+            "officers, local officials said.",
+        ]
+    )
+    assert (budget.region, budget.country) == (None, None)
+    assert (named.region, named.country) == ("Middle East & North Africa", "IQ")
