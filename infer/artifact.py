@@ -1,8 +1,8 @@
 """Load and check a model folder (its format: infer/model_format.py).
 
-Loading refuses, in one line naming the file and the reason: a folder whose meta.json content
-or any covered file does not match its sha256, a model written by another scikit-learn
-major.minor, and anything malformed (wrong types, unknown labels, regions or countries, a
+Loading refuses, in one line naming the file and the reason: a model format this version of
+threat-tagger does not read, a folder whose meta.json content or any covered file does not
+match its sha256, and anything malformed (wrong types, unknown labels, regions or countries, a
 country in another region than the taxonomy's, probabilities outside [0, 1], n-grams longer
 than MAX_NGRAM, thresholds that differ from model.npz's). It never unpickles
 (np.load(allow_pickle=False), json). Format 2+ stores float32 coefficients over the columns
@@ -87,23 +87,13 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _major_minor(version: str) -> str:
-    """'1.5.2' -> '1.5'."""
-    return ".".join(version.split(".")[:2])
-
-
-def _check_versions(folder: Path, meta: dict[str, Any]) -> None:
-    """Refuse a model trained with another scikit-learn major.minor than the installed one."""
-    trained = (meta.get("versions") or {}).get("scikit-learn")
+def own_version() -> str:
+    """This threat-tagger's version (what the format gate names), 'unknown' when the code
+    runs from a folder that was never installed."""
     try:
-        installed = metadata.version("scikit-learn")
+        return metadata.version("threat-tagger")
     except metadata.PackageNotFoundError:
-        return  # a runtime-only install: nothing to compare with
-    if trained is None or _major_minor(trained) != _major_minor(installed):
-        raise ModelError(
-            f"{folder}: model written with scikit-learn {trained}, but {installed} is installed "
-            f"(major.minor must match); retrain it: {HOW_TO_TRAIN}"
-        )
+        return "unknown"
 
 
 def _read_meta(folder: Path) -> dict[str, Any]:
@@ -123,8 +113,8 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     version = meta.get("format_version") if isinstance(meta, dict) else None
     if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise ModelError(
-            f"{path}: unsupported model format {version!r} (this version reads "
-            f"{', '.join(map(str, READABLE_VERSIONS))}); {HOW_TO_TRAIN}"
+            f"{path}: unsupported model format {version!r} (threat-tagger {own_version()} "
+            f"reads formats {', '.join(map(str, READABLE_VERSIONS))}); {HOW_TO_TRAIN}"
         )
     if version >= SEALED_SINCE and meta.get(META_DIGEST) != meta_digest(meta):
         raise ModelError(
@@ -236,7 +226,6 @@ def load_artifact(folder: str | Path) -> ModelData:
     verify_files(folder, meta, skip=REQUIRED_FILES)
     try:
         arrays = _verified_arrays(folder, meta)
-        _check_versions(folder, meta)
         check_thresholds(folder / META_FILE, meta, arrays["incident.thresholds"])
         version = meta["format_version"]
         if version == 1:
