@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +121,17 @@ def spark() -> object:
     session = spark_session(None, 2)
     yield session
     session.stop()
+
+
+@pytest.fixture(params=["dask", "spark"])
+def remote_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """Each engine's real separate cluster processes on 127.0.0.1 (a `dask scheduler` and a
+    `dask worker`; a Spark standalone master and worker), as a cluster_processes.Remote."""
+    pytest.importorskip("distributed" if request.param == "dask" else "pyspark")
+    from cluster_processes import remote_cluster
+
+    with remote_cluster(request.param, tmp_path / request.param) as remote:
+        yield remote
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""`score --engine dask|spark` on a real 2-worker local cluster of each engine: the same records
-as `score`, a killed worker retried, failed jobs leave no output."""
+"""`score --engine dask|spark` on a real 2-worker local cluster of each engine (and on a cluster
+of separate processes given by --cluster): the same records as `score`, a killed worker
+retried, failed jobs leave no output."""
 
 from __future__ import annotations
 
@@ -30,6 +31,26 @@ def test_output_equals_score_id_for_id_and_byte_for_byte(
     assert [r["id"] for r in read_output(out)] == [e["id"] for e in expected]
     assert json.loads((out / "_SUCCESS").read_text())["records"] == len(expected)
     assert "failures" in result.stderr and "mixed.jsonl:4: malformed JSON" in result.stderr
+
+
+def test_a_cluster_given_by_its_address_scores_like_score(
+    remote_cluster, mixed_inputs, local_score, model_dir, tmp_path
+):
+    from cluster_processes import run_score
+
+    out = tmp_path / "scored"
+    args = ["--model", str(model_dir), "--engine", remote_cluster.engine, "-o", str(out)]
+    done = run_score(
+        [*mixed_inputs, *args, "--cluster", remote_cluster.address, "--split-mb", "0.004"],
+        cwd=tmp_path,
+        env=remote_cluster.env,
+    )
+    assert done.returncode == 1, done.stderr  # bad records: exit 1, like score
+    parts = sorted(out.glob("part-*.jsonl"))
+    assert len(parts) > len(mixed_inputs)
+    assert "".join(p.read_text(encoding="utf-8") for p in parts) == local_score
+    # the driver sent the model to the worker: no shared storage for it
+    assert list(remote_cluster.worker_dir.rglob(remote_cluster.shipped_model))
 
 
 @pytest.mark.parametrize("ship_model", [True, False], ids=["model-shipped", "model-shared"])
