@@ -235,3 +235,28 @@ def test_readme_example_runs_as_written(sandbox, language, code):
     assert "Traceback" not in done.stderr
     if code.startswith("make help"):
         assert "$$" not in done.stdout and "$THREAT_CORPORA" in done.stdout
+    if code.startswith("threat-tagger train"):  # the GTD and ACLED examples once had no places
+        out = re.search(r"--out\s+(\S+)", code)
+        assert out is not None, code
+        meta = json.loads((sandbox / out.group(1) / "meta.json").read_text(encoding="utf-8"))
+        assert "places" in {block["name"] for block in meta["features"]}, code
+
+
+def test_the_layout_table_names_every_tracked_top_level_path():
+    """README's Layout table and the tree agree: each tracked top-level file or folder has a
+    row, and each row names something that exists."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    if listed.returncode != 0 or not listed.stdout:
+        pytest.skip("not a git checkout")
+    tracked = {path.split("/")[0] for path in listed.stdout.splitlines()} - {".gitignore"}
+    top = {name for name in tracked if (REPO / name).is_dir()}
+    tracked = {f"{name}/" if name in top else name for name in tracked} - {"README.md"}
+    text = README.read_text(encoding="utf-8")
+    table = text.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+    rows = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            rows.update(re.findall(r"`([^`]+)`", line.split(" | ")[0]))
+    assert rows == tracked

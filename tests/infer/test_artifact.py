@@ -199,6 +199,17 @@ def test_missing_folder_error_says_how_to_train(tmp_path):
         load_artifact(tmp_path / "nothing-here")
 
 
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [("full", "make train-full"), ("fast", "make train-fast"), ("default", "make train")],
+)
+def test_a_missing_shipped_model_folder_names_the_make_target_that_trains_it(
+    tmp_path, name, target
+):
+    with pytest.raises(ModelError, match=rf"no model folder at .*{name}; train it with `{target}`"):
+        load_artifact(tmp_path / "models" / name)
+
+
 def test_meta_without_the_model_files_is_refused(copy):
     meta = json.loads((copy / "meta.json").read_text())
     del meta["files"]["model.npz"]
