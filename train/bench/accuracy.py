@@ -42,6 +42,24 @@ def scores(
     return incident_metrics(truth, restrict(predictions, labels), labels)[metric]
 
 
+def per_system(
+    records: list[dict], tags: dict[str, list[list[str]]], labels: tuple[str, ...], metric: str
+) -> dict[str, float]:
+    """One incident metric over `labels` for each system's predictions."""
+    return {k: scores(records, v, labels, metric) for k, v in tags.items()}
+
+
+def attacks_and_false_tags(
+    records: list[dict], tags: dict[str, list[list[str]]], negatives: list[int]
+) -> dict[str, dict[str, float]]:
+    """Per system, 3-type micro-F1 and the share of the non-attacks (`negatives`, record
+    indices) given any tag."""
+    return {
+        "micro_f1": per_system(records, tags, THREE_TYPES, "micro_f1"),
+        "false_tag_share": {k: tag_share([v[i] for i in negatives]) for k, v in tags.items()},
+    }
+
+
 def row(
     number: int,
     title: str,
@@ -73,7 +91,7 @@ def row1(s: Systems) -> dict[str, Any]:
         "satp-relevant",
         "SATP test stories with any SATP label",
         len(test),
-        {"samples_f1": {k: scores(test, v, THREE_TYPES, "samples_f1") for k, v in tags.items()}},
+        {"samples_f1": per_system(test, tags, THREE_TYPES, "samples_f1")},
         {"samples_f1": ">= 0.92"},
     )
 
@@ -90,10 +108,7 @@ def row2(s: Systems) -> dict[str, Any]:
         "satp-all",
         "every SATP test story",
         len(test),
-        {
-            "micro_f1": {k: scores(test, v, THREE_TYPES, "micro_f1") for k, v in tags.items()},
-            "false_tag_share": {k: tag_share([v[i] for i in negatives]) for k, v in tags.items()},
-        },
+        attacks_and_false_tags(test, tags, negatives),
         {"micro_f1": ">= 0.80", "false_tag_share": "<= 0.05"},
     )
 
@@ -109,8 +124,8 @@ def row3(s: Systems) -> dict[str, Any]:
         "Wikipedia, test side of the grouped split",
         len(test),
         {
-            "micro_f1": {k: scores(test, v, INCIDENT_TYPES, "micro_f1") for k, v in tags.items()},
-            "macro_f1": {k: scores(test, v, INCIDENT_TYPES, "macro_f1") for k, v in tags.items()},
+            "micro_f1": per_system(test, tags, INCIDENT_TYPES, "micro_f1"),
+            "macro_f1": per_system(test, tags, INCIDENT_TYPES, "macro_f1"),
         },
         {"micro_f1": ">= 0.93", "macro_f1": ">= 0.85"},
     )
@@ -127,10 +142,7 @@ def row4(s: Systems) -> dict[str, Any]:
         "full",
         "CASE 2021 (converted)",
         len(test),
-        {
-            "micro_f1": {k: scores(test, v, THREE_TYPES, "micro_f1") for k, v in tags.items()},
-            "false_tag_share": {k: tag_share([v[i] for i in negatives]) for k, v in tags.items()},
-        },
+        attacks_and_false_tags(test, tags, negatives),
         {"micro_f1": ">= 0.80", "false_tag_share": "<= 0.10"},
     )
 
@@ -148,10 +160,9 @@ def row5(s: Systems) -> dict[str, Any]:
         "SATP stories (all splits) with any of the 3 types",
         len(test),
         {
-            "micro_f1": {
-                k: scores(test, [v[i] for i in keep], THREE_TYPES, "micro_f1")
-                for k, v in tags.items()
-            }
+            "micro_f1": per_system(
+                test, {k: [v[i] for i in keep] for k, v in tags.items()}, THREE_TYPES, "micro_f1"
+            )
         },
         {"micro_f1": ">= 0.92"},
     )
@@ -255,15 +266,11 @@ def row8(s: Systems) -> dict[str, Any]:
         "Wikipedia test-side round-ups (7 types); SATP test long stories and round-ups (3 types)",
         len(wikipedia) + len(satp),
         {
-            "wikipedia_micro_f1": {
-                k: scores(wikipedia, v, INCIDENT_TYPES, "micro_f1") for k, v in wiki_tags.items()
-            },
+            "wikipedia_micro_f1": per_system(wikipedia, wiki_tags, INCIDENT_TYPES, "micro_f1"),
             "wikipedia_every_type": {
                 k: every_type_share(wikipedia, v, INCIDENT_TYPES) for k, v in wiki_tags.items()
             },
-            "satp_micro_f1": {
-                k: scores(satp, v, THREE_TYPES, "micro_f1") for k, v in satp_tags.items()
-            },
+            "satp_micro_f1": per_system(satp, satp_tags, THREE_TYPES, "micro_f1"),
             "satp_every_type": {
                 k: every_type_share(satp, v, THREE_TYPES) for k, v in satp_tags.items()
             },
@@ -305,9 +312,7 @@ def cross_corpus(s: Systems) -> dict[str, Any]:
             if target == source:
                 continue
             tags = s.tags(key, target, targets[target])
-            cells[source][target] = {
-                k: scores(targets[target], v, THREE_TYPES, "micro_f1") for k, v in tags.items()
-            }
+            cells[source][target] = per_system(targets[target], tags, THREE_TYPES, "micro_f1")
     return {
         "corpora": list(MATRIX_CORPORA),
         "training": MATRIX_TRAINING,
