@@ -54,11 +54,7 @@ def scored_output(
 ) -> dict[str, Any]:
     """The output of a scored record: id, source and `Prediction.to_dict()` with probabilities
     rounded to 4 places (infer/prediction.schema.json, `scored_record`)."""
-    out: dict[str, Any] = {"id": record.id, "source": record.source, **prediction.to_dict()}
-    for key in ("incident_types", "probabilities"):
-        out[key] = {k: round(v, DIGITS) for k, v in out[key].items()}
-    for key in ("region_probability", "country_probability"):
-        out[key] = round(out[key], DIGITS)
+    out = {"id": record.id, "source": record.source, **prediction.to_dict(DIGITS)}
     if record.warnings:
         out["warning"] = "; ".join(record.warnings)
     if explanation is not None:

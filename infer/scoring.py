@@ -61,16 +61,21 @@ class Prediction:
         except ValueError:
             return self.country
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form: the fields above plus `country_name` (fresh dicts, safe to edit)."""
+    def to_dict(self, digits: int | None = None) -> dict[str, Any]:
+        """The JSON form (infer/prediction.schema.json, `prediction`): the fields above plus
+        `country_name`, in fresh dicts; every probability rounded to `digits` places if given."""
+
+        def p(value: float) -> float:
+            return value if digits is None else round(value, digits)
+
         return {
-            "incident_types": dict(self.incident_types),
-            "probabilities": dict(self.probabilities),
+            "incident_types": {k: p(v) for k, v in self.incident_types.items()},
+            "probabilities": {k: p(v) for k, v in self.probabilities.items()},
             "region": self.region,
-            "region_probability": self.region_probability,
+            "region_probability": p(self.region_probability),
             "country": self.country,
             "country_name": self.country_name,
-            "country_probability": self.country_probability,
+            "country_probability": p(self.country_probability),
         }
 
 

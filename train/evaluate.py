@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from infer.batch import DIGITS
 from infer.predictor import Prediction, Predictor
 from train.metrics import annotation_masks, calibration_report, evaluate_predictions
 
@@ -156,15 +157,8 @@ def worst_errors(
                 "gap": gap,
                 "excerpt": excerpt(record["text"]),
                 "truth": {key: record.get(key) for key in ("incident_types", "region", "country")},
-                "predicted": {
-                    "incident_types": {
-                        k: round(v, 4) for k, v in prediction.incident_types.items()
-                    },
-                    "region": prediction.region,
-                    "region_probability": round(prediction.region_probability, 4),
-                    "country": prediction.country,
-                    "country_probability": round(prediction.country_probability, 4),
-                },
+                # the output schema's `prediction`, as `score` rounds it
+                "predicted": prediction.to_dict(DIGITS),
                 "mistakes": mistakes,
                 "drivers": _drivers(predictor, record["text"], top),
             }

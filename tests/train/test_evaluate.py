@@ -256,6 +256,12 @@ def test_report_writes_plots_metrics_and_worst_errors(
     assert markdown.startswith("# Worst errors")
     assert markdown.count("\n## ") == len(errors)
     assert errors[0]["excerpt"][:30] in markdown
+    # the predicted block is the output schema's prediction, rounded as `score` rounds it
+    jsonschema = pytest.importorskip("jsonschema", reason="schema checks need the dev extra")
+    schema = json.loads((REPO / "infer" / "prediction.schema.json").read_text())
+    for error in errors:
+        jsonschema.validate(error["predicted"], {**schema, "$ref": "#/$defs/prediction"})
+        assert all(v == round(v, 4) for v in error["predicted"]["probabilities"].values())
     saved = json.loads((report / "metrics.json").read_text())
     assert saved["incident_types"] == _json(result)["corpora"][str(corpus_file)]["incident_types"]
     assert set(saved["calibration"]["per_label_ece"]) == set(Predictor.load(model_dir).labels)
