@@ -7,6 +7,7 @@ import json
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from infer.errors import ThreatTaggerError
 from infer.features import BlockSpec, TfidfBlock, idf_key
 from infer.place_features import PLACES_ANALYZER, PlaceBlock, PlaceSpec
+from infer.placepass import PARTS, PlaceMatcher, gazetteer_key
 
 VOCAB_FILE = "vocab.json"
 
@@ -95,17 +97,33 @@ class StoredPlaceBlock(PlaceBlock):
         terms: tuple[str, ...],
         idf: np.ndarray,
         entry: Callable[[], dict[str, Any]],
+        gazetteer_arrays: dict[str, np.ndarray] | None = None,
     ) -> None:  # no super(): lazy on purpose
         self.spec = PlaceSpec(spec["name"], float(spec["weight"]))
         self.terms, self.idf, self._stored = terms, idf, (spec, entry)
+        self._gazetteer_arrays = gazetteer_arrays
         self.countries = tuple(
             t.removeprefix("country=") for t in terms if t.startswith("country=")
         )
         self._lock = threading.Lock()
 
+    @cached_property
+    def matcher(self) -> PlaceMatcher:
+        """The compiled matcher, from the gazetteer's arrays when the folder has them (no
+        JSON parsed), else from the parsed gazetteer."""
+        if self._gazetteer_arrays is None:
+            return PlaceMatcher.from_gazetteer(self.gazetteer, self.terms)
+        try:
+            return PlaceMatcher(self._gazetteer_arrays, self.terms)
+        except (ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise ThreatTaggerError(
+                f"malformed gazetteer arrays of block {self.spec.name} "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
+
     def __getattr__(self, name: str) -> Any:
         """Any other attribute: parse the gazetteer and build the block first."""
-        if name.startswith("__") or name in ("_stored", "_lock"):
+        if name.startswith("__") or name in ("_stored", "_lock", "_gazetteer_arrays"):
             raise AttributeError(name)
         with self._lock:
             if "gazetteer" not in self.__dict__:
@@ -158,7 +176,11 @@ def blocks_v2(
         idf = arrays[idf_key(i)]
         terms = StoredTerms(arrays[terms_key(i)], len(idf))
         if spec.get("analyzer") == PLACES_ANALYZER:
-            blocks.append(StoredPlaceBlock(spec, tuple(terms), idf, lambda i=i: entry(i)))
+            parts = {part: arrays.get(gazetteer_key(i, part)) for part in PARTS}
+            stored = None if any(a is None for a in parts.values()) else parts
+            blocks.append(
+                StoredPlaceBlock(spec, tuple(terms), idf, lambda i=i: entry(i), stored)  # type: ignore[arg-type]
+            )
         else:
             blocks.append(TfidfBlock(BlockSpec.from_dict(spec), terms, idf))
     return blocks

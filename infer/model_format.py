@@ -20,6 +20,7 @@ from infer.blockstore import VOCAB_FILE, encode_entry, encode_terms, entry_key, 
 from infer.features import Featurizer, TfidfBlock, idf_key
 from infer.linear import Head, HeadInput
 from infer.place_features import PlaceBlock
+from infer.placepass import gazetteer_arrays, gazetteer_key
 
 FORMAT_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
@@ -95,6 +96,8 @@ class ModelData:
             out[terms_key(i)] = encode_terms(block.terms)
             if isinstance(block, PlaceBlock):
                 out[entry_key(i)] = encode_entry(block.vocab_entry())
+                for part, array in gazetteer_arrays(block.gazetteer).items():
+                    out[gazetteer_key(i, part)] = array
         for name, head in self.heads().items():
             # Fortran order: coef.T, the (features, classes) matrix scipy multiplies by, is then
             # C-contiguous as loaded, so scoring never copies the coefficients.

@@ -15,7 +15,7 @@ fast; the kernels are compiled once and cached on disk (`cache=True`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from itertools import repeat
 from typing import Any
@@ -84,10 +84,13 @@ def multiword_terms(
 
 
 class TokenCache:
-    """Per distinct whitespace token: its direct columns and its word ids, as flat arrays."""
+    """Per distinct token: its direct columns (or other per-token numbers) and its word ids,
+    as flat arrays the kernels read."""
 
-    def __init__(self, analyze: Callable[[str], tuple[list[int], list[int]]]) -> None:
-        self.analyze = analyze  # token -> (columns counted directly, word ids for bigrams)
+    def __init__(
+        self, analyze: Callable[[list[str]], Iterable[tuple[list[int], list[int]]]]
+    ) -> None:
+        self.analyze = analyze  # new distinct tokens -> per token (columns, word ids)
         self.lock = threading.Lock()
         self._reset()
 
@@ -118,22 +121,21 @@ class TokenCache:
         """Analyse the tokens not cached yet (some may repeat) and return their ids."""
         ids = self.ids
         first = len(ids)
-        out, columns, column_ends, words, word_ends = [], [], [], [], []
-        for token in tokens:
-            token_id = ids.get(token, -1)
-            if token_id < 0:
-                token_columns, token_words = self.analyze(token)
-                token_id = ids[token] = len(ids)
-                columns.extend(token_columns)
-                column_ends.append(len(columns))
-                words.extend(token_words)
-                word_ends.append(len(words))
-            out.append(token_id)
+        new = list(dict.fromkeys(tokens))
+        columns: list[int] = []
+        words: list[int] = []
+        column_ends, word_ends = [], []
+        for token, (token_columns, token_words) in zip(new, self.analyze(new), strict=True):
+            ids[token] = len(ids)
+            columns.extend(token_columns)
+            column_ends.append(len(columns))
+            words.extend(token_words)
+            word_ends.append(len(words))
         self.column_ptr, self.columns = _append(
             self.column_ptr, self.columns, first, column_ends, columns
         )
         self.word_ptr, self.words = _append(self.word_ptr, self.words, first, word_ends, words)
-        return out
+        return [ids[token] for token in tokens]
 
 
 def _append(
@@ -184,7 +186,7 @@ class TokenCounter:
         grams: GramTable | None,
         n_columns: int,
     ) -> None:
-        self.cache = TokenCache(analyze)
+        self.cache = TokenCache(lambda tokens: map(analyze, tokens))
         self.grams = grams
         self.n_columns = n_columns
         self.log_tf = _log_tf(256)

@@ -116,13 +116,15 @@ def test_only_the_blocks_a_head_reads_are_computed(trained):
     assert rows.computed() == {"word", "char"}  # no place matching for the incident heads
 
 
-def test_the_gazetteer_is_parsed_on_first_use(trained):
+def test_the_place_matcher_is_built_on_first_use_from_arrays_not_the_gazetteer_json(trained):
     model = load_artifact(trained.folder)
     block = model.featurizer.blocks[-1]
     assert isinstance(block, PlaceBlock) and "gazetteer" not in vars(block)
     assert block.countries == ("CO", "IQ", "NG", "PK")
+    assert "matcher" not in vars(block)
     counts = block.transform(["A bomb in Mosul and Kano"]).toarray()
-    assert "gazetteer" in vars(block) and counts[0, block.countries.index("IQ")] > 0
+    assert "matcher" in vars(block) and counts[0, block.countries.index("IQ")] > 0
+    assert "gazetteer" not in vars(block)  # the JSON is parsed only for explanations
 
 
 def test_explanation_of_a_head_on_a_column_subset_is_exact(trained):

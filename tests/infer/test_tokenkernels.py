@@ -1,5 +1,6 @@
-"""The compiled kernels are all built when `infer.tokenkernels` is imported, from numba's
-on-disk cache once one import has filled it: a first `predict` never compiles."""
+"""The compiled kernels are all built when `infer.tokenkernels` and `infer.placekernels` are
+imported, from numba's on-disk cache once one import has filled it: a first `predict` never
+compiles."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import numba
 
-from infer import tokenkernels
+from infer import placekernels, tokenkernels
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,7 +19,8 @@ def _kernels() -> dict[str, numba.core.registry.CPUDispatcher]:
     """The kernels Python calls (the underscored helpers are compiled into them)."""
     return {
         name: value
-        for name, value in vars(tokenkernels).items()
+        for module in (tokenkernels, placekernels)
+        for name, value in vars(module).items()
         if isinstance(value, numba.core.registry.CPUDispatcher) and not name.startswith("_")
     }
 
@@ -26,17 +28,19 @@ def _kernels() -> dict[str, numba.core.registry.CPUDispatcher]:
 def test_every_kernel_declares_its_argument_types_so_a_call_never_compiles():
     kernels = _kernels()
     assert {"count_rows", "weigh_rows", "head_product", "place_token_spans"} <= set(kernels)
+    assert {"build_trie", "match_texts", "place_rows"} <= set(kernels)
     for name, kernel in kernels.items():
         assert kernel.signatures, name
         assert not kernel._can_compile, f"{name} would compile on a call with new types"
 
 
 CACHE_MISSES = """
-from infer import tokenkernels
+from infer import placekernels, tokenkernels
 import numba
 kernels = [
     kernel
-    for kernel in vars(tokenkernels).values()
+    for module in (tokenkernels, placekernels)
+    for kernel in vars(module).values()
     if isinstance(kernel, numba.core.registry.CPUDispatcher) and kernel.signatures
 ]
 print(sum(len(kernel.signatures) for kernel in kernels))
@@ -51,5 +55,5 @@ def test_a_fresh_process_loads_every_kernel_from_the_cache_an_import_filled():
         [sys.executable, "-c", CACHE_MISSES], cwd=REPO, capture_output=True, text=True, check=True
     )
     compiled, loaded, missed = map(int, result.stdout.split())
-    assert compiled >= 6
+    assert compiled >= 10
     assert (loaded, missed) == (compiled, 0)

@@ -1,0 +1,198 @@
+"""The compiled place matcher (infer/placepass.py) finds what `Gazetteer.mentions` finds and
+builds the rows `PlaceBlock.reference_transform` builds, bit for bit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infer.artifact import load_artifact
+from infer.place_features import PlaceBlock
+from infer.placepass import PlaceMatcher, gazetteer_arrays
+from infer.places import BLOCKED, Gazetteer, place_key
+from train.gazetteer_sources import demonym_keys, group_keys, taxonomy_places
+
+DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+TOWNS = [
+    ("Makhmur", "IQ"),
+    ("Mosul", "IQ"),
+    ("Hasakah", "SY"),
+    ("Ras al Ain", "SY"),
+    ("Dera Ismail Khan", "PK"),
+    ("Peshawar", "PK"),
+    ("Kabul", "AF"),
+    ("Haram", "NO"),
+    ("Valle del Cauca", "CO"),
+    ("Police", "PL"),
+    ("Eta", "TL"),
+    ("Dayton", "US"),
+    ("Paris", "FR"),
+    ("Tripoli", "LY"),
+    ("Houston", "US"),
+    ("Karachi", "PK"),
+    ("Nazimabad", "PK"),
+    ("Gwoza", "NG"),
+]
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    places = dict(taxonomy_places())
+    places.update({place_key(name): code for name, code in TOWNS})
+    places[place_key("San Jose")] = BLOCKED
+    places[place_key("Springfield")] = BLOCKED
+    groups, acronyms = group_keys()
+    return Gazetteer(
+        places,
+        trusted=frozenset({place_key("Iraq"), place_key("Syria"), "nato"}),
+        demonyms=demonym_keys(),
+        strong=frozenset({"kabul", "karachi"}),
+        groups=groups,
+        group_acronyms=acronyms,
+    )
+
+
+@pytest.fixture(scope="module")
+def block(gazetteer: Gazetteer) -> PlaceBlock:
+    return PlaceBlock(gazetteer)
+
+
+TEXTS = [
+    "",
+    "\n",
+    "Gunmen ambushed truffle hunters near Makhmour and took one of them hostage.",
+    "Clashes in Dera Ismail Khan spread to Ras al-Ain and to Valle del Cauca.",
+    "Local police said mosul was a typo. Police said the blast was heard.",
+    "A statement by Boko Haram was read out in Gwoza; the governor, Sardar Peshawar Ali, resigned.",
+    "Gunmen fired in Peshawar's Hayatabad area. KARACHI - A bomb went off.",
+    "Mosul, Iraq - Two bombs exploded. Kabul police said the Makhmour District was calm.",
+    "MOSUL - Two bombs exploded near al-Hasakah and el-Hasakah and Al Hasakah.",
+    "Fighters from al-Haram and Haram met in al-Mosul.",
+    "The Turkish embassy in Kabul and an Afghan soldier; two German tourists; a Polish vessel.",
+    "The Mexican National Tourist Office in Houston, Texas was hit.",
+    "A TANKER; the Iraqi tan\u212aer; the Iraqi TANKER.",
+    "ETA claimed it. Eta said so. ETA's bomb. The FARC and the ELN and Farc attacked Bogota.",
+    "A pro-Taliban militia and al-Shabaab fighters struck Mogadishu; ul-Haq spoke.",
+    "Paris, Texas and San Jose, Calif. and Springfield, Ill. and Tripoli, Lebanon; Dayton, OH.",
+    "Peshawar, Kandahar and Mosul, Iraq; San Jose, Costa Rica.",
+    "“Kabul” (Kabul) [Kabul] 'Kabul' ‘Kabul’ - Kabul. Kabul! Kabul? Kabul\nKabul",
+    "Ali Khan of the Washington Post in Houston Police Department and the Chicago Post Office.",
+    "Café owner in São Paulo kidnapped; İstanbul police; the İraqi envoy; ΣΊΣΥΦΟΣ in Kabul.",
+    "The Iraqi \u0130mbassy. The Afghan citizens. Syrian consul. Syrians nationals.",
+    "NATO jets hit Kabul. Downtown Kabul and Greater Houston; Karachi's Nazimabad.",
+    "lone surrogate \ud800 in Kabul \udfff and Mosul.",
+    "Kabul  -  Makhmour — Mosul – Peshawar -Karachi- Mosul-Iraq",
+    "In\u00a0Kabul,\u2003Mosul and\u3000Peshawar, Pakistan.\tKabul - x",
+    " \t KABUL – Gunmen attacked. ",
+]
+
+
+def same_mentions(gazetteer: Gazetteer, matcher: PlaceMatcher, texts: list[str]) -> None:
+    assert matcher.mentions(texts) == [gazetteer.mentions(t) for t in texts]
+
+
+def same_rows(block: PlaceBlock, texts: list[str]) -> None:
+    fast, slow = block.transform(texts), block.reference_transform(texts)
+    assert fast.shape == slow.shape
+    assert np.array_equal(fast.indptr, slow.indptr)
+    assert np.array_equal(fast.indices, slow.indices)
+    assert np.array_equal(fast.data, slow.data)
+
+
+def test_compiled_matcher_finds_the_reference_mentions_on_tricky_texts(gazetteer, block):
+    assert any(gazetteer.mentions(t) for t in TEXTS)
+    same_mentions(gazetteer, block.matcher, TEXTS)
+    same_mentions(gazetteer, block.matcher, TEXTS[::-1])  # tokens now cached
+    same_rows(block, TEXTS)
+
+
+def test_one_text_alone_gets_the_same_mentions_as_inside_a_batch(gazetteer, block):
+    for text in TEXTS:
+        same_mentions(gazetteer, block.matcher, [text])
+
+
+def _demo_texts() -> list[str]:
+    return [
+        json.loads(line)["text"]
+        for path in sorted(DEMO.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def test_compiled_matcher_finds_the_reference_mentions_on_the_demo_corpus(gazetteer, block):
+    texts = _demo_texts()
+    same_mentions(gazetteer, block.matcher, texts)
+    same_rows(block, texts)
+
+
+NAMES = [
+    "Kabul",
+    "KABUL",
+    "kabul",
+    "Mosul",
+    "Iraq",
+    "Iraqi",
+    "Afghan",
+    "Turkish",
+    "Ras",
+    "al",
+    "Ain",
+    "al-Hasakah",
+    "El",
+    "Hasakah",
+    "San",
+    "Jose",
+    "Eta",
+    "ETA",
+    "Boko",
+    "Haram",
+    "Texas",
+    "Calif.",
+    "OH",
+    "District",
+    "Police",
+    "Downtown",
+    "Peshawar's",
+    "Karachi’s",
+    "de",
+    "Valle",
+    "del",
+    "Cauca",
+    "pro-Taliban",
+    "Taliban",
+    "Syria",
+    "NATO",
+]
+SEPARATORS = [" ", " ", " ", ", ", ". ", " - ", " – ", "-", "\n", " (", ") ", "“", "’s ", ""]
+SEPARATORS += [" embassy ", " Vessel "]
+TEXT = st.lists(st.tuples(st.sampled_from(NAMES), st.sampled_from(SEPARATORS)), max_size=14).map(
+    lambda parts: "".join(a + b for a, b in parts)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(TEXT, min_size=1, max_size=6))
+def test_compiled_matcher_finds_the_reference_mentions_on_generated_texts(gazetteer, block, texts):
+    same_mentions(gazetteer, block.matcher, texts)
+    same_rows(block, texts)
+
+
+def test_matcher_from_stored_arrays_equals_the_one_from_the_gazetteer(gazetteer, block):
+    stored = PlaceMatcher(gazetteer_arrays(gazetteer), block.terms)
+    assert stored.mentions(TEXTS) == block.matcher.mentions(TEXTS)
+
+
+def test_a_model_folder_scores_places_from_its_arrays_without_parsing_the_gazetteer(model_dir):
+    model = load_artifact(model_dir)
+    (place_block,) = [b for b in model.featurizer.blocks if b.spec.name == "places"]
+    rows = place_block.transform(TEXTS)
+    assert "gazetteer" not in vars(place_block)  # the JSON was never parsed
+    expected = place_block.reference_transform(TEXTS)  # parses it now
+    assert "gazetteer" in vars(place_block)
+    assert (rows != expected).nnz == 0 and rows.nnz
