@@ -179,6 +179,8 @@ class BatchScorer:
         global _WORKER
         method = start_method()
         _WORKER = self._scorer if method == "fork" else None
+        if method == "fork":  # the workers inherit the kernels, n-gram tables and place matcher
+            self.predictor.model.featurizer.transform([""])
         model = None if self.model is None else str(self.model)
         pool = ProcessPoolExecutor(
             self.jobs,

@@ -114,3 +114,18 @@ def test_pool_reads_at_most_a_bounded_window_of_chunks_ahead_of_the_output(model
         assert read - len(ids) <= window
         ids.append(out["id"])
     assert ids == [f"r{i}" for i in range(400)]
+
+
+def test_forked_workers_inherit_the_blocks_scoring_structures_built_once_in_the_parent(
+    model_dir,
+):
+    if batch.start_method() != "fork":
+        return  # spawned workers load their own model
+    predictor = Predictor.load(model_dir)
+    blocks = predictor.model.featurizer.blocks
+    scorer = batch.BatchScorer(predictor, model=model_dir, jobs=2, batch_size=4)
+    outputs = list(scorer.score(records(12)))
+    assert [out["id"] for out in outputs] == [f"r{i}" for i in range(12)]
+    # the parent scored nothing itself: these were built for the workers to inherit
+    built = {"token_counter", "matcher"}
+    assert all(built & set(vars(block)) for block in blocks)
