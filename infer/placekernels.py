@@ -12,7 +12,7 @@ import numba
 import numpy as np
 from numba import types
 
-from infer.tokenkernels import _slot
+from infer.tokenkernels import _pair_column, _slot
 
 _I32 = types.Array(types.int32, 1, "C")
 _I64 = types.Array(types.int64, 1, "C")
@@ -38,14 +38,7 @@ _NONE = -1
 @numba.njit([(_I64, _I32, types.int64, types.int64, types.int64)], cache=True, nogil=True)
 def child(table, values, node, word, n_words):
     """The node reached from `node` by `word` (-1: none)."""
-    key = node * n_words + word
-    mask = len(table) - 1
-    slot = _slot(key, mask)
-    while table[slot] != -1:
-        if table[slot] == key:
-            return values[slot]
-        slot = (slot + 1) & mask
-    return -1
+    return _pair_column(table, values, node * n_words + word)
 
 
 @numba.njit([(_I32_READ, _U8_READ, _U8_READ, _I16_READ, types.int64)], cache=True, nogil=True)
@@ -138,20 +131,28 @@ def _lower(c: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
-def _elsewhere(text, end, stop, phrases, phrase_lengths):
-    """`places._elsewhere`: the 20 characters after a demonym start with one of the phrases."""
-    for p in range(len(phrase_lengths)):
-        length = phrase_lengths[p]
-        if end + length > stop or length > 20:
+def _one_of(text, at, stop, patterns, lengths, whole, fold):
+    """Whether text[at:stop] starts with one of the patterns (whole: is one of them; fold:
+    compared lower-cased)."""
+    for p in range(len(lengths)):
+        length = lengths[p]
+        if at + length > stop or (whole and at + length != stop):
             continue
         same = True
         for k in range(length):
-            if _lower(text[end + k]) != phrases[p, k]:
+            c = _lower(text[at + k]) if fold else text[at + k]
+            if c != patterns[p, k]:
                 same = False
                 break
         if same:
             return True
     return False
+
+
+@numba.njit(cache=True, nogil=True)
+def _elsewhere(text, end, stop, phrases, phrase_lengths):
+    """`places._elsewhere`: the 20 characters after a demonym start with one of the phrases."""
+    return _one_of(text, end, min(stop, end + 20), phrases, phrase_lengths, False, True)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -163,17 +164,7 @@ def _is_acronym(text, start, end, acronyms, acronym_lengths):
         and (text[end - 2] == 39 or text[end - 2] == 0x2019)
     ):
         end -= 2
-    for a in range(len(acronym_lengths)):
-        if acronym_lengths[a] != end - start:
-            continue
-        same = True
-        for k in range(end - start):
-            if text[start + k] != acronyms[a, k]:
-                same = False
-                break
-        if same:
-            return True
-    return False
+    return _one_of(text, start, end, acronyms, acronym_lengths, True, False)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -212,29 +212,11 @@ class TokenCounter:
         starts: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indptr, indices, data) of the raw counts."""
-        token_ids, (column_ptr, columns, word_ptr, words) = self.cache.lookup(tokens)
+        token_ids, cached = self.cache.lookup(tokens)  # column_ptr, columns, word_ptr, words
         grams = self.grams
-        if grams is None:
-            table, values, base, low, high = np.full(1, _EMPTY), np.full(1, -1, np.int32), 0, 1, 1
-        else:
-            table, values, base, low, high = (
-                grams.keys,
-                grams.values,
-                grams.base,
-                grams.low,
-                grams.high,
-            )
-        return kernels().count_rows(
-            starts,
-            token_ids,
-            column_ptr,
-            columns,
-            word_ptr,
-            words,
-            table,
-            values,
-            base,
-            low,
-            high,
-            self.n_columns,
+        table = (
+            (np.full(1, _EMPTY), np.full(1, -1, np.int32), 0, 1, 1)
+            if grams is None
+            else (grams.keys, grams.values, grams.base, grams.low, grams.high)
         )
+        return kernels().count_rows(starts, token_ids, *cached, *table, self.n_columns)

@@ -262,3 +262,16 @@ def accuracy_records() -> list[dict]:
                 }
             )
     return out
+
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def demo_texts() -> list[str]:
+    """The texts of the team-written demo corpus (data/demo), in file order."""
+    return [
+        json.loads(line)["text"]
+        for path in sorted(DEMO.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]

@@ -3,9 +3,6 @@ builds the rows `PlaceBlock.reference_transform` builds, bit for bit."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,9 +12,9 @@ from infer.artifact import load_artifact
 from infer.place_features import PlaceBlock
 from infer.placepass import PlaceMatcher, gazetteer_arrays
 from infer.places import BLOCKED, Gazetteer, place_key
+from tests.helpers import demo_texts
 from train.gazetteer_sources import demonym_keys, group_keys, taxonomy_places
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 TOWNS = [
     ("Makhmur", "IQ"),
     ("Mosul", "IQ"),
@@ -116,17 +113,8 @@ def test_one_text_alone_gets_the_same_mentions_as_inside_a_batch(gazetteer, bloc
         same_mentions(gazetteer, block.matcher, [text])
 
 
-def _demo_texts() -> list[str]:
-    return [
-        json.loads(line)["text"]
-        for path in sorted(DEMO.glob("*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-
-
 def test_compiled_matcher_finds_the_reference_mentions_on_the_demo_corpus(gazetteer, block):
-    texts = _demo_texts()
+    texts = demo_texts()
     same_mentions(gazetteer, block.matcher, texts)
     same_rows(block, texts)
 

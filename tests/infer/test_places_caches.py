@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import infer.places as places
 from infer.places import gazetteer_from_pairs
+from tests.helpers import demo_texts
 
-DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 PAIRS = [
     ("Kabul", "AF"),
     ("Peshawar", "PK"),
@@ -21,23 +18,14 @@ PAIRS = [
 ]
 
 
-def _demo_texts() -> list[str]:
-    return [
-        json.loads(line)["text"]
-        for path in sorted(DEMO.glob("*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-
-
 def _found(gazetteer: places.Gazetteer, texts: list[str]) -> list[list[tuple]]:
     return [
         [(m.surface, m.start, m.country, m.demonym) for m in gazetteer.mentions(t)] for t in texts
     ]
 
 
-def test_warm_opener_cache_finds_the_same_mentions_as_a_cold_one_on_the_demo_texts():
-    texts = _demo_texts()
+def test_warm_opener_cache_finds_the_same_mentions_as_a_cold_one_on_thedemo_texts():
+    texts = demo_texts()
     cold = _found(gazetteer_from_pairs(PAIRS), texts)
     warm = gazetteer_from_pairs(PAIRS)
     _found(warm, texts)
