@@ -158,6 +158,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from train.bench.data import Corpora
 
     date = datetime.now(UTC).isoformat(timespec="seconds")
+    commit = git_commit()
     command = "python -m train.bench " + shlex.join(sys.argv[1:])
     corpora = Corpora(quick=args.quick)
     os.environ[CORPORA_VAR] = str(corpora.folder)  # configs expand ${THREAT_CORPORA} from here
@@ -173,6 +174,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         results["speed"] = {
             **run_speed(corpora, speed_dir, args.quick),
             "measured": date,
+            "commit": commit,
             "command": command,
             "cores": os.cpu_count(),
         }
@@ -189,6 +191,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for part in [*fresh["rows"].values(), fresh.get("matrix")]:
             if part is not None:
                 part["measured"] = date
+                part["commit"] = commit
         accuracy.setdefault("rows", {}).update(fresh["rows"])
         accuracy.setdefault("trainings", {}).update(fresh["trainings"])
         if "matrix" in fresh:
@@ -205,6 +208,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         results["serve"] = {
             **run_serve(corpora, workdir, args.quick, args.serve_model),
             "measured": date,
+            "commit": commit,
             "command": command,
         }
     if args.only in (None, "cluster"):
@@ -212,7 +216,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
         docs = args.cluster_docs or (20_000 if args.quick else DOCS)
         cluster = run_cluster(corpora, workdir, docs, args.cluster_model)
-        results["cluster"] = {**cluster, "measured": date, "command": command}
+        results["cluster"] = {**cluster, "measured": date, "commit": commit, "command": command}
         (workdir / "cluster.json").write_text(
             json.dumps(results["cluster"], indent=2), encoding="utf-8"
         )

@@ -324,10 +324,10 @@ def render(results: dict[str, Any]) -> str:
         " holds every number). Fixed seeds throughout.",
         "",
     ]
-    stamps = {section.get("measured") for section in _sections(results)}
+    stamps = {_stamp(section) for section in _sections(results)}
     if len(stamps) > 1:
         lines += [
-            "> Sections come from different runs: " + "; ".join(sorted(map(str, stamps))) + ".",
+            "> Sections come from different runs: " + "; ".join(sorted(stamps)) + ".",
             "",
         ]
     lines += machine_section(results["machine"])
@@ -348,6 +348,12 @@ def render(results: dict[str, Any]) -> str:
     if "total_seconds" in results:
         lines += [f"Total benchmark time: {results['total_seconds'] / 60:.1f} min.", ""]
     return "\n".join(lines)
+
+
+def _stamp(section: dict[str, Any]) -> str:
+    """When a part was measured, and at which commit when the run recorded it."""
+    commit = section.get("commit")
+    return f"{section.get('measured')}" + (f" (commit {commit})" if commit else "")
 
 
 def _sections(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -171,6 +171,29 @@ def test_markdown_shows_ratios_goals_and_the_accuracy_table(accuracy):
     assert "| no-char | word n-grams only | micro_f1=0.8 | micro_f1 -0.0200 | no |" in text
 
 
+def test_markdown_names_the_run_and_commit_of_each_separately_measured_section():
+    text = render(
+        {
+            "command": "python -m train.bench --only serve",
+            "date": "today",
+            "machine": {"CPU": "test cpu"},
+            "accuracy": {
+                "rows": {
+                    "1": {"row": 1, "title": "a", "metrics": {}, "measured": "day 1"},
+                    "2": {
+                        "row": 2,
+                        "title": "b",
+                        "metrics": {},
+                        "measured": "day 2",
+                        "commit": "abc1234",
+                    },
+                }
+            },
+        }
+    )
+    assert "> Sections come from different runs: day 1; day 2 (commit abc1234)." in text
+
+
 def test_goal_met_reads_both_directions():
     assert goal_met(0.93, ">= 0.92") and not goal_met(0.91, ">= 0.92")
     assert goal_met(0.04, "<= 0.05") and not goal_met(0.06, "<= 0.05")
