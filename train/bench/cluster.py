@@ -1,10 +1,12 @@
 """Issue 12's cluster benchmark: `score --engine dask|spark` on local clusters beside
 `score --jobs 2`, on N documents (the RAND `Description` cells repeated; default 1,000,000).
 
-Each run is a fresh `threat-tagger score` process, watched for wall time and the peak RSS
-(VmHWM) of every process it starts, sorted into roles by command line: Dask worker processes,
-Spark's Python workers and its JVM. The engine's fixed overhead is the wall time of the same
-command on 8 documents (cluster start-up, model loading, scheduling, publishing the output).
+Each run is a fresh `threat-tagger score` process, watched for wall time and for the peak RSS
+(VmHWM) and CPU time of every process it starts, sorted into roles by command line: Dask worker
+processes, Spark's Python workers and its JVM. The engine's fixed overhead is the wall time of
+the same command on 8 documents (cluster start-up, model loading, scheduling, publishing the
+output). CPU milliseconds per document (all processes, and the workers alone) say what a
+document costs each engine whatever else the machine runs; wall-clock ratios need it idle.
 """
 
 from __future__ import annotations
@@ -61,18 +63,30 @@ def _role(pid: int, driver: int) -> str:
     return "other"
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a live process so far; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def watch(command: list[str]) -> dict[str, Any]:
-    """Run a command; its wall time, exit status, stderr tail and peak RSS per process role."""
+    """Run a command; its wall time, exit status, stderr tail, and the peak RSS and CPU
+    seconds (as last seen, up to one poll short) per process role."""
     peaks: dict[int, tuple[str, float]] = {}
+    cpu: dict[int, tuple[str, float]] = {}
     with tempfile.TemporaryFile(mode="w+") as errors:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=errors)
         while process.poll() is None:
             for pid in [process.pid, *descendants(process.pid)]:
-                value = high_water_mb(pid)
-                if value is not None:
+                value, used = high_water_mb(pid), cpu_seconds(pid)
+                if value is not None and used is not None:
                     role = _role(pid, process.pid)
                     peaks[pid] = (role, max(peaks.get(pid, (role, 0.0))[1], value))
+                    cpu[pid] = (role, used)
             time.sleep(POLL_S)
         wall = time.perf_counter() - start
         errors.seek(0)
@@ -80,11 +94,15 @@ def watch(command: list[str]) -> dict[str, Any]:
     by_role: dict[str, list[float]] = {}
     for role, peak in peaks.values():
         by_role.setdefault(role, []).append(round(peak, 1))
+    cpu_by_role: dict[str, float] = {}
+    for role, used in cpu.values():
+        cpu_by_role[role] = round(cpu_by_role.get(role, 0.0) + used, 2)
     return {
         "returncode": process.returncode,
         "wall_s": round(wall, 2),
         "stderr_tail": stderr.strip().splitlines()[-3:],
         "peak_rss_mb": by_role,
+        "cpu_s": cpu_by_role,
     }
 
 
@@ -122,6 +140,11 @@ def measure(
             raise ThreatTaggerError(f"{engine} x{workers} wrote {done} records, not {expected}")
     run, overhead = results["run"], results["overhead"]
     steady = run["wall_s"] - overhead["wall_s"]  # <= 0 when the noise is bigger than the work
+    workers_cpu = sum(
+        used for role, used in run["cpu_s"].items() if role in ("worker", "spark-python")
+    )
+    if engine == "local" and workers == 1:  # --jobs 1 scores in the driver process
+        workers_cpu = run["cpu_s"].get("driver", 0.0)
     return {
         "engine": engine,
         "workers": workers,
@@ -130,6 +153,9 @@ def measure(
         "overhead_s": overhead["wall_s"],
         "steady_docs_per_s": round(n / steady, 1) if steady > 0 else None,
         "peak_rss_mb": run["peak_rss_mb"],
+        "cpu_s": run["cpu_s"],
+        "cpu_ms_per_doc": round(sum(run["cpu_s"].values()) * 1000 / n, 3),
+        "worker_cpu_ms_per_doc": round(workers_cpu * 1000 / n, 3),
     }
 
 
@@ -196,6 +222,8 @@ def cluster_section(cluster: dict[str, Any]) -> list[str]:
                 "-" if worker is None else f"{worker:.0f}",
                 f"{max(peaks.get('driver', [0])):.0f}",
                 f"{max(peaks['spark-jvm']):.0f}" if "spark-jvm" in peaks else "-",
+                _ms(row.get("cpu_ms_per_doc")),
+                _ms(row.get("worker_cpu_ms_per_doc")),
             ]
         )
     speed = cluster["speedups"]
@@ -216,6 +244,8 @@ def cluster_section(cluster: dict[str, Any]) -> list[str]:
                 "peak MB per worker",
                 "driver MB",
                 "JVM MB",
+                "CPU ms/doc, all processes",
+                "CPU ms/doc in workers",
             ],
             rows,
         ),
@@ -232,11 +262,19 @@ def cluster_section(cluster: dict[str, Any]) -> list[str]:
         "local[2] (best of 2 after a warm-up): "
         + ", ".join(f"{name} {s:.1f} s" for name, s in cluster["spark_udfs"]["seconds"].items())
         + "; `tag_dataframe` uses mapInArrow.",
+        "CPU ms/doc: user + system CPU time of every process of the run (as last polled) per "
+        "document; in workers: the scoring processes alone (the driver process for `--jobs 1`). "
+        "They hold however loaded the machine is; wall-clock figures and speed-ups need it idle.",
         f"Fixed overhead = the same command on {TINY} documents. Load average at the end: "
         + ", ".join(f"{x:.1f}" for x in cluster["load_average"])
         + f"; section took {cluster['seconds']:.0f} s.",
         "",
     ]
+
+
+def _ms(value: float | None) -> str:
+    """A CPU-milliseconds cell."""
+    return "-" if value is None else f"{value:.3f}"
 
 
 def compare_spark_udfs(model: Path, texts: list[str], n: int, repeats: int = 2) -> dict[str, Any]:

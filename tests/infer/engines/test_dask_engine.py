@@ -79,3 +79,17 @@ def test_stdin_is_read_on_the_driver_and_scored_like_score(app, dask_address, mo
     )
     assert result.exit_code == local.exit_code == 1, result.output
     assert (out / "part-00000.jsonl").read_text(encoding="utf-8") == local.stdout
+
+
+def test_local_cluster_workers_run_single_threaded_without_the_profiler(dask_address):
+    import dask
+    from distributed import Client
+
+    with Client(dask_address) as client:
+        settings = client.run(
+            lambda dask_worker: (
+                dask.config.get("distributed.worker.profile.enabled"),
+                dask_worker.state.nthreads,
+            )
+        )
+    assert list(settings.values()) == [(False, 1), (False, 1)]
