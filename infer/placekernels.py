@@ -41,6 +41,28 @@ def child(table, values, node, word, n_words):
     return _pair_column(table, values, node * n_words + word)
 
 
+@numba.njit(cache=True, nogil=True)
+def _resized(table, values, count):
+    """The table with its `count` entries re-inserted into the smallest power-of-two size
+    that keeps it at most half full (the first one was sized for every key word)."""
+    bits = 4
+    while (1 << bits) < 2 * count:
+        bits += 1
+    if (1 << bits) >= len(table):
+        return table, values
+    out = np.full(1 << bits, -1, dtype=np.int64)
+    out_values = np.full(1 << bits, -1, dtype=np.int32)
+    mask = len(out) - 1
+    for at in range(len(table)):
+        if table[at] != -1:
+            slot = _slot(table[at], mask)
+            while out[slot] != -1:
+                slot = (slot + 1) & mask
+            out[slot] = table[at]
+            out_values[slot] = values[at]
+    return out, out_values
+
+
 @numba.njit([(_I32_READ, _U8_READ, _U8_READ, _I16_READ, types.int64)], cache=True, nogil=True)
 def build_trie(keys, lengths, kinds, values, n_words):
     """(edge table, edge values, per node: place, demonym and group code (-1: none) and
@@ -81,6 +103,7 @@ def build_trie(keys, lengths, kinds, values, n_words):
         elif kind == STRONG:
             flags[node] |= IS_STRONG
         at += lengths[k]
+    table, children = _resized(table, children, used)
     return table, children, codes[:used].copy(), flags[:used].copy(), first
 
 
