@@ -12,7 +12,12 @@ import pytest
 from infer.errors import ThreatTaggerError
 from train.bench import corpora_dir
 from train.bench.accuracy import goal_met, run_accuracy
-from train.bench.baselines import FastTextModel, NaiveModel
+from train.bench.baselines import (
+    FASTTEXT_PARAMS,
+    FastTextModel,
+    NaiveModel,
+    train_in_subprocess,
+)
 from train.bench.data import PUBLISHERS, Corpora
 from train.bench.markdown import render
 from train.bench.procwatch import watch
@@ -98,6 +103,16 @@ def test_fasttext_never_reports_its_internal_none_label(demo):
     model = FastTextModel().fit(texts, labels)
     assert "none" not in model.classes_
     assert all("none" not in p for p in model.predict(texts, threshold=0.0))
+
+
+def test_fasttext_trains_in_a_fresh_process_and_names_its_failure(tmp_path):
+    data = tmp_path / "train.txt"
+    data.write_text("__label__a gunmen attacked\n__label__none the match ended\n" * 20)
+    binary = tmp_path / "model.bin"
+    assert train_in_subprocess(data, binary, {**FASTTEXT_PARAMS, "epoch": 2}) == 0.5
+    assert binary.stat().st_size > 0
+    with pytest.raises(RuntimeError, match="fastText training failed"):
+        train_in_subprocess(data, tmp_path / "bad.bin", {**FASTTEXT_PARAMS, "loss": "no-such"})
 
 
 def test_accuracy_rows_give_every_baseline_a_score_for_every_metric(demo, accuracy):
