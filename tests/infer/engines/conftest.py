@@ -16,17 +16,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-DEMO = Path(__file__).resolve().parents[3] / "data" / "demo"
-
-
-def demo_texts() -> list[str]:
-    """The team-written demo texts (no real articles)."""
-    return [
-        json.loads(line)["text"]
-        for path in sorted(DEMO.glob("*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+from tests.helpers import demo_texts
 
 
 def write_mixed_inputs(folder: Path) -> list[str]:
