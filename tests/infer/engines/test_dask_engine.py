@@ -93,3 +93,50 @@ def test_local_cluster_workers_run_single_threaded_without_the_profiler(dask_add
             )
         )
     assert list(settings.values()) == [(False, 1), (False, 1)]
+
+
+def _count_model_loads() -> None:
+    """In a worker: record every Predictor.load from now on (undone by _stop_counting)."""
+    import infer.predictor as module
+
+    original = module.Predictor.load
+    module.counted_loads = []
+
+    def counting(path, *args, **kwargs):
+        module.counted_loads.append(str(path))
+        return original(path, *args, **kwargs)
+
+    module.Predictor.load = counting
+    module.original_load = original
+
+
+def _stop_counting() -> int:
+    """In a worker: restore Predictor.load; how many loads were counted."""
+    import infer.predictor as module
+
+    module.Predictor.load = classmethod(module.original_load.__func__)
+    return len(module.counted_loads)
+
+
+def test_each_worker_loads_the_model_once_however_many_splits_it_scores(
+    dask_address, model_dir, big_jsonl, tmp_path
+):
+    from distributed import Client
+
+    from infer.engines.job import read_output, run_job
+
+    with Client(dask_address) as client:
+        client.run(_count_model_loads)
+        try:
+            outcome = run_job(
+                "dask",
+                [str(big_jsonl)],
+                str(tmp_path / "scored"),
+                model=str(model_dir),
+                cluster=dask_address,
+                split_bytes=30_000,
+            )
+        finally:
+            loads = client.run(_stop_counting)
+    assert outcome.parts >= 10 and len(read_output(tmp_path / "scored")) == outcome.records
+    assert list(loads.values()) == [1, 1]  # the plugin's load when the job starts, no other
