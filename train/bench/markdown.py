@@ -22,7 +22,10 @@ SPEED_GOALS = {
     "see the accuracy section)",
     "jobs2_vs_jobs1": "`score --jobs 2` vs `--jobs 1`, files to files (x)",
     "load_s": "`Predictor.load` (s, median of fresh processes)",
-    "first_predict_s": "first `predict` after load: JIT import and cached kernels (CPU s)",
+    "first_predict_s": (
+        "first `predict` after load: JIT import and cached kernels (CPU s, median of fresh "
+        "processes)"
+    ),
     "score_1m_peak_rss_mb": "peak RSS of any process scoring 1M docs (MB)",
 }
 

@@ -6,7 +6,7 @@ import json
 
 from train.bench.baselines import FastTextModel
 from train.bench.markdown import speed_section
-from train.bench.speed import FAST, _summarise, worker
+from train.bench.speed import FAST, LOAD_REPEATS, _summarise, load_stats, worker
 
 TEXTS = [
     "A car bomb exploded outside the police station.",
@@ -100,3 +100,12 @@ def test_threat_tagger_worker_reports_the_first_predict_pause(model_dir, tmp_pat
     result = worker("threat-tagger", str(model_dir), str(docs))
     assert result["n"] == len(TEXTS) and result["first_predict_s"] > 0.0
     assert result["first_predict_cpu_s"] >= 0.0
+
+
+def test_first_predict_pause_is_the_median_of_fresh_processes(model_dir, tmp_path):
+    doc = tmp_path / "first.jsonl"
+    doc.write_text(json.dumps({"text": TEXTS[0]}) + "\n", encoding="utf-8")
+    stats = load_stats("threat-tagger", model_dir, doc)
+    assert LOAD_REPEATS >= 3
+    assert stats["first_predict_s"] > 0.0 and stats["first_predict_cpu_s"] >= 0.0
+    assert set(load_stats("threat-tagger", model_dir)) == {"load_s", "startup_s"}
