@@ -36,6 +36,7 @@ JAVA_MISSING = (
     "the Spark engine needs Java 17 or newer, and no `java` was found: install one "
     "(e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME"
 )
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")  # errors only, on stderr
 LOCAL_RETRIES = 4  # local[N] alone never retries a failed task; local[N,4] does, like a cluster
 SUMMARY_SCHEMA = "index int, records long, failures long, warnings long, first array<string>"
 OUTPUT_SCHEMA = (
@@ -74,6 +75,9 @@ def spark_session(master: str | None = None, workers: int = 2) -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2000")
+        .config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}"
+        )
     )
     if master is None:  # local workers run this interpreter (its packages, this project)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

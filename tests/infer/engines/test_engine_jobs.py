@@ -51,6 +51,9 @@ def test_a_cluster_given_by_its_address_scores_like_score(
     assert "".join(p.read_text(encoding="utf-8") for p in parts) == local_score
     # the driver sent the model to the worker: no shared storage for it
     assert list(remote_cluster.worker_dir.rglob(remote_cluster.shipped_model))
+    # stderr is the summary and the failures, not Spark's start-up notices
+    assert "log4j" not in done.stderr and "default log level" not in done.stderr
+    assert "NativeCodeLoader" not in done.stderr
 
 
 @pytest.mark.parametrize("ship_model", [True, False], ids=["model-shipped", "model-shared"])
