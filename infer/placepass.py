@@ -111,6 +111,24 @@ def gazetteer_arrays(gazetteer: Gazetteer) -> dict[str, np.ndarray]:
     }
 
 
+def _check(parts: Mapping[str, np.ndarray]) -> None:
+    """Raise ValueError unless the gazetteer arrays agree with each other."""
+    words, codes, keys = parts["words"], parts["codes"], parts["keys"]
+    lengths, kinds, values = parts["lengths"], parts["kinds"], parts["values"]
+    problems = [
+        (words.ndim != 2 or codes.ndim != 2, "words and codes must be 2-d"),
+        (not len(lengths) == len(kinds) == len(values), "one length, kind and code per key"),
+        (int(lengths.sum(dtype=np.int64)) != len(keys), "the key lengths do not add up"),
+        (len(keys) > 0 and not 0 <= keys.min() <= keys.max() < len(words), "unknown word"),
+        (len(values) > 0 and not 0 <= values.min() <= values.max() < len(codes), "bad code"),
+        (len(kinds) > 0 and kinds.max() > STRONG, "unknown kind"),
+        (parts["max_words"].shape != (1,) or not 1 <= parts["max_words"][0] <= 64, "max_words"),
+    ]
+    for failed, problem in problems:
+        if failed:
+            raise ValueError(f"gazetteer arrays: {problem}")
+
+
 def _padded(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ints as a zero-padded int64 matrix and their lengths."""
     width = max((len(r) for r in rows), default=1) or 1
@@ -127,6 +145,7 @@ class PlaceMatcher:
     """The compiled gazetteer of one place block, its token cache and its column tables."""
 
     def __init__(self, parts: Mapping[str, np.ndarray], terms: Sequence[str]) -> None:
+        _check(parts)  # the kernels index with these arrays unchecked
         self.words = _strings(parts["words"])
         stored = [c.decode("ascii") for c in _strings(parts["codes"]).tolist()]
         # every country has an index: "Town, State" may settle a town in one no key names

@@ -184,3 +184,22 @@ def test_a_model_folder_scores_places_from_its_arrays_without_parsing_the_gazett
     expected = place_block.reference_transform(TEXTS)  # parses it now
     assert "gazetteer" in vars(place_block)
     assert (rows != expected).nnz == 0 and rows.nnz
+
+
+@pytest.mark.parametrize(
+    ("part", "change"),
+    [
+        ("keys", lambda a: a + 10**6),
+        ("keys", lambda a: a[:-1]),
+        ("values", lambda a: a + 10**4),
+        ("kinds", lambda a: a + 9),
+        ("max_words", lambda a: a * 0),
+    ],
+)
+def test_inconsistent_gazetteer_arrays_are_refused_before_any_kernel_reads_them(
+    gazetteer, block, part, change
+):
+    parts = gazetteer_arrays(gazetteer)
+    parts[part] = change(parts[part]).astype(parts[part].dtype)
+    with pytest.raises(ValueError, match="gazetteer arrays"):
+        PlaceMatcher(parts, block.terms)
