@@ -68,9 +68,3 @@ def app() -> typer.Typer:
 
     register(application)
     return application
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the bench plumbing first: late in a full run its fastText baseline once diverged (NaN),
-    not reproduced in parts; run first it has always passed (the cause is still open)."""
-    items.sort(key=lambda item: not item.nodeid.startswith("tests/train/bench/"))
