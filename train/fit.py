@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from infer.artifact import CONSISTENCY_RULE, Head, ModelData
 from infer.errors import ThreatTaggerError
@@ -28,7 +29,7 @@ from infer.place_features import PlaceBlock
 from infer.placepass import kernels as place_kernels
 from infer.scoring import Scorer
 from infer.taxonomy import INCIDENT_TYPES, region_of
-from train.config import Config
+from train.config import Config, ModelConfig
 from train.heads import (
     Step,
     _no_step,
@@ -111,6 +112,37 @@ def source_weights(records: Sequence[dict], weights: dict[str, float]) -> np.nda
     return np.asarray([weights.get(r["source"], 1.0) for r in records], dtype=np.float64)
 
 
+def geo_head(
+    records: Sequence[dict],
+    field: str,
+    featurizer: Featurizer,
+    matrix: sp.csr_matrix,
+    weight: np.ndarray | None,
+    geo: ModelConfig,
+    step: Step,
+) -> Head:
+    """The region or country head (`field`), fitted on the records that name one, reading the
+    blocks and columns the config gives that head."""
+    rows = [i for i, r in enumerate(records) if r.get(field) is not None]
+    step(f"head: {field} ({len(rows)} records with one)")
+    targets = [records[i][field] for i in rows]
+    inputs = geo_inputs(
+        featurizer,
+        matrix[rows],
+        targets,
+        getattr(geo, f"{field}_blocks"),
+        getattr(geo, f"{field}_block_columns"),
+        geo.geo_selection,
+    )
+    return fit_multiclass_head(
+        input_matrix(matrix[rows], inputs),
+        targets,
+        geo,
+        None if weight is None else weight[rows],
+        inputs,
+    )
+
+
 def fit_model(
     records: Sequence[dict],
     config: Config,
@@ -149,42 +181,8 @@ def fit_model(
     )
     incident = reading_text_blocks(incident, featurizer)
     geo = config.model
-    with_region = [i for i, r in enumerate(records) if r.get("region") is not None]
-    step(f"head: region ({len(with_region)} records with one)")
-    regions = [records[i]["region"] for i in with_region]
-    inputs = geo_inputs(
-        featurizer,
-        matrix[with_region],
-        regions,
-        geo.region_blocks,
-        geo.region_block_columns,
-        geo.geo_selection,
-    )
-    region = fit_multiclass_head(
-        input_matrix(matrix[with_region], inputs),
-        regions,
-        geo,
-        None if weight is None else weight[with_region],
-        inputs,
-    )
-    with_country = [i for i, r in enumerate(records) if r.get("country") is not None]
-    step(f"head: country ({len(with_country)} records with one)")
-    countries = [records[i]["country"] for i in with_country]
-    inputs = geo_inputs(
-        featurizer,
-        matrix[with_country],
-        countries,
-        geo.country_blocks,
-        geo.country_block_columns,
-        geo.geo_selection,
-    )
-    country = fit_multiclass_head(
-        input_matrix(matrix[with_country], inputs),
-        countries,
-        geo,
-        None if weight is None else weight[with_country],
-        inputs,
-    )
+    region = geo_head(records, "region", featurizer, matrix, weight, geo, step)
+    country = geo_head(records, "country", featurizer, matrix, weight, geo, step)
     if thresholds is None:
         thresholds = np.full(len(labels), config.thresholds.fallback)
     model = ModelData(

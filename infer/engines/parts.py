@@ -13,22 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from infer.engines.frames import OUTPUT_COLUMNS
 from infer.writers import JsonlWriter
 
 FORMATS = ("jsonl", "parquet")
-PARQUET_COLUMNS = (
-    "id",
-    "source",
-    "incident_types",
-    "probabilities",
-    "region",
-    "region_probability",
-    "country",
-    "country_name",
-    "country_probability",
-    "warning",
-    "error",
-)
+PARQUET_COLUMNS = ("id", "source", *OUTPUT_COLUMNS)
 _MAPS = ("incident_types", "probabilities")  # label -> probability
 
 
