@@ -89,8 +89,9 @@ def gazetteer_arrays(gazetteer: Gazetteer) -> dict[str, np.ndarray]:
         (PLACE, gazetteer.places),
         (DEMONYM, gazetteer.demonyms),
         (GROUP, gazetteer.groups),
-        (TRUSTED, dict.fromkeys(gazetteer.trusted, BLOCKED)),
-        (STRONG, dict.fromkeys(gazetteer.strong, BLOCKED)),
+        # sorted: these are sets, whose order follows the string hash seed of the process
+        (TRUSTED, dict.fromkeys(sorted(gazetteer.trusted), BLOCKED)),
+        (STRONG, dict.fromkeys(sorted(gazetteer.strong), BLOCKED)),
     ]
     keys = [(kind, key, code) for kind, table in tables for key, code in table.items() if key]
     words = sorted({w.encode("utf-8") for _, key, _ in keys for w in key.split(" ")})

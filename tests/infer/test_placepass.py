@@ -3,6 +3,11 @@ builds the rows `PlaceBlock.reference_transform` builds, bit for bit."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -203,3 +208,27 @@ def test_inconsistent_gazetteer_arrays_are_refused_before_any_kernel_reads_them(
     parts[part] = change(parts[part]).astype(parts[part].dtype)
     with pytest.raises(ValueError, match="gazetteer arrays"):
         PlaceMatcher(parts, block.terms)
+
+
+def test_gazetteer_arrays_are_the_same_bytes_whatever_the_string_hash_seed():
+    # model.npz holds these arrays: two trainings of one config must write the same file
+    script = (
+        "from infer.placepass import gazetteer_arrays; from infer.places import Gazetteer;"
+        "import hashlib;"
+        "g = Gazetteer({'mosul': 'IQ', 'kabul': 'AF'}, trusted=frozenset(['iraq', 'syria', "
+        "'nato', 'mali', 'chad']), strong=frozenset(['kabul', 'karachi', 'lahore', 'quetta']));"
+        "a = gazetteer_arrays(g);"
+        "print(hashlib.sha256(b''.join(a[k].tobytes() for k in sorted(a))).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(digests) == 1
