@@ -299,15 +299,7 @@ def score(
     records = iter_records(inputs, text_field=text_field, id_field=id_field)
     tally = _Tally()
     main_thread = threading.current_thread() is threading.main_thread()
-    # SIGTERM stops the run like Ctrl-C, at the next record: the handler only sets a flag,
-    # because an exception raised from a handler while a compiled (numba) kernel is being
-    # called crashed the process (SIGSEGV) instead of removing the partial output
-    terminated = threading.Event()
-    previous = (
-        signal.signal(signal.SIGTERM, lambda signum, frame: terminated.set())
-        if main_thread
-        else None
-    )
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         scorer = BatchScorer(
             _load(model),
@@ -319,11 +311,7 @@ def score(
         with output_stream(output) as stream:
             writer = make_writer(stream, chosen, explain=explain)
             for out in _progress(scorer.score(records), tally):
-                if terminated.is_set():
-                    raise KeyboardInterrupt
                 writer.write(out)
-            if terminated.is_set():
-                raise KeyboardInterrupt
     except KeyboardInterrupt:
         _fail("interrupted; no output file was written" if output else "interrupted", 130)
     except ThreatTaggerError as exc:  # e.g. a worker process died: the output is incomplete
@@ -346,6 +334,11 @@ def score(
     tally.report()
     if tally.failures:
         raise typer.Exit(1)
+
+
+def _terminated(signum: int, frame: object) -> NoReturn:
+    """SIGTERM handler: stop like Ctrl-C so that a partial output file is removed."""
+    raise KeyboardInterrupt
 
 
 class _Tally:
