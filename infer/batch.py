@@ -25,6 +25,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from infer import interrupts
 from infer.errors import ThreatTaggerError
 from infer.predictor import Prediction, Predictor
 from infer.readers import InputRecord
@@ -72,10 +73,11 @@ class Scorer:
     def __call__(self, chunk: list[InputRecord]) -> list[dict[str, Any]]:
         """Output records for a chunk, in order; a failure costs only the records it hits."""
         todo = [r for r in chunk if r.error is None]
-        try:
-            done = dict(zip((id(r) for r in todo), self._score(todo), strict=True))
-        except Exception:
-            done = {id(r): self._score_one(r) for r in todo}
+        with interrupts.deferred():  # a stop signal waits for the compiled kernels to return
+            try:
+                done = dict(zip((id(r) for r in todo), self._score(todo), strict=True))
+            except Exception:
+                done = {id(r): self._score_one(r) for r in todo}
         return [error_output(r) if r.error is not None else done[id(r)] for r in chunk]
 
     def _score(self, records: list[InputRecord]) -> list[dict[str, Any]]:
@@ -180,7 +182,8 @@ class BatchScorer:
         method = start_method()
         _WORKER = self._scorer if method == "fork" else None
         if method == "fork":  # the workers inherit the kernels, n-gram tables and place matcher
-            self.predictor.model.featurizer.transform([""])
+            with interrupts.deferred():
+                self.predictor.model.featurizer.transform([""])
         model = None if self.model is None else str(self.model)
         pool = ProcessPoolExecutor(
             self.jobs,

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
@@ -282,6 +280,7 @@ def score(
         _fail("--cluster and --workers are for --engine dask|spark (use --jobs locally)", 2)
     if fmt is OutputFormat.parquet:
         _fail("--format parquet is for --engine dask|spark", 2)
+    from infer import interrupts
     from infer.batch import BatchScorer
     from infer.errors import ThreatTaggerError
     from infer.readers import iter_records
@@ -298,20 +297,22 @@ def score(
     )
     records = iter_records(inputs, text_field=text_field, id_field=id_field)
     tally = _Tally()
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
-        scorer = BatchScorer(
-            _load(model),
-            model=model,
-            jobs=jobs or os.cpu_count() or 1,
-            batch_size=batch_size,
-            explain=explain,
-        )
-        with output_stream(output) as stream:
-            writer = make_writer(stream, chosen, explain=explain)
-            for out in _progress(scorer.score(records), tally):
-                writer.write(out)
+        with interrupts.handled():  # SIGTERM stops like Ctrl-C: the partial output is removed
+            with interrupts.deferred():
+                predictor = _load(model)
+            scorer = BatchScorer(
+                predictor,
+                model=model,
+                jobs=jobs or os.cpu_count() or 1,
+                batch_size=batch_size,
+                explain=explain,
+            )
+            with output_stream(output) as stream:
+                writer = make_writer(stream, chosen, explain=explain)
+                for out in _progress(scorer.score(records), tally):
+                    writer.write(out)
+                    interrupts.check()
     except KeyboardInterrupt:
         _fail("interrupted; no output file was written" if output else "interrupted", 130)
     except ThreatTaggerError as exc:  # e.g. a worker process died: the output is incomplete
@@ -328,17 +329,9 @@ def score(
         raise typer.Exit(141) from None
     except OSError as exc:
         _fail(f"cannot write {output or 'the output'}: {exc.strerror or exc}")
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
     tally.report()
     if tally.failures:
         raise typer.Exit(1)
-
-
-def _terminated(signum: int, frame: object) -> NoReturn:
-    """SIGTERM handler: stop like Ctrl-C so that a partial output file is removed."""
-    raise KeyboardInterrupt
 
 
 class _Tally:

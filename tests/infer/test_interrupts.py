@@ -1,0 +1,65 @@
+"""infer/interrupts.py: SIGTERM and Ctrl-C stop a run, but never from inside a deferred block."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from infer import interrupts
+
+
+def _raise_sigterm() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)  # the handler runs at the next bytecode
+
+
+def test_sigterm_inside_a_deferred_block_is_raised_when_the_block_ends():
+    reached_end_of_block = False
+    with pytest.raises(KeyboardInterrupt), interrupts.handled(), interrupts.deferred():
+        _raise_sigterm()
+        for _ in range(1000):  # plenty of bytecodes at which the handler could raise
+            pass
+        reached_end_of_block = True
+    assert reached_end_of_block
+
+
+def test_sigterm_outside_a_deferred_block_stops_at_once():
+    after = []
+    with pytest.raises(KeyboardInterrupt), interrupts.handled():
+        _raise_sigterm()
+        for _ in range(1000):
+            pass
+        after.append("ran")
+    assert after == []
+
+
+def test_a_dropped_interrupt_is_raised_by_check():
+    with pytest.raises(KeyboardInterrupt), interrupts.handled():
+        try:  # like a garbage collector's __del__, which prints the exception and drops it
+            _raise_sigterm()
+            for _ in range(1000):
+                pass
+        except KeyboardInterrupt:
+            pass
+        interrupts.check()
+
+
+def test_handled_restores_the_previous_handlers_and_forgets_the_request():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), interrupts.handled():
+        _raise_sigterm()
+        for _ in range(1000):
+            pass
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+    interrupts.check()  # no stale request
+
+
+def test_an_ignored_sigint_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts.handled():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGINT, previous)
