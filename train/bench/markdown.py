@@ -346,6 +346,10 @@ def render(results: dict[str, Any]) -> str:
         from train.bench.cluster import cluster_section
 
         lines += cluster_section(results["cluster"])
+    if results.get("window_study"):
+        from train.bench.window_study import window_study_section
+
+        lines += window_study_section(results["window_study"])
     if results.get("experiments"):
         lines += experiments_section(results["experiments"])
     if "total_seconds" in results:

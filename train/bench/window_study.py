@@ -8,7 +8,8 @@ without SATP's dev split. It is then scored, with each window size, on what it n
 - SATP dev's stories with no SATP label and the Reuters news: the share given any tag.
 
 No test split is read. Run `python -m train.bench.window_study [--work-dir DIR]`; it prints a
-Markdown table (the "Long stories: window size" section of BENCHMARKS.md) and writes it as JSON.
+Markdown table and writes train/bench/window_study.json, which `make bench` renders in
+BENCHMARKS.md ("Long stories: window size").
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import dataclasses
 import json
 import logging
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from infer.predictor import Predictor
 from infer.taxonomy import INCIDENT_TYPES
-from train.bench import THREE_TYPES
+from train.bench import REPO_ROOT, THREE_TYPES
 from train.bench.accuracy import ROUND_UPS, every_type_share, scores, tag_share
 from train.bench.data import LONG_STORY_WORDS, Corpora, has_any
 from train.bench.roundups import round_ups
@@ -36,6 +38,7 @@ HELD_OUT_PUBLISHER = "reuters21578"
 TUNING_SHARE = 0.15
 TUNING_SEED = 7
 WINDOW_SIZES = (0, 1, 2, 3)  # 0: no windows, the whole text only
+STUDY_FILE = REPO_ROOT / "train" / "bench" / "window_study.json"
 
 
 def tuning_sets(corpora: Corpora) -> tuple[list[dict], dict[str, list[dict]]]:
@@ -129,18 +132,37 @@ def table(study: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def window_study_section(study: dict[str, Any]) -> list[str]:
+    """The study's section of BENCHMARKS.md."""
+    return [
+        "## Long stories: window size (train/bench/window_study.json)",
+        "",
+        f"Dev data only (no test split); generated {study.get('generated', '?')} at commit "
+        f"{study.get('commit', '?')} by `python -m train.bench.window_study`.",
+        "",
+        table(study),
+        "",
+    ]
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work-dir", type=Path, help="keep the model and temp files here")
-    parser.add_argument("--out", type=Path, help="write the study as JSON here")
+    parser.add_argument("--out", type=Path, default=STUDY_FILE, help="the JSON file to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory() as scratch:
         work_dir = args.work_dir or Path(scratch)
         work_dir.mkdir(parents=True, exist_ok=True)
         study = run(work_dir)
-    if args.out:
-        args.out.write_text(json.dumps(study, indent=2) + "\n", encoding="utf-8")
+    from train.bench.__main__ import git_commit
+
+    stamp = {
+        "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": git_commit(),
+    }
+    study = {**stamp, **study}
+    args.out.write_text(json.dumps(study, indent=2) + "\n", encoding="utf-8")
     print(table(study))
 
 
