@@ -19,7 +19,15 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from infer.tokenpass import GramTable, TokenCounter, multiword_terms, split_tokens
+from infer.tokenpass import (
+    BlockCounter,
+    GramTable,
+    Looked,
+    Part,
+    TokenPass,
+    multiword_terms,
+    per_token_parts,
+)
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _PLACE_WORD = r"[A-Z][\w'.\-]*"
@@ -178,21 +186,23 @@ class TfidfBlock:
         return {term: i for i, term in enumerate(self.terms)}
 
     @cached_property
-    def token_counter(self) -> TokenCounter | None:
-        """The compiled counter of this block (None: count through the analyzer). Both
-        analyzers work within whitespace tokens, so a token's terms do not depend on its
-        neighbours, except the word n-grams that span tokens (the n-gram table)."""
+    def counter(self) -> BlockCounter | None:
+        """What the compiled token pass needs of this block (None: count through the
+        analyzer). Both analyzers work within whitespace tokens, so a token's terms do not
+        depend on its neighbours, except the word n-grams that span tokens (the n-gram
+        table). The pass lower-cases new tokens before `analyze` sees them."""
         spec = self.spec
         low, high = spec.ngram_range
-        lowercase = spec.options.lowercase
         index = self.index
         if spec.analyzer == "char_wb":
 
-            def analyze(token: str) -> tuple[list[int], list[int]]:
-                grams = char_wb_ngrams(token.lower() if lowercase else token, spec.ngram_range)
-                return [c for c in map(index.get, grams) if c is not None], []
+            def analyze_chars(tokens: list[str]) -> tuple[Part, Part]:
+                rows = (
+                    (known(index, char_wb_ngrams(token, spec.ngram_range)), []) for token in tokens
+                )
+                return per_token_parts(rows)
 
-            return TokenCounter(analyze, None, self.size)
+            return BlockCounter(analyze_chars, None, self.size)
         if spec.analyzer != "word" or low < 1:
             return None
         columns, words, word_ids, lengths = multiword_terms(self.terms)
@@ -201,42 +211,38 @@ class TfidfBlock:
         table = None
         if high >= 2 and columns:
             table = GramTable(word_ids, lengths, columns, len(words), spec.ngram_range)
+        pairs = table is not None
 
-        def analyze_words(token: str) -> tuple[list[int], list[int]]:
-            found = _TOKEN.findall(token.lower() if lowercase else token)
-            unigrams = [c for c in map(index.get, found) if c is not None] if low == 1 else []
-            return unigrams, [words.get(w, -1) for w in found] if table is not None else []
+        def analyze_words(tokens: list[str]) -> tuple[Part, Part]:
+            rows = []
+            for token in tokens:
+                found = _TOKEN.findall(token)
+                unigrams = known(index, found) if low == 1 else []
+                rows.append((unigrams, [words.get(w, -1) for w in found] if pairs else []))
+            return per_token_parts(rows)
 
-        return TokenCounter(analyze_words, table, self.size)
+        return BlockCounter(analyze_words, table, self.size)
+
+    @cached_property
+    def token_pass(self) -> TokenPass | None:
+        """A token pass of this block alone (a featuriser shares one between its blocks)."""
+        counter = self.counter
+        if counter is None:
+            return None
+        options = self.spec.options
+        return TokenPass([counter], options.strip, options.lowercase)
 
     @property
     def size(self) -> int:
         """Number of columns."""
         return len(self.terms)
 
-    def counts(
-        self,
-        texts: Sequence[str],
-        stripped: Sequence[str] | None = None,
-        tokens: tuple[list[str], np.ndarray] | None = None,
-    ) -> sp.csr_matrix:
-        """Raw term counts of the texts (the compiled pass when the block has one). Blocks
-        may share `stripped` (the texts through `spec.options.strip`) and `tokens` (those
-        split on whitespace, `tokenpass.split_tokens`)."""
-        counter = self.token_counter
-        if counter is None:
+    def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Raw term counts of the texts (the compiled pass when the block has one)."""
+        token_pass = self.token_pass
+        if token_pass is None:
             return self.counts_by_analyzer(texts)
-        return counter.counts(*(tokens or self._tokens(texts, stripped)))
-
-    def _tokens(
-        self,
-        texts: Sequence[str],
-        stripped: Sequence[str] | None,
-    ) -> tuple[list[str], np.ndarray]:
-        """The texts stripped of boilerplate (unless given) and split on whitespace."""
-        if stripped is None:
-            stripped = [self.spec.options.strip(text) for text in texts]
-        return split_tokens(stripped)
+        return token_pass.counts(0, token_pass.lookup(texts))
 
     def counts_by_analyzer(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Raw term counts through `spec.analyze` and a dict look-up per term (reference path)."""
@@ -270,17 +276,17 @@ class TfidfBlock:
         data /= norms[rows]
         return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
 
-    def transform(
-        self,
-        texts: Sequence[str],
-        stripped: Sequence[str] | None = None,
-        tokens: tuple[list[str], np.ndarray] | None = None,
-    ) -> sp.csr_matrix:
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
-        counter = self.token_counter
-        if counter is None:
+        token_pass = self.token_pass
+        if token_pass is None:
             return self.weigh(self.counts_by_analyzer(texts))
-        return counter.tfidf(*(tokens or self._tokens(texts, stripped)), self.idf)
+        return token_pass.tfidf(0, token_pass.lookup(texts), self.idf)
+
+
+def known(index: dict[str, int], terms: Iterable[str]) -> list[int]:
+    """The columns of the terms in the vocabulary, in order (repeats kept)."""
+    return [column for column in map(index.get, terms) if column is not None]
 
 
 class Featurizer:
@@ -298,10 +304,41 @@ class Featurizer:
         """Total number of columns."""
         return self.offsets[-1]
 
+    @cached_property
+    def token_passes(self) -> dict[int, tuple[TokenPass, int]]:
+        """Block position -> (the token pass it shares with the blocks of the same text
+        cleaning, its number in that pass), for the blocks the compiled pass counts."""
+        grouped: dict[TextOptions, list[int]] = {}
+        for position, block in enumerate(self.blocks):
+            if isinstance(block, TfidfBlock) and block.counter is not None:
+                grouped.setdefault(block.spec.options, []).append(position)
+        out = {}
+        for options, positions in grouped.items():
+            counters = [self.blocks[p].counter for p in positions]
+            shared = TokenPass(counters, options.strip, options.lowercase)  # type: ignore[arg-type]
+            out.update((p, (shared, at)) for at, p in enumerate(positions))
+        return out
+
+    def block_rows(
+        self, position: int, texts: Sequence[str], looked: dict[TokenPass, Looked]
+    ) -> sp.csr_matrix:
+        """The rows of block `position` for the texts; `looked` keeps a batch's token
+        look-ups (one per text cleaning, shared by the blocks that read it)."""
+        block = self.blocks[position]
+        shared = self.token_passes.get(position)
+        if shared is None:
+            return block.transform(texts)
+        token_pass, at = shared
+        found = looked.get(token_pass)
+        if found is None:
+            found = looked[token_pass] = token_pass.lookup(texts)
+        return token_pass.tfidf(at, found, block.idf)
+
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         """Feature matrix for the texts."""
         texts = list(texts)
-        parts = [block.transform(texts) for block in self.blocks]
+        looked: dict[TokenPass, Looked] = {}
+        parts = [self.block_rows(at, texts, looked) for at in range(len(self.blocks))]
         return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
 
     def feature_name(self, column: int) -> str:

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from infer.features import TextOptions, TfidfBlock
-from infer.tokenpass import kernels, split_tokens
+from infer.tokenpass import Looked, TokenPass, kernels
 
 if TYPE_CHECKING:
     from infer.features import Featurizer
@@ -155,10 +154,10 @@ class BlockRows:
     def __init__(self, featurizer: Featurizer, texts: Sequence[str]) -> None:
         self.featurizer = featurizer
         self.texts = list(texts)
-        self._blocks = {block.spec.name: block for block in featurizer.blocks}
+        self._positions = {block.spec.name: at for at, block in enumerate(featurizer.blocks)}
         self._done: dict[str, sp.csr_matrix] = {}
-        # the texts stripped of boilerplate and split on whitespace, once a batch and options
-        self._tokens: dict[TextOptions, tuple[list[str], np.ndarray]] = {}
+        # the token look-ups, once a batch and text cleaning (shared by the blocks that read it)
+        self._looked: dict[TokenPass, Looked] = {}
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -169,17 +168,8 @@ class BlockRows:
         """The block's TF-IDF rows (KeyError for a block the featuriser does not have)."""
         matrix = self._done.get(name)
         if matrix is None:
-            block = self._blocks[name]
-            if isinstance(block, TfidfBlock):
-                options = block.spec.options
-                tokens = self._tokens.get(options)
-                if tokens is None:
-                    tokens = self._tokens[options] = split_tokens(
-                        [options.strip(t) for t in self.texts]
-                    )
-                matrix = block.transform(self.texts, tokens=tokens)
-            else:
-                matrix = block.transform(self.texts)
+            position = self._positions[name]
+            matrix = self.featurizer.block_rows(position, self.texts, self._looked)
             self._done[name] = matrix
         return matrix
 

@@ -38,7 +38,7 @@ from infer.places import (
     span_key,
 )
 from infer.taxonomy import COUNTRIES
-from infer.tokenpass import TokenCache
+from infer.tokenpass import TokenCache, per_token_parts
 
 PARTS = ("words", "keys", "lengths", "kinds", "values", "codes", "max_words", "acronyms")
 PLACE, DEMONYM, GROUP, TRUSTED, STRONG = range(5)  # as infer.placekernels numbers them
@@ -173,7 +173,7 @@ class PlaceMatcher:
             [code in _ARTICLE_COUNTRIES for code in self.codes], dtype=np.uint8
         )
         self.country_column, self.region_column = _column_tables(terms, self.codes)
-        self.tokens = TokenCache(self._analyze)
+        self.tokens = TokenCache(lambda tokens: per_token_parts(self._analyze(tokens)), 2)
 
     @classmethod
     def from_gazetteer(cls, gazetteer: Gazetteer, terms: Sequence[str]) -> PlaceMatcher:

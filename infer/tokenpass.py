@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from itertools import repeat
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-MAX_TOKENS = 200_000  # distinct tokens remembered per block (a bounded cache: ~40 MB)
+MAX_TOKENS = 200_000  # distinct tokens remembered per cache (a bounded cache: ~40 MB)
 MAX_KEY = 2**62
 _EMPTY = np.int64(-1)
 
@@ -83,28 +84,43 @@ def multiword_terms(
     return columns, words, word_ids, lengths
 
 
-class TokenCache:
-    """Per distinct token: its direct columns (or other per-token numbers) and its word ids,
-    as flat arrays the kernels read."""
+Part = tuple[Sequence[int], Sequence[int]]  # per token: how many values, then all the values
 
-    def __init__(
-        self, analyze: Callable[[list[str]], Iterable[tuple[list[int], list[int]]]]
-    ) -> None:
-        self.analyze = analyze  # new distinct tokens -> per token (columns, word ids)
+
+def per_token_parts(rows: Iterable[tuple[Sequence[int], Sequence[int]]]) -> tuple[Part, Part]:
+    """Per-token rows of two lists each (a token's values in both parts) as two parts."""
+    lengths: tuple[list[int], list[int]] = ([], [])
+    values: tuple[list[int], list[int]] = ([], [])
+    for first, second in rows:
+        lengths[0].append(len(first))
+        values[0].extend(first)
+        lengths[1].append(len(second))
+        values[1].extend(second)
+    return (lengths[0], values[0]), (lengths[1], values[1])
+
+
+class TokenCache:
+    """Per distinct token, `n_parts` runs of numbers (a block's columns, its word ids, a
+    place token's flags...), as flat arrays the kernels read: part p of token i is
+    `values_p[ptr_p[i]:ptr_p[i + 1]]`."""
+
+    def __init__(self, analyze: Callable[[list[str]], Sequence[Part]], n_parts: int) -> None:
+        self.analyze = analyze  # new distinct tokens -> per part (lengths, values)
+        self.n_parts = n_parts
         self.lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
         self.ids: dict[str, int] = {}
-        # token i's columns are columns[column_ptr[i]:column_ptr[i + 1]], likewise its words;
         # the arrays have spare room at the end (doubled when full)
-        self.column_ptr = np.zeros(1024, dtype=np.int64)
-        self.columns = np.zeros(16384, dtype=np.int32)
-        self.word_ptr = np.zeros(1024, dtype=np.int64)
-        self.words = np.zeros(4096, dtype=np.int32)
+        self.arrays = tuple(
+            np.zeros(1024 if at % 2 == 0 else 16384, dtype=np.int64 if at % 2 == 0 else np.int32)
+            for at in range(2 * self.n_parts)
+        )
 
     def lookup(self, tokens: list[str]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """The cache ids of the tokens and the cache's arrays (consistent with each other)."""
+        """The cache ids of the tokens and the cache's arrays (ptr_0, values_0, ptr_1, ...),
+        consistent with each other."""
         with self.lock:
             found = np.fromiter(
                 map(self.ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
@@ -115,37 +131,32 @@ class TokenCache:
                     self._reset()
                     missing = np.arange(len(tokens))
                 found[missing] = self._add([tokens[at] for at in missing.tolist()])
-            return found, (self.column_ptr, self.columns, self.word_ptr, self.words)
+            return found, self.arrays
 
     def _add(self, tokens: list[str]) -> list[int]:
         """Analyse the tokens not cached yet (some may repeat) and return their ids."""
         ids = self.ids
         first = len(ids)
         new = list(dict.fromkeys(tokens))
-        columns: list[int] = []
-        words: list[int] = []
-        column_ends, word_ends = [], []
-        for token, (token_columns, token_words) in zip(new, self.analyze(new), strict=True):
-            ids[token] = len(ids)
-            columns.extend(token_columns)
-            column_ends.append(len(columns))
-            words.extend(token_words)
-            word_ends.append(len(words))
-        self.column_ptr, self.columns = _append(
-            self.column_ptr, self.columns, first, column_ends, columns
-        )
-        self.word_ptr, self.words = _append(self.word_ptr, self.words, first, word_ends, words)
+        parts = self.analyze(new)
+        arrays = list(self.arrays)
+        for part, (lengths, values) in enumerate(parts):
+            at = 2 * part
+            arrays[at], arrays[at + 1] = _append(arrays[at], arrays[at + 1], first, lengths, values)
+        self.arrays = tuple(arrays)
+        ids.update(zip(new, range(first, first + len(new)), strict=True))
         return [ids[token] for token in tokens]
 
 
 def _append(
-    ptr: np.ndarray, values: np.ndarray, first: int, ends: list[int], new: list[int]
+    ptr: np.ndarray, values: np.ndarray, first: int, lengths: Sequence[int], new: Sequence[int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """ptr/values with `len(ends)` tokens appended after token `first` (grown when full)."""
+    """ptr/values with `len(lengths)` tokens appended after token `first` (grown when full)."""
     start = int(ptr[first])
-    ptr = _room(ptr, first + len(ends) + 1)
+    ptr = _room(ptr, first + len(lengths) + 1)
     values = _room(values, start + len(new))
-    ptr[first + 1 : first + 1 + len(ends)] = np.asarray(ends, dtype=np.int64) + start
+    np.cumsum(lengths, dtype=np.int64, out=ptr[first + 1 : first + 1 + len(lengths)])
+    ptr[first + 1 : first + 1 + len(lengths)] += start
     values[start : start + len(new)] = new
     return ptr, values
 
@@ -177,46 +188,89 @@ def _log_tf(size: int) -> np.ndarray:
     return table
 
 
-class TokenCounter:
-    """A block's compiled counter: the token cache and, for word n-grams, their table."""
+@dataclass(frozen=True)
+class BlockCounter:
+    """What the token pass needs of one block: `analyze` maps new distinct tokens (already
+    lower-cased if the block lower-cases) to (their columns, their word ids) as parts; word
+    n-grams of 2+ words come from `grams` (None: the block has none)."""
+
+    analyze: Callable[[list[str]], tuple[Part, Part]]
+    grams: GramTable | None
+    n_columns: int
+
+
+@dataclass(frozen=True)
+class Looked:
+    """One batch's tokens looked up in a pass's cache: where each text starts, the tokens'
+    cache ids and the cache's arrays at that moment."""
+
+    starts: np.ndarray
+    token_ids: np.ndarray
+    arrays: tuple[np.ndarray, ...]
+
+
+class TokenPass:
+    """The compiled counting of the blocks that read one text cleaning: one token cache
+    (one look-up per token for all of them) and each block's own n-gram table."""
 
     def __init__(
         self,
-        analyze: Callable[[str], tuple[list[int], list[int]]],
-        grams: GramTable | None,
-        n_columns: int,
+        counters: Sequence[BlockCounter],
+        strip: Callable[[str], str],
+        lowercase: bool,
     ) -> None:
-        self.cache = TokenCache(lambda tokens: map(analyze, tokens))
-        self.grams = grams
-        self.n_columns = n_columns
+        self.counters = tuple(counters)
+        self.strip = strip
+        self.lowercase = lowercase
+        self.cache = TokenCache(self._analyze, 2 * len(self.counters))
         self.log_tf = _log_tf(256)
 
-    def counts(self, tokens: list[str], starts: np.ndarray) -> sp.csr_matrix:
-        """Raw counts (rows: texts, sorted columns) from the texts' tokens (`split_tokens`)."""
-        indptr, indices, data = self._counts(tokens, starts)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(starts) - 1, self.n_columns))
+    def _analyze(self, tokens: list[str]) -> list[Part]:
+        """Every block's parts of the new tokens, block after block."""
+        if self.lowercase:
+            tokens = [token.lower() for token in tokens]
+        return [part for counter in self.counters for part in counter.analyze(tokens)]
 
-    def tfidf(self, tokens: list[str], starts: np.ndarray, idf: np.ndarray) -> sp.csr_matrix:
+    def lookup(self, texts: Sequence[str]) -> Looked:
+        """The texts stripped of boilerplate, split on whitespace and looked up."""
+        tokens, starts = split_tokens([self.strip(text) for text in texts])
+        token_ids, arrays = self.cache.lookup(tokens)
+        return Looked(starts, token_ids, arrays)
+
+    def counts(self, block: int, looked: Looked) -> sp.csr_matrix:
+        """Raw counts of block `block` of the pass (rows: texts, sorted columns)."""
+        indptr, indices, data = self._counts(block, looked)
+        shape = (len(looked.starts) - 1, self.counters[block].n_columns)
+        return sp.csr_matrix((data, indices, indptr), shape=shape)
+
+    def tfidf(self, block: int, looked: Looked, idf: np.ndarray) -> sp.csr_matrix:
         """Sublinear tf x idf rows, l2-normalised, like `TfidfBlock.weigh` of the counts."""
-        indptr, indices, data = self._counts(tokens, starts)
+        indptr, indices, data = self._counts(block, looked)
         top = int(data.max()) if len(data) else 0
         if top >= len(self.log_tf):
             self.log_tf = _log_tf(2 * top)
         # float64 always (a model's stored float32 is widened exactly): one compiled kernel
         kernels().weigh_rows(indptr, indices, data, np.asarray(idf, dtype=np.float64), self.log_tf)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(starts) - 1, self.n_columns))
+        shape = (len(looked.starts) - 1, self.counters[block].n_columns)
+        return sp.csr_matrix((data, indices, indptr), shape=shape)
 
-    def _counts(
-        self,
-        tokens: list[str],
-        starts: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _counts(self, block: int, looked: Looked) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(indptr, indices, data) of the raw counts."""
-        token_ids, cached = self.cache.lookup(tokens)  # column_ptr, columns, word_ptr, words
-        grams = self.grams
+        counter = self.counters[block]
+        column_ptr, columns, word_ptr, words = looked.arrays[4 * block : 4 * block + 4]
+        grams = counter.grams
         table = (
             (np.full(1, _EMPTY), np.full(1, -1, np.int32), 0, 1, 1)
             if grams is None
             else (grams.keys, grams.values, grams.base, grams.low, grams.high)
         )
-        return kernels().count_rows(starts, token_ids, *cached, *table, self.n_columns)
+        return kernels().count_rows(
+            looked.starts,
+            looked.token_ids,
+            column_ptr,
+            columns,
+            word_ptr,
+            words,
+            *table,
+            counter.n_columns,
+        )

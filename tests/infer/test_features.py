@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from infer import features, tokenpass
-from infer.features import BlockSpec, TextOptions, TfidfBlock, strip_boilerplate
+from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock, strip_boilerplate
 
 CORPUS = [
     "KABUL, March 3 (AFP) - A suicide bomber hit the Interior Ministry's gate.",
@@ -79,7 +80,7 @@ def same_csr(fast, slow) -> None:
 
 def same_counts(block: TfidfBlock, texts: list[str]) -> None:
     """Counts and TF-IDF rows of the compiled pass are the reference path's, bit for bit."""
-    assert block.token_counter is not None
+    assert block.counter is not None
     same_csr(block.counts(texts), block.counts_by_analyzer(texts))
     same_csr(block.transform(texts), block.weigh(block.counts_by_analyzer(texts)))
 
@@ -122,10 +123,25 @@ def test_fast_char_counts_equal_analyzer_counts_on_generated_texts(vocabulary, t
     same_counts(block, texts + vocabulary)
 
 
+def test_blocks_of_one_text_cleaning_share_one_token_cache_and_count_as_alone():
+    blocks = [fitted(spec, CORPUS) for spec in (SPECS[0], CHAR_SPECS[0], SPECS[4], SPECS[1])]
+    featurizer = Featurizer(blocks)
+    texts = TRICKY + CORPUS
+    for batch in (texts, texts[::-1], texts):  # new tokens, then cached ones
+        expected = sp.hstack([b.weigh(b.counts_by_analyzer(batch)) for b in blocks], format="csr")
+        same_csr(featurizer.transform(batch), expected)
+    passes = featurizer.token_passes
+    assert passes[0][0] is passes[1][0] is passes[3][0]  # the default text cleaning
+    assert passes[2][0] is not passes[0][0]  # no lower-casing: a pass of its own
+    assert [passes[p][1] for p in range(4)] == [0, 1, 0, 2]
+    tokens = {t for text in texts for t in TextOptions().strip(text).split()}
+    assert set(passes[0][0].cache.ids) == tokens  # one cache entry per distinct token
+
+
 def test_word_blocks_whose_keys_do_not_fit_are_counted_by_the_reference_path(monkeypatch):
     monkeypatch.setattr(tokenpass, "MAX_KEY", 1000)
     block = fitted(SPECS[3], CORPUS)
-    assert block.token_counter is None
+    assert block.counter is None
     assert np.array_equal(
         block.counts(TRICKY).toarray(), block.counts_by_analyzer(TRICKY).toarray()
     )
@@ -206,4 +222,4 @@ def test_a_full_token_cache_starts_over_and_counts_the_same(spec, monkeypatch):
     texts = [f"{i} {text}" for i, text in enumerate((CORPUS + TRICKY) * 3)]
     for at in range(0, len(texts), 5):  # several batches, the cache refilled many times
         same_counts(block, texts[at : at + 5])
-    assert len(block.token_counter.cache.ids) <= 7 + 5 * max(len(t.split()) for t in texts)
+    assert len(block.token_pass.cache.ids) <= 7 + 5 * max(len(t.split()) for t in texts)
