@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from infer.tokenpass import (
     BlockCounter,
+    CharTable,
     GramTable,
     Looked,
     Part,
@@ -195,12 +196,12 @@ class TfidfBlock:
         low, high = spec.ngram_range
         index = self.index
         if spec.analyzer == "char_wb":
+            if not CharTable.fits(self.terms, spec.ngram_range):
+                return None
+            chars = CharTable(self.terms, spec.ngram_range)
 
             def analyze_chars(tokens: list[str]) -> tuple[Part, Part]:
-                rows = (
-                    (known(index, char_wb_ngrams(token, spec.ngram_range)), []) for token in tokens
-                )
-                return per_token_parts(rows)
+                return chars.columns(tokens), ([0] * len(tokens), [])
 
             return BlockCounter(analyze_chars, None, self.size)
         if spec.analyzer != "word" or low < 1:

@@ -37,6 +37,14 @@ def kernels() -> Any:
     return tokenkernels
 
 
+@cache
+def char_kernels() -> Any:
+    """The compiled char_wb analysis of new tokens (loaded with the other kernels)."""
+    from infer import charkernels
+
+    return charkernels
+
+
 class GramTable:
     """Word n-gram (2+ words) -> column, an open-addressing table of int64 keys that the
     kernel probes: a key holds the n-gram's word ids + 1 as digits in base `n_words + 1`."""
@@ -67,6 +75,71 @@ class GramTable:
     def fits(n_words: int, high: int) -> bool:
         """Whether n-gram keys of up to `high` words fit in an int64."""
         return (n_words + 1) ** high < MAX_KEY
+
+
+class CharTable:
+    """The char_wb n-grams of a vocabulary for the compiled analysis of new tokens: an
+    n-gram's key holds its characters' numbers (1.. in the sorted alphabet of the
+    vocabulary's characters) as digits in base `len(alphabet) + 1`, in an open-addressing
+    table like `GramTable`'s."""
+
+    def __init__(self, terms: Sequence[str], ngram_range: tuple[int, int]) -> None:
+        self.low, self.high = ngram_range
+        codes, lengths = _code_points(terms)
+        self.alphabet = np.unique(codes)
+        self.base = len(self.alphabet) + 1
+        self.space = int(self._digits(np.array([ord(" ")], dtype=np.uint32))[0])
+        digits = self._digits(codes)
+        firsts = np.cumsum(lengths) - lengths
+        keys = np.zeros(len(lengths), dtype=np.int64)
+        for k in range(int(lengths.max(initial=0))):  # digit k of every term that long
+            longer = lengths > k
+            keys[longer] = keys[longer] * self.base + digits[firsts[longer] + k]
+        bits = max(4, int(len(keys) * 2).bit_length())  # load factor <= 1/2
+        self.keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
+        self.values = np.full(1 << bits, -1, dtype=np.int32)
+        columns = np.arange(len(keys), dtype=np.int32)
+        kernels().fill_table(self.keys, self.values, keys, columns)
+
+    @staticmethod
+    def fits(terms: Sequence[str], ngram_range: tuple[int, int]) -> bool:
+        """Whether the keys of the vocabulary's n-grams (and of any n-gram the analysis
+        meets) fit in an int64, every term being an n-gram of the range."""
+        low, high = ngram_range
+        if any(not 1 <= len(term) <= high for term in terms):
+            return False
+        alphabet = len(set("".join(terms)))
+        return low >= 1 and (alphabet + 1) ** high < MAX_KEY
+
+    def _digits(self, codes: np.ndarray) -> np.ndarray:
+        """Each code point's number in the alphabet (0: in no n-gram of the vocabulary)."""
+        at = np.searchsorted(self.alphabet, codes)
+        at = np.minimum(at, max(len(self.alphabet) - 1, 0))
+        hit = self.alphabet[at] == codes if len(self.alphabet) else np.zeros(len(codes), bool)
+        return np.where(hit, at + 1, 0).astype(np.int64)
+
+    def columns(self, tokens: list[str]) -> Part:
+        """Per token, the columns of its char_wb n-grams (what `char_wb_ngrams` of the token
+        gives, looked up in the vocabulary)."""
+        codes, lengths = _code_points(tokens)
+        return char_kernels().char_columns(
+            self._digits(codes),
+            lengths,
+            self.space,
+            self.low,
+            self.high,
+            self.base,
+            self.keys,
+            self.values,
+        )
+
+
+def _code_points(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The strings' code points one string after the other (a lone surrogate is one, as in
+    a str) and each string's length."""
+    joined = "".join(strings).encode("utf-32-le", "surrogatepass")
+    codes = np.frombuffer(joined, dtype=np.uint32)
+    return codes, np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
 
 
 def multiword_terms(

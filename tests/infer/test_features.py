@@ -147,6 +147,17 @@ def test_word_blocks_whose_keys_do_not_fit_are_counted_by_the_reference_path(mon
     )
 
 
+def test_char_blocks_whose_alphabet_does_not_fit_the_keys_are_counted_by_the_reference_path(
+    monkeypatch,
+):
+    monkeypatch.setattr(tokenpass, "MAX_KEY", 1000)
+    block = fitted(CHAR_SPECS[0], CORPUS)
+    assert block.counter is None
+    assert np.array_equal(
+        block.counts(TRICKY).toarray(), block.counts_by_analyzer(TRICKY).toarray()
+    )
+
+
 def test_empty_batch_gives_an_empty_matrix():
     block = fitted(SPECS[0], CORPUS)
     assert block.transform([]).shape == (0, block.size)

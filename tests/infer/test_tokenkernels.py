@@ -1,6 +1,6 @@
-"""The compiled kernels are all built when `infer.tokenkernels` and `infer.placekernels` are
-imported, from numba's on-disk cache once one import has filled it: a first `predict` never
-compiles."""
+"""The compiled kernels are all built when `infer.tokenkernels`, `infer.placekernels` and
+`infer.charkernels` are imported, from numba's on-disk cache once one import has filled it: a
+first `predict` never compiles."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numba
 
-from infer import placekernels, tokenkernels
+from infer import charkernels, placekernels, tokenkernels
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -19,7 +19,7 @@ def _kernels() -> dict[str, numba.core.registry.CPUDispatcher]:
     """The kernels Python calls (the underscored helpers are compiled into them)."""
     return {
         name: value
-        for module in (tokenkernels, placekernels)
+        for module in (tokenkernels, placekernels, charkernels)
         for name, value in vars(module).items()
         if isinstance(value, numba.core.registry.CPUDispatcher) and not name.startswith("_")
     }
@@ -28,18 +28,18 @@ def _kernels() -> dict[str, numba.core.registry.CPUDispatcher]:
 def test_every_kernel_declares_its_argument_types_so_a_call_never_compiles():
     kernels = _kernels()
     assert {"count_rows", "weigh_rows", "head_product", "place_token_spans"} <= set(kernels)
-    assert {"build_trie", "match_texts", "place_rows"} <= set(kernels)
+    assert {"build_trie", "match_texts", "place_rows", "char_columns"} <= set(kernels)
     for name, kernel in kernels.items():
         assert kernel.signatures, name
         assert not kernel._can_compile, f"{name} would compile on a call with new types"
 
 
 CACHE_MISSES = """
-from infer import placekernels, tokenkernels
+from infer import charkernels, placekernels, tokenkernels
 import numba
 kernels = [
     kernel
-    for module in (tokenkernels, placekernels)
+    for module in (tokenkernels, placekernels, charkernels)
     for kernel in vars(module).values()
     if isinstance(kernel, numba.core.registry.CPUDispatcher) and kernel.signatures
 ]
