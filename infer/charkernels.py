@@ -1,8 +1,10 @@
-"""numba kernel of the char_wb analysis of new tokens (`infer.tokenpass.CharTable`).
+"""numba kernels that analyse new tokens character by character: the columns of a token's
+char_wb n-grams (`infer.tokenpass.CharTable`) and the place key of an ASCII place token
+(`infer.placepass.token_keys`).
 
-Imported on the first batch, like `infer.tokenkernels`, whose n-gram table probe it uses; its
-one kernel declares its argument types, so importing this module compiles it (or loads it from
-numba's on-disk cache) and a call never compiles.
+Imported on the first batch, like `infer.tokenkernels`, whose n-gram table probe they use;
+every kernel declares its argument types, so importing this module compiles them (or loads
+them from numba's on-disk cache) and a call never compiles.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from infer.tokenkernels import _pair_column
 
 _I32 = types.Array(types.int32, 1, "C")
 _I64 = types.Array(types.int64, 1, "C")
+_BYTES_READ = types.Array(types.uint8, 1, "C", readonly=True)  # np.frombuffer of a bytes
+_A, _E, _H, _I, _O, _U, _Y, _SPACE = (ord(c) for c in "aehiouy ")
 
 
 @numba.njit(
@@ -67,3 +71,151 @@ def char_columns(digits, lengths, space, low, high, base, table, values):
                 break
         per_token[t] = found - before
     return per_token, out[:found]
+
+
+@numba.njit(cache=True, nogil=True)
+def _replace_pairs(word, n, old, new):
+    """In place: `str.replace(old + old2, new)` for the pair old = (first, second), left to
+    right without overlaps; returns the new length."""
+    out = 0
+    i = 0
+    while i < n:
+        if i + 1 < n and word[i] == old[0] and word[i + 1] == old[1]:
+            word[out] = new
+            i += 2
+        else:
+            word[out] = word[i]
+            i += 1
+        out += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _fold_word(word, n):
+    """In place: `infer.places.fold_word` of an ASCII word; returns its new length."""
+    n = _replace_pairs(word, n, (_O, _U), _U)
+    n = _replace_pairs(word, n, (_O, _O), _U)
+    n = _replace_pairs(word, n, (_E, _E), _I)
+    n = _replace_pairs(word, n, (_A, _A), _A)
+    out = 0
+    for i in range(n):  # a run of one letter once
+        if i == 0 or word[i] != word[i - 1]:
+            word[out] = word[i]
+            out += 1
+    n = out
+    # the Arabic ending: the match that starts first wins, as the regex's does
+    last = word[n - 1] if n else 0
+    before = word[n - 2] if n >= 2 else 0
+    if n >= 4 and word[n - 4] == _I and word[n - 3] == _Y and last == _H and _a_or_e(before):
+        word[n - 3] = _A  # -iyah, -iyeh
+        return n - 2
+    if n >= 3 and word[n - 3] == _I and before == _Y and _a_or_e(last):
+        word[n - 2] = _A  # -iya, -iye
+        return n - 1
+    if n >= 3 and word[n - 3] == _I and _a_or_e(before) and last == _H:
+        word[n - 2] = _A  # -iah, -ieh
+        return n - 1
+    if n >= 5 and before == _A and last == _H and not _vowel_or_y(word[n - 3]):
+        return n - 1  # -ah after a consonant
+    return n
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _a_or_e(c):
+    return c in (_A, _E)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _vowel_or_y(c):
+    return c in (_A, _E, _I, _O, _U, _Y)
+
+
+@numba.njit(cache=True, nogil=True)
+def _packed(word, start, stop):
+    """word[start:stop] as little-endian bytes in an int64 (-1 if longer than 7)."""
+    if stop - start > 7:
+        return -1
+    packed = 0
+    for m in range(stop - 1, start - 1, -1):
+        packed = packed * 256 + word[m]
+    return packed
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_article(word, start, stop, articles):
+    packed = _packed(word, start, stop)
+    found = False
+    for article in articles:
+        found |= article == packed
+    return found
+
+
+@numba.njit([(_BYTES_READ, _I64, _I64, types.int64)], cache=True, nogil=True)
+def place_keys(text, ends, articles, article):
+    """`infer.places._token_key` of ASCII tokens (`text`: the tokens' bytes one after the
+    other, token t ending at `ends[t]`; `articles` and `article` packed like `_packed`):
+    the keys, each followed by a line break, as bytes."""
+    out = np.empty(5 * len(text) + len(ends), dtype=np.uint8)  # "&" -> " and": 4 for 1
+    name = np.empty(5 * (len(text) + 1), dtype=np.uint8)
+    word = np.empty(5 * (len(text) + 1), dtype=np.uint8)
+    found = 0
+    start = 0
+    for t in range(len(ends)):
+        stop = ends[t]
+        if stop - start >= 2 and text[stop - 2] == 39 and text[stop - 1] == 115:  # 's
+            stop -= 2
+        # normalise: lower case, "&" -> " and ", ' . ` dropped, other runs -> one space
+        n = 0
+        space = False
+        for i in range(start, stop):
+            c = text[i]
+            if 65 <= c <= 90:
+                c += 32
+            if c == 38:  # &
+                if n > 0:
+                    name[n] = _SPACE
+                    n += 1
+                name[n], name[n + 1], name[n + 2] = _A, 110, 100
+                n += 3
+                space = True
+            elif c == 39 or c == 46 or c == 96:
+                continue
+            elif (97 <= c <= 122) or (48 <= c <= 57):
+                if space and n > 0:
+                    name[n] = _SPACE
+                    n += 1
+                name[n] = c
+                n += 1
+                space = False
+            else:
+                space = True
+        first = 0
+        if n > 4 and name[0] == 116 and name[1] == 104 and name[2] == 101 and name[3] == _SPACE:
+            first = 4  # "the "
+        # each word folded, or written as the article when an article comes before the last
+        key_start = found
+        at = first
+        while at < n:
+            end = at
+            while end < n and name[end] != _SPACE:
+                end += 1
+            if end < n and _is_article(name, at, end, articles):
+                length = 2
+                word[0], word[1] = article & 255, article >> 8
+            else:
+                length = end - at
+                word[:length] = name[at:end]
+                length = _fold_word(word, length)
+            if found > key_start:
+                out[found] = _SPACE
+                found += 1
+            out[found : found + length] = word[:length]
+            found += length
+            at = end + 1
+        if _is_article(out, key_start, found, articles):  # a lone article: "El" of "El Qaim"
+            out[key_start], out[key_start + 1] = article & 255, article >> 8
+            found = key_start + 2
+        out[found] = 10
+        found += 1
+        start = ends[t]
+    return out[:found]

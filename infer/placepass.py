@@ -24,6 +24,7 @@ from infer.places import (
     _ELSEWHERE_AFTER_DEMONYM,
     _TOKEN,
     _US_STATE,
+    ARTICLE,
     ARTICLES,
     BLOCKED,
     CONNECTORS,
@@ -34,11 +35,12 @@ from infer.places import (
     _article_token,
     _bare,
     _settle_by_state,
-    _token_info,
+    _token_key,
+    _written_as_name,
     span_key,
 )
 from infer.taxonomy import COUNTRIES
-from infer.tokenpass import TokenCache, per_token_parts
+from infer.tokenpass import TokenCache, char_kernels, per_token_parts
 
 PARTS = ("words", "keys", "lengths", "kinds", "values", "codes", "max_words", "acronyms")
 PLACE, DEMONYM, GROUP, TRUSTED, STRONG = range(5)  # as infer.placekernels numbers them
@@ -130,6 +132,31 @@ def _check(parts: Mapping[str, np.ndarray]) -> None:
             raise ValueError(f"gazetteer arrays: {problem}")
 
 
+_ARTICLE_KEYS = np.array(
+    sorted(int.from_bytes(a.encode("ascii"), "little") for a in ARTICLES), dtype=np.int64
+)
+
+
+def token_keys(tokens: Sequence[str]) -> list[str]:
+    """`infer.places._token_key` of every token: the ASCII ones in one compiled pass."""
+    plain = [token for token in tokens if token.isascii()]
+    if len(plain) < len(tokens):
+        keys = iter(_ascii_keys(plain))
+        return [next(keys) if token.isascii() else _token_key(token) for token in tokens]
+    return _ascii_keys(plain)
+
+
+def _ascii_keys(tokens: list[str]) -> list[str]:
+    """The keys of ASCII tokens (`charkernels.place_keys`)."""
+    if not tokens:
+        return []
+    ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+    text = np.frombuffer("".join(tokens).encode("ascii"), dtype=np.uint8)
+    article = int.from_bytes(ARTICLE.encode("ascii"), "little")
+    keys = char_kernels().place_keys(text, ends, _ARTICLE_KEYS, article)
+    return keys.tobytes().decode("ascii").split("\n")[:-1]
+
+
 def _padded(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ints as a zero-padded int64 matrix and their lengths."""
     width = max((len(r) for r in rows), default=1) or 1
@@ -215,7 +242,7 @@ class PlaceMatcher:
     def _analyze(self, tokens: list[str]) -> Iterable[tuple[list[int], list[int]]]:
         """Per token: ([flags, letters of its key, letters of the key's first word], the
         key's word ids), the token facts `_match_at` and `_weak` read."""
-        infos = [_token_info(token) for token in tokens]
+        infos = list(zip(token_keys(tokens), map(_written_as_name, tokens), strict=True))
         split = [key.split(" ") if key else [] for key, _ in infos]
         ids = self._word_ids([w for words in split for w in words]).tolist()
         first = self.first

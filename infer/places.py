@@ -261,10 +261,15 @@ def _token_key(token: str) -> str:
     return ARTICLE if key in ARTICLES else key
 
 
+def _written_as_name(token: str) -> bool:
+    """Whether a token is written like a name ("Kabul", "al-Ain")."""
+    return token[0].isupper() or token.rpartition("-")[2][:1].isupper()
+
+
 @lru_cache(maxsize=65536)
 def _token_info(token: str) -> tuple[str, bool]:
     """The token's key and whether it is written like a name ("Kabul", "al-Ain")."""
-    return _token_key(token), token[0].isupper() or token.rpartition("-")[2][:1].isupper()
+    return _token_key(token), _written_as_name(token)
 
 
 def span_key(name: str) -> str:

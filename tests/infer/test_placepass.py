@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from infer.artifact import load_artifact
 from infer.place_features import PlaceBlock
-from infer.placepass import PlaceMatcher, gazetteer_arrays
-from infer.places import BLOCKED, Gazetteer, place_key
+from infer.placepass import PlaceMatcher, gazetteer_arrays, token_keys
+from infer.places import BLOCKED, Gazetteer, _token_key, place_key
 from tests.helpers import demo_texts
 from train.gazetteer_sources import demonym_keys, group_keys, taxonomy_places
 
@@ -232,3 +232,75 @@ def test_gazetteer_arrays_are_the_same_bytes_whatever_the_string_hash_seed():
         for seed in ("1", "2", "3", "4")
     }
     assert len(digests) == 1
+
+
+KEY_PIECES = [
+    *"aehiouyl-'.&`_ 1A\t",
+    "the ",
+    "The ",
+    "al-",
+    "El ",
+    "'s",
+    "iyah",
+    "iyeh",
+    "iya",
+    "ieh",
+    "jah",
+    "yah",
+    "ou",
+    "oo",
+    "ee",
+    "aa",
+    "ll",
+    "ash",
+    "As",
+    "ul",
+    "Ar ",
+    "Café",
+    "Ḥ",
+    "ß",
+]
+KEY_TOKENS = [
+    "",
+    "'s",
+    "Peshawar's",
+    "Makhmour",
+    "Nasiriyah",
+    "Nasiriyeh",
+    "Fallujah",
+    "Ah",
+    "Alah",
+    "al-Hasakah",
+    "El",
+    "Ass",
+    "El-Qaim",
+    "The",
+    "The Hague",
+    "the the",
+    "AT&T",
+    "&",
+    "O'Neil",
+    "St.",
+    "a--b",
+    "Zaatari",
+    "Muqdadiyah",
+    "al-Ain",
+    "Ḥalab",
+    "São",
+]
+
+
+def test_compiled_place_keys_equal_the_reference_keys_on_tricky_tokens():
+    assert token_keys(KEY_TOKENS) == [_token_key.__wrapped__(t) for t in KEY_TOKENS]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(KEY_PIECES), max_size=8).map("".join), max_size=12))
+def test_compiled_place_keys_equal_the_reference_keys_on_generated_tokens(tokens):
+    assert token_keys(tokens) == [_token_key.__wrapped__(t) for t in tokens]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(max_codepoint=127), max_size=12), max_size=12))
+def test_compiled_place_keys_equal_the_reference_keys_on_any_ascii(tokens):
+    assert token_keys(tokens) == [_token_key.__wrapped__(t) for t in tokens]
