@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -29,13 +29,17 @@ from infer import interrupts
 from infer.errors import ThreatTaggerError
 from infer.predictor import Prediction, Predictor
 from infer.readers import InputRecord
+from infer.tokenpass import char_kernels
 
 DEFAULT_BATCH_SIZE = 500
 CHUNKS_PER_WORKER = 3
 DIGITS = 4
 ORPHAN_CHECK_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
-InFlight = tuple[list[InputRecord], "Future[list[dict[str, Any]]]"]  # a chunk and its result
+# an output record encoded as text, and what the caller counts of it (id, source, error, warning)
+Encoded = tuple[str, dict[str, Any]]
+InFlight = tuple[list[InputRecord], "Future[list[Any]]"]  # a chunk and its result
+_COUNTED = ("id", "source", "error", "warning")
 
 
 def chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
@@ -65,10 +69,12 @@ def scored_output(
 
 @dataclass
 class Scorer:
-    """Turns chunks of input records into output records with one loaded predictor."""
+    """Turns chunks of input records into output records with one loaded predictor (and
+    into encoded lines, with `encode`: `infer.writers.line_encoder`)."""
 
     predictor: Predictor
     explain: bool = False
+    encode: Callable[[dict[str, Any]], str] | None = None
 
     def __call__(self, chunk: list[InputRecord]) -> list[dict[str, Any]]:
         """Output records for a chunk, in order; a failure costs only the records it hits."""
@@ -79,6 +85,14 @@ class Scorer:
             except Exception:
                 done = {id(r): self._score_one(r) for r in todo}
         return [error_output(r) if r.error is not None else done[id(r)] for r in chunk]
+
+    def encoded(self, chunk: list[InputRecord]) -> list[Encoded]:
+        """The chunk's output records encoded by `encode`, with what the caller counts."""
+        encode = self.encode
+        assert encode is not None, "this scorer has no encoder"
+        return [
+            (encode(out), {key: out[key] for key in _COUNTED if key in out}) for out in self(chunk)
+        ]
 
     def _score(self, records: list[InputRecord]) -> list[dict[str, Any]]:
         """Score records together (one batch)."""
@@ -108,7 +122,13 @@ class Scorer:
 _WORKER: Scorer | None = None
 
 
-def _init_worker(model: str | None, explain: bool, parent: int, from_main_thread: bool) -> None:
+def _init_worker(
+    model: str | None,
+    explain: bool,
+    encode_as: str | None,
+    parent: int,
+    from_main_thread: bool,
+) -> None:
     """Pool initializer: die with the parent, load the predictor once per worker (inherited
     as is under fork)."""
     global _WORKER
@@ -116,7 +136,16 @@ def _init_worker(model: str | None, explain: bool, parent: int, from_main_thread
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # terminating a worker must stop it
     die_with_parent(parent, signal_too=from_main_thread)
     if _WORKER is None:
-        _WORKER = Scorer(Predictor.load(model), explain)
+        _WORKER = Scorer(Predictor.load(model), explain, _encoder(encode_as, explain))
+
+
+def _encoder(encode_as: str | None, explain: bool) -> Callable[[dict[str, Any]], str] | None:
+    """The line encoder of an output format (None: records stay dicts)."""
+    if encode_as is None:
+        return None
+    from infer.writers import line_encoder
+
+    return line_encoder(encode_as, explain=explain)
 
 
 def die_with_parent(parent: int, *, signal_too: bool = True) -> None:
@@ -147,6 +176,12 @@ def _work(chunk: list[InputRecord]) -> list[dict[str, Any]]:
     return _WORKER(chunk)
 
 
+def _work_encoded(chunk: list[InputRecord]) -> list[Encoded]:
+    """Score one chunk in a worker and encode its output records there."""
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER.encoded(chunk)
+
+
 def start_method() -> str:
     """'fork' where available (fast start, the loaded model is shared), else 'spawn'."""
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -161,22 +196,43 @@ class BatchScorer:
     jobs: int = 1
     batch_size: int = DEFAULT_BATCH_SIZE
     explain: bool = False
+    encode_as: str | None = None  # 'jsonl' or 'csv': `score_encoded` yields that format's text
     _scorer: Scorer = field(init=False)
 
     def __post_init__(self) -> None:
-        self._scorer = Scorer(self.predictor, self.explain)
+        self._scorer = Scorer(self.predictor, self.explain, _encoder(self.encode_as, self.explain))
 
     def score(self, records: Iterable[InputRecord]) -> Iterator[dict[str, Any]]:
         """One output record per input record, in input order."""
+        return self._run(records, self._scorer, _work)
+
+    def score_encoded(self, records: Iterable[InputRecord]) -> Iterator[Encoded]:
+        """One output record per input record, in input order, encoded as `encode_as` text
+        (by the worker processes, when there are any), with what the caller counts of it."""
+        if self.encode_as is None:
+            raise ValueError("score_encoded needs a BatchScorer made with encode_as")
+        return self._run(records, self._scorer.encoded, _work_encoded)
+
+    def _run(
+        self,
+        records: Iterable[InputRecord],
+        here: Callable[[list[InputRecord]], list[Any]],
+        there: Callable[[list[InputRecord]], list[Any]],
+    ) -> Iterator[Any]:
+        """The outputs of `here` on every chunk in this process, or of `there` in workers."""
         chunks = chunked(records, max(self.batch_size, 1))
         head = list(islice(chunks, 2))
         if self.jobs <= 1 or len(head) < 2:  # a single chunk is not worth starting workers
             for chunk in chain(head, chunks):
-                yield from self._scorer(chunk)
+                yield from here(chunk)
             return
-        yield from self._pooled(chain(head, chunks))
+        yield from self._pooled(chain(head, chunks), there)
 
-    def _pooled(self, chunks: Iterator[list[InputRecord]]) -> Iterator[dict[str, Any]]:
+    def _pooled(
+        self,
+        chunks: Iterator[list[InputRecord]],
+        work: Callable[[list[InputRecord]], list[Any]],
+    ) -> Iterator[Any]:
         """Score chunks in a process pool with a bounded window of chunks in flight."""
         global _WORKER
         method = start_method()
@@ -184,6 +240,7 @@ class BatchScorer:
         if method == "fork":  # the workers inherit the kernels, n-gram tables and place matcher
             with interrupts.deferred():
                 self.predictor.model.featurizer.transform([""])
+                char_kernels()  # what only new tokens call (transform([""]) has none)
         model = None if self.model is None else str(self.model)
         pool = ProcessPoolExecutor(
             self.jobs,
@@ -192,6 +249,7 @@ class BatchScorer:
             initargs=(
                 model,
                 self.explain,
+                self.encode_as,
                 os.getpid(),
                 threading.current_thread() is threading.main_thread(),
             ),
@@ -199,7 +257,7 @@ class BatchScorer:
         pending: deque[InFlight] = deque()
         try:
             for chunk in chunks:
-                pending.append((chunk, _submit(pool, chunk)))
+                pending.append((chunk, _submit(pool, work, chunk)))
                 if len(pending) >= self.jobs * CHUNKS_PER_WORKER:
                     yield from _oldest(pending)
             while pending:
@@ -216,19 +274,23 @@ class BatchScorer:
             _WORKER = None
 
 
-def _oldest(pending: deque[InFlight]) -> list[dict[str, Any]]:
+def _oldest(pending: deque[InFlight]) -> list[Any]:
     """The outputs of the oldest chunk in flight, removed from the window once it succeeded."""
     outputs = pending[0][1].result()
     pending.popleft()
     return outputs
 
 
-def _submit(pool: ProcessPoolExecutor, chunk: list[InputRecord]) -> Future[list[dict[str, Any]]]:
+def _submit(
+    pool: ProcessPoolExecutor,
+    work: Callable[[list[InputRecord]], list[Any]],
+    chunk: list[InputRecord],
+) -> Future[list[Any]]:
     """Submit a chunk; a pool already broken gives a failed future (reported like the others)."""
     try:
-        return pool.submit(_work, chunk)
+        return pool.submit(work, chunk)
     except BrokenProcessPool as exc:
-        failed: Future[list[dict[str, Any]]] = Future()
+        failed: Future[list[Any]] = Future()
         failed.set_exception(exc)
         return failed
 

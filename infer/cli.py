@@ -307,11 +307,12 @@ def score(
                 jobs=jobs or os.cpu_count() or 1,
                 batch_size=batch_size,
                 explain=explain,
+                encode_as=chosen,  # worker processes encode their own output records
             )
             with output_stream(output) as stream:
                 writer = make_writer(stream, chosen, explain=explain)
-                for out in _progress(scorer.score(records), tally):
-                    writer.write(out)
+                for text in _progress(scorer.score_encoded(records), tally):
+                    writer.write_encoded(text)
                     interrupts.check()
     except KeyboardInterrupt:
         _fail("interrupted; no output file was written" if output else "interrupted", 130)
@@ -370,11 +371,12 @@ class _Tally:
             )
 
 
-def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict[str, Any]]:
-    """Count outputs; with a terminal on stderr, show a records/s progress bar, else log a
-    line every LOG_EVERY records (CI, nohup and pipelines are not silent for minutes)."""
+def _progress(outputs: Iterable[tuple[str, dict[str, Any]]], tally: _Tally) -> Iterator[str]:
+    """The encoded outputs, counted (`BatchScorer.score_encoded`); with a terminal on stderr,
+    show a records/s progress bar, else log a line every LOG_EVERY records (CI, nohup and
+    pipelines are not silent for minutes)."""
     if not sys.stderr.isatty():
-        for out in outputs:
+        for text, out in outputs:
             tally.add(out)
             if tally.records % LOG_EVERY == 0:
                 seconds = max(time.perf_counter() - tally.start, 1e-9)
@@ -384,7 +386,7 @@ def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict
                     "records/s",
                     err=True,
                 )
-            yield out
+            yield text
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -401,7 +403,7 @@ def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict
     ) as bar:
         task = bar.add_task("score", total=None, rate="")
         shown = 0.0
-        for out in outputs:
+        for text, out in outputs:
             tally.add(out)
             now = time.perf_counter()
             if now - shown > 0.1:
@@ -410,7 +412,7 @@ def _progress(outputs: Iterable[dict[str, Any]], tally: _Tally) -> Iterator[dict
                     task, completed=tally.records, rate=f"{rate:,.0f} records/s", refresh=True
                 )
                 shown = now
-            yield out
+            yield text
 
 
 def register(app: typer.Typer) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import glob
+import io
 import json
 import os
 import re
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -70,6 +71,55 @@ class RecordWriter(Protocol):
     def write(self, record: dict[str, Any]) -> None:
         """Write one output record."""
 
+    def write_encoded(self, text: str) -> None:
+        """Write one output record already encoded by `line_encoder` of the same format."""
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    """One output record as a JSON line (line separators escaped, lone surrogates replaced)."""
+    line = _ENCODE(record)
+    if not line.isascii():
+        line = _UNSAFE.sub(_escaped, line)
+    return line + "\n"
+
+
+class CsvLines:
+    """Output records as CSV rows under a fixed header (see CSV_HELP), one string each."""
+
+    def __init__(self, *, explain: bool = False) -> None:
+        self.columns = CSV_COLUMNS + (("explanation",) if explain else ())
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+        self._quoted = csv.writer(self._buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def header(self) -> str:
+        """The header row."""
+        self._writer.writerow(self.columns)
+        return self._taken()
+
+    def __call__(self, record: dict[str, Any]) -> str:
+        """One record's row (all cells quoted when one holds a bare CR or a Unicode line
+        break, which csv would leave unquoted)."""
+        cells = [_safe_cell(_cell(column, record)) for column in self.columns]
+        if any(_QUOTE_ALL.search(cell) for cell in cells):
+            self._quoted.writerow(cells)
+        else:
+            self._writer.writerow(cells)
+        return self._taken()
+
+    def _taken(self) -> str:
+        """What was written to the buffer since the last call, the buffer emptied."""
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text
+
+
+def line_encoder(fmt: str, *, explain: bool = False) -> Callable[[dict[str, Any]], str]:
+    """What the writer of `fmt` ('jsonl' or 'csv') writes for one record, as a string
+    (`score --jobs` workers encode their records with it)."""
+    return CsvLines(explain=explain) if fmt == "csv" else jsonl_line
+
 
 class JsonlWriter:
     """One JSON object per line."""
@@ -79,29 +129,28 @@ class JsonlWriter:
 
     def write(self, record: dict[str, Any]) -> None:
         """Write one output record."""
-        line = _ENCODE(record)
-        if not line.isascii():
-            line = _UNSAFE.sub(_escaped, line)
-        self._stream.write(line + "\n")
+        self._stream.write(jsonl_line(record))
+
+    def write_encoded(self, text: str) -> None:
+        """Write one output record encoded by `jsonl_line`."""
+        self._stream.write(text)
 
 
 class CsvWriter:
     """One CSV row per record with a fixed header (see CSV_HELP)."""
 
     def __init__(self, stream: IO[str], *, explain: bool = False) -> None:
-        self._columns = CSV_COLUMNS + (("explanation",) if explain else ())
-        self._writer = csv.writer(stream, lineterminator="\n")
-        self._quoted = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
-        self._writer.writerow(self._columns)
+        self._stream = stream
+        self._lines = CsvLines(explain=explain)
+        stream.write(self._lines.header())
 
     def write(self, record: dict[str, Any]) -> None:
-        """Write one output record (all cells quoted when one holds a bare CR or a Unicode line
-        break, which csv would leave unquoted)."""
-        cells = [_safe_cell(_cell(column, record)) for column in self._columns]
-        if any(_QUOTE_ALL.search(cell) for cell in cells):
-            self._quoted.writerow(cells)
-        else:
-            self._writer.writerow(cells)
+        """Write one output record."""
+        self._stream.write(self._lines(record))
+
+    def write_encoded(self, text: str) -> None:
+        """Write one output record encoded by a `CsvLines` of the same columns."""
+        self._stream.write(text)
 
 
 def _safe_cell(text: str) -> str:

@@ -145,15 +145,15 @@ def test_jobs_two_gives_the_same_output_in_the_same_order_as_jobs_one(app, model
 def test_output_file_is_written_whole_or_not_at_all(app, model_dir, tmp_path, monkeypatch):
     target = tmp_path / "out.jsonl"
     calls = {"n": 0}
-    original = writers.JsonlWriter.write
+    original = writers.JsonlWriter.write_encoded  # what score calls per record
 
-    def failing_write(self, record):
+    def failing_write(self, text):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt
-        original(self, record)
+        original(self, text)
 
-    monkeypatch.setattr(writers.JsonlWriter, "write", failing_write)
+    monkeypatch.setattr(writers.JsonlWriter, "write_encoded", failing_write)
     result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), "-o", str(target))
     assert result.exit_code == 130
     assert "error: interrupted" in result.stderr
@@ -165,7 +165,7 @@ def test_output_file_is_written_whole_or_not_at_all(app, model_dir, tmp_path, mo
     assert target.read_text(encoding="utf-8") == "old\n"
     assert list(tmp_path.iterdir()) == [target]
 
-    monkeypatch.setattr(writers.JsonlWriter, "write", original)
+    monkeypatch.setattr(writers.JsonlWriter, "write_encoded", original)
     result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), "-o", str(target))
     assert result.exit_code == 0 and result.stdout == ""
     assert len(outputs(target.read_text(encoding="utf-8"))) == 5

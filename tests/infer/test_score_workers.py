@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -10,10 +11,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from infer import batch
 from infer.place_features import PlaceBlock
 from infer.predictor import Predictor
 from infer.readers import InputRecord
+from infer.writers import make_writer
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER = "KILL-THIS-WORKER"
@@ -133,3 +137,61 @@ def test_forked_workers_inherit_the_blocks_scoring_structures_built_once_in_the_
     assert places and all("matcher" in vars(block) for block in places)
     assert len(places) < len(blocks)  # text blocks too: their token passes are built
     assert "token_passes" in vars(predictor.model.featurizer)
+
+
+def tricky_records() -> list[InputRecord]:
+    """Records whose output needs escaping, quoting or counting (errors, warnings)."""
+    texts = [
+        "A car bomb killed three people in Kabul\u2028on Monday.",
+        "Gunmen kidnapped a café owner in São Paulo \ud800; ransom\r\ndemanded.",
+        '=HYPERLINK("x") said "police", a bomb, Mosul',
+    ]
+    out = [
+        InputRecord(id=f"=t{i}\u0085", source=f"mem:{i}", text=text)
+        for i, text in enumerate(texts * 4)
+    ]
+    out.insert(3, InputRecord(id="bad", source="mem:bad", error="line 4: not JSON"))
+    out.insert(7, InputRecord(id="w", source="mem:w", text="a bomb", warnings=("clipped",)))
+    return out
+
+
+def written(outputs: list[dict], fmt: str, explain: bool) -> str:
+    """What the writer of `fmt` writes for the output records."""
+    stream = io.StringIO()
+    writer = make_writer(stream, fmt, explain=explain)
+    for out in outputs:
+        writer.write(out)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "explain"), [("jsonl", False), ("csv", False), ("csv", True)])
+def test_lines_encoded_by_the_workers_are_what_the_writer_writes_of_the_records(
+    model_dir, fmt, explain
+):
+    predictor = Predictor.load(model_dir)
+    expected = list(
+        batch.BatchScorer(predictor, batch_size=4, explain=explain).score(tricky_records())
+    )
+    pooled = batch.BatchScorer(
+        predictor, model=model_dir, jobs=2, batch_size=4, explain=explain, encode_as=fmt
+    )
+    encoded = list(pooled.score_encoded(tricky_records()))
+    stream = io.StringIO()
+    writer = make_writer(stream, fmt, explain=explain)
+    for text, _ in encoded:
+        writer.write_encoded(text)
+    assert stream.getvalue() == written(expected, fmt, explain)
+    counted = [
+        {k: out[k] for k in ("id", "source", "error", "warning") if k in out} for out in expected
+    ]
+    assert [out for _, out in encoded] == counted
+    assert any("error" in out for out in counted) and any("warning" in out for out in counted)
+
+
+def test_spawned_workers_encode_the_lines_the_in_process_scorer_encodes(model_dir, monkeypatch):
+    predictor = Predictor.load(model_dir)
+    here = batch.BatchScorer(predictor, jobs=1, batch_size=4, encode_as="csv")
+    expected = list(here.score_encoded(tricky_records()))
+    monkeypatch.setattr(batch, "start_method", lambda: "spawn")
+    spawned = batch.BatchScorer(predictor, model=model_dir, jobs=2, batch_size=4, encode_as="csv")
+    assert list(spawned.score_encoded(tricky_records())) == expected
