@@ -219,3 +219,102 @@ def place_keys(text, ends, articles, article):
         found += 1
         start = ends[t]
     return out[:found]
+
+
+_U32_READ = types.Array(types.uint32, 1, "C", readonly=True)
+_U32 = types.Array(types.uint32, 1, "C")
+_U8_READ = types.Array(types.uint8, 1, "C", readonly=True)
+_FNV_OFFSET = -3750763034362895579  # 0xcbf29ce484222325 as int64
+_FNV_PRIME = 1099511628211
+_MIX = -7046029254386353131  # as in infer.tokenkernels
+
+
+@numba.njit([(_U32_READ, _I64, _I64, _U8_READ)], cache=True, nogil=True)
+def split_spans(text, begin, end, space):
+    """What `str.split()` gives for each text `text[begin[t]:end[t]]` (code points; `space[c]`
+    says whether code point c < len(space) is whitespace, none above is): the tokens' (starts,
+    ends) one text after the other, and each text's first token (then the total)."""
+    starts = np.empty(len(text) // 2 + 1, dtype=np.int64)
+    ends = np.empty(len(text) // 2 + 1, dtype=np.int64)
+    first = np.empty(len(begin) + 1, dtype=np.int64)
+    limit = len(space)
+    found = 0
+    for t in range(len(begin)):
+        first[t] = found
+        i = begin[t]
+        stop = end[t]
+        while i < stop:
+            if text[i] < limit and space[text[i]]:
+                i += 1
+                continue
+            j = i + 1
+            while j < stop and not (text[j] < limit and space[text[j]]):
+                j += 1
+            starts[found] = i
+            ends[found] = j
+            found += 1
+            i = j
+    first[len(begin)] = found
+    return starts[:found], ends[:found], first
+
+
+@numba.njit(cache=True, nogil=True)
+def _hash(text, start, stop):
+    """FNV-1a over code points."""
+    h = _FNV_OFFSET
+    for k in range(start, stop):
+        h = (h ^ np.int64(text[k])) * _FNV_PRIME
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _token_slot(h, mask):
+    mixed = h * _MIX
+    return (mixed ^ (mixed >> 29)) & mask
+
+
+@numba.njit(
+    [(_U32_READ, _I64, _I64, _I32, _I64, _U32, _I64)],
+    cache=True,
+    nogil=True,
+)
+def find_tokens(text, starts, ends, slots, hashes, arena, arena_ptr):
+    """The id of each token `text[starts[k]:ends[k]]` in the table (-1: not there): `slots`
+    an open-addressing table of ids, token i's code points `arena[arena_ptr[i]:arena_ptr[i +
+    1]]` and its hash `hashes[i]`."""
+    ids = np.empty(len(starts), dtype=np.int64)
+    mask = len(slots) - 1
+    for k in range(len(starts)):
+        a = starts[k]
+        n = ends[k] - a
+        h = _hash(text, a, ends[k])
+        slot = _token_slot(h, mask)
+        found = -1
+        while slots[slot] >= 0:
+            i = slots[slot]
+            if hashes[i] == h and arena_ptr[i + 1] - arena_ptr[i] == n:
+                at = arena_ptr[i]
+                same = True
+                for m in range(n):
+                    if arena[at + m] != text[a + m]:
+                        same = False
+                        break
+                if same:
+                    found = i
+                    break
+            slot = (slot + 1) & mask
+        ids[k] = found
+    return ids
+
+
+@numba.njit([(_I32, _I64, _U32, _I64, types.int64, types.int64)], cache=True, nogil=True)
+def insert_tokens(slots, hashes, arena, arena_ptr, first, stop):
+    """Hash tokens first..stop-1 (in the arena already) and put their ids in the table."""
+    mask = len(slots) - 1
+    for i in range(first, stop):
+        h = _hash(arena, arena_ptr[i], arena_ptr[i + 1])
+        hashes[i] = h
+        slot = _token_slot(h, mask)
+        while slots[slot] >= 0:
+            slot = (slot + 1) & mask
+        slots[slot] = i

@@ -19,15 +19,14 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from infer.tokencache import Part, per_token_parts
 from infer.tokenpass import (
     BlockCounter,
     CharTable,
     GramTable,
     Looked,
-    Part,
     TokenPass,
     multiword_terms,
-    per_token_parts,
 )
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"

@@ -40,7 +40,8 @@ from infer.places import (
     span_key,
 )
 from infer.taxonomy import COUNTRIES
-from infer.tokenpass import TokenCache, char_kernels, per_token_parts
+from infer.tokencache import TokenCache, code_points, per_token_parts
+from infer.tokenpass import char_kernels
 
 PARTS = ("words", "keys", "lengths", "kinds", "values", "codes", "max_words", "acronyms")
 PLACE, DEMONYM, GROUP, TRUSTED, STRONG = range(5)  # as infer.placekernels numbers them
@@ -291,9 +292,10 @@ class PlaceMatcher:
         starts, ends = _token_spans(texts, begin)
         tok_ptr = np.searchsorted(starts, begin, side="left")
         tok_ptr = np.append(tok_ptr, len(starts)).astype(np.int64)
-        tokens = [joined[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-        tok_id, (cache_ptr, cache_values, word_ptr, words) = self.tokens.lookup(tokens)
-        text = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        text = code_points(joined)
+        tok_id, (cache_ptr, cache_values, word_ptr, words) = self.tokens.lookup(
+            joined, text, starts, ends
+        )
         m_text, m_start, m_end, m_code, m_kind, settle = kernels().match_texts(
             text,
             begin,

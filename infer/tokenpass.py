@@ -3,9 +3,10 @@
 Both analyzers work inside whitespace-separated tokens: char_wb pads each token and takes its
 n-grams, and the word tokeniser's words (`\\b\\w\\w+\\b`) never hold whitespace. So every
 distinct whitespace token has fixed columns (its char n-grams, its unigrams) and a fixed run of
-word ids (for the bigrams, which may span two tokens). Those are worked out once per token in
-Python (`TokenCache`) and a numba kernel adds them up per text, writing a CSR matrix of raw
-counts in sorted column order. The result equals counting what `infer.features` analyzers
+word ids (for the bigrams, which may span two tokens). Those are worked out once per token
+(`infer.tokencache.TokenCache`, shared by the blocks of one text cleaning; a new token's char
+n-grams through `CharTable`) and a numba kernel adds them up per text, writing a CSR matrix
+of raw counts in sorted column order. The result equals counting what `infer.features` analyzers
 produce (tests compare every input class with the reference path).
 
 numba is imported on the first batch, not with the model, so that `Predictor.load` stays
@@ -14,17 +15,16 @@ fast; the kernels are compiled once and cached on disk (`cache=True`).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-MAX_TOKENS = 200_000  # distinct tokens remembered per cache (a bounded cache: ~40 MB)
+from infer.tokencache import Part, TokenCache, split_spans
+
 MAX_KEY = 2**62
 _EMPTY = np.int64(-1)
 
@@ -157,102 +157,6 @@ def multiword_terms(
     return columns, words, word_ids, lengths
 
 
-Part = tuple[Sequence[int], Sequence[int]]  # per token: how many values, then all the values
-
-
-def per_token_parts(rows: Iterable[tuple[Sequence[int], Sequence[int]]]) -> tuple[Part, Part]:
-    """Per-token rows of two lists each (a token's values in both parts) as two parts."""
-    lengths: tuple[list[int], list[int]] = ([], [])
-    values: tuple[list[int], list[int]] = ([], [])
-    for first, second in rows:
-        lengths[0].append(len(first))
-        values[0].extend(first)
-        lengths[1].append(len(second))
-        values[1].extend(second)
-    return (lengths[0], values[0]), (lengths[1], values[1])
-
-
-class TokenCache:
-    """Per distinct token, `n_parts` runs of numbers (a block's columns, its word ids, a
-    place token's flags...), as flat arrays the kernels read: part p of token i is
-    `values_p[ptr_p[i]:ptr_p[i + 1]]`."""
-
-    def __init__(self, analyze: Callable[[list[str]], Sequence[Part]], n_parts: int) -> None:
-        self.analyze = analyze  # new distinct tokens -> per part (lengths, values)
-        self.n_parts = n_parts
-        self.lock = threading.Lock()
-        self._reset()
-
-    def _reset(self) -> None:
-        self.ids: dict[str, int] = {}
-        # the arrays have spare room at the end (doubled when full)
-        self.arrays = tuple(
-            np.zeros(1024 if at % 2 == 0 else 16384, dtype=np.int64 if at % 2 == 0 else np.int32)
-            for at in range(2 * self.n_parts)
-        )
-
-    def lookup(self, tokens: list[str]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """The cache ids of the tokens and the cache's arrays (ptr_0, values_0, ptr_1, ...),
-        consistent with each other."""
-        with self.lock:
-            found = np.fromiter(
-                map(self.ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens)
-            )
-            missing = np.flatnonzero(found < 0)
-            if len(missing):
-                if len(self.ids) + len(missing) > MAX_TOKENS:
-                    self._reset()
-                    missing = np.arange(len(tokens))
-                found[missing] = self._add([tokens[at] for at in missing.tolist()])
-            return found, self.arrays
-
-    def _add(self, tokens: list[str]) -> list[int]:
-        """Analyse the tokens not cached yet (some may repeat) and return their ids."""
-        ids = self.ids
-        first = len(ids)
-        new = list(dict.fromkeys(tokens))
-        parts = self.analyze(new)
-        arrays = list(self.arrays)
-        for part, (lengths, values) in enumerate(parts):
-            at = 2 * part
-            arrays[at], arrays[at + 1] = _append(arrays[at], arrays[at + 1], first, lengths, values)
-        self.arrays = tuple(arrays)
-        ids.update(zip(new, range(first, first + len(new)), strict=True))
-        return [ids[token] for token in tokens]
-
-
-def _append(
-    ptr: np.ndarray, values: np.ndarray, first: int, lengths: Sequence[int], new: Sequence[int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """ptr/values with `len(lengths)` tokens appended after token `first` (grown when full)."""
-    start = int(ptr[first])
-    ptr = _room(ptr, first + len(lengths) + 1)
-    values = _room(values, start + len(new))
-    np.cumsum(lengths, dtype=np.int64, out=ptr[first + 1 : first + 1 + len(lengths)])
-    ptr[first + 1 : first + 1 + len(lengths)] += start
-    values[start : start + len(new)] = new
-    return ptr, values
-
-
-def _room(array: np.ndarray, size: int) -> np.ndarray:
-    """The array itself if it holds `size` items, else a copy of twice the size needed."""
-    if size <= len(array):
-        return array
-    grown = np.zeros(2 * size, dtype=array.dtype)
-    grown[: len(array)] = array
-    return grown
-
-
-def split_tokens(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """Every text's whitespace tokens, flattened, and each text's first token index."""
-    tokens: list[str] = []
-    starts = [0]
-    for text in texts:
-        tokens.extend(text.split())
-        starts.append(len(tokens))
-    return tokens, np.asarray(starts, dtype=np.int64)
-
-
 def _log_tf(size: int) -> np.ndarray:
     """log(count) + 1 for counts 0..size-1, computed by numpy as `TfidfBlock.weigh` does
     (index 0 is never read)."""
@@ -306,9 +210,9 @@ class TokenPass:
 
     def lookup(self, texts: Sequence[str]) -> Looked:
         """The texts stripped of boilerplate, split on whitespace and looked up."""
-        tokens, starts = split_tokens([self.strip(text) for text in texts])
-        token_ids, arrays = self.cache.lookup(tokens)
-        return Looked(starts, token_ids, arrays)
+        joined, text, starts, ends, first = split_spans([self.strip(t) for t in texts])
+        token_ids, arrays = self.cache.lookup(joined, text, starts, ends)
+        return Looked(first, token_ids, arrays)
 
     def counts(self, block: int, looked: Looked) -> sp.csr_matrix:
         """Raw counts of block `block` of the pass (rows: texts, sorted columns)."""

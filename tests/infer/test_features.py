@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from infer import features, tokenpass
+from infer import features, tokencache, tokenpass
 from infer.features import BlockSpec, Featurizer, TextOptions, TfidfBlock, strip_boilerplate
 
 CORPUS = [
@@ -38,6 +38,7 @@ TRICKY = [
     "北京 报道 爆炸 police station 爆炸",
     "emoji 💣 bomb 💣💣 car",
     "lone surrogate \ud800 bomb car",
+    "no\u00a0break\u2028line\x1cfile\x85next\u3000wide\u2009thin\u200bzero\ufeffbom car\x1fbomb",
     "HAVANA - A bomb exploded (AFP) at the car [3] bomb",
     "police station police station police station",
     "under_score snake_case 2019 2020 a1 b2",
@@ -46,7 +47,14 @@ TRICKY = [
     "a" * 40 + " " + "ab" * 9 + " car",
     "bomb " * 700 + "car bomb " * 300,
 ]
-PIECES = [*"ab AB.-,\n\x00é\u0301Σς_1(", "car", "bomb", " - ", "abcdefg", "HIJKLMNOP"]
+PIECES = [
+    *"ab AB.-,\n\x00é\u0301Σς_1(\u00a0\x1c\x85\u2028\u3000\u200b",
+    "car",
+    "bomb",
+    " - ",
+    "abcdefg",
+    "HIJKLMNOP",
+]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=25).map("".join)
 SPECS = [
     BlockSpec("word", "word", (1, 2)),
@@ -135,7 +143,7 @@ def test_blocks_of_one_text_cleaning_share_one_token_cache_and_count_as_alone():
     assert passes[2][0] is not passes[0][0]  # no lower-casing: a pass of its own
     assert [passes[p][1] for p in range(4)] == [0, 1, 0, 2]
     tokens = {t for text in texts for t in TextOptions().strip(text).split()}
-    assert set(passes[0][0].cache.ids) == tokens  # one cache entry per distinct token
+    assert sorted(passes[0][0].cache.tokens()) == sorted(tokens)  # one entry per token
 
 
 def test_word_blocks_whose_keys_do_not_fit_are_counted_by_the_reference_path(monkeypatch):
@@ -228,9 +236,9 @@ def test_boilerplate_pretests_do_not_change_the_result(parts, keep):
 
 @pytest.mark.parametrize("spec", [SPECS[0], CHAR_SPECS[0]], ids=lambda s: s.name)
 def test_a_full_token_cache_starts_over_and_counts_the_same(spec, monkeypatch):
-    monkeypatch.setattr(tokenpass, "MAX_TOKENS", 7)
+    monkeypatch.setattr(tokencache, "MAX_TOKENS", 7)
     block = fitted(spec, CORPUS)
     texts = [f"{i} {text}" for i, text in enumerate((CORPUS + TRICKY) * 3)]
     for at in range(0, len(texts), 5):  # several batches, the cache refilled many times
         same_counts(block, texts[at : at + 5])
-    assert len(block.token_pass.cache.ids) <= 7 + 5 * max(len(t.split()) for t in texts)
+    assert len(block.token_pass.cache) <= 7 + 5 * max(len(t.split()) for t in texts)

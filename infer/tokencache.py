@@ -1,0 +1,180 @@
+"""A bounded cache of per-token numbers that compiled code looks tokens up in.
+
+The word and char blocks (`infer.tokenpass`) and the place matcher (`infer.placepass`) work
+out some numbers once per distinct token (its columns, its word ids, its flags) and read
+them back for every occurrence. Texts are read as code points (a str's UTF-32), tokens are
+spans of them, and a numba kernel finds each span's id in an open-addressing table keyed by
+the token's code points (`infer.charkernels.find_tokens`): no str object per occurrence and
+no Python call per token. Only the tokens not cached yet become strings, to be analysed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+MAX_TOKENS = 200_000  # distinct tokens remembered per cache (a bounded cache: ~40 MB)
+Part = tuple[Sequence[int], Sequence[int]]  # per token: how many values, then all the values
+
+
+@cache
+def _kernels() -> Any:
+    from infer import charkernels
+
+    return charkernels
+
+
+@cache
+def whitespace() -> np.ndarray:
+    """space[c] = 1 where chr(c).isspace() (what str.split() splits on); no code point above
+    U+3000 is whitespace (a test checks every code point)."""
+    space = np.zeros(0x3001, dtype=np.uint8)
+    space[[c for c in range(0x3001) if chr(c).isspace()]] = 1
+    space.setflags(write=False)
+    return space
+
+
+def code_points(text: str) -> np.ndarray:
+    """A str's code points (a lone surrogate is one, as in the str)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def split_spans(texts: Sequence[str]) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The texts joined by line breaks, its code points, and what `str.split()` gives for
+    each text: the tokens' (starts, ends) in the joined text, each text's first token (then
+    the total)."""
+    joined = "\n".join(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    begin = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=begin[1:])
+    text = code_points(joined)
+    starts, ends, first = _kernels().split_spans(text, begin, begin + lengths, whitespace())
+    return joined, text, starts, ends, first
+
+
+def per_token_parts(rows: Iterable[tuple[Sequence[int], Sequence[int]]]) -> tuple[Part, Part]:
+    """Per-token rows of two lists each (a token's values in both parts) as two parts."""
+    lengths: tuple[list[int], list[int]] = ([], [])
+    values: tuple[list[int], list[int]] = ([], [])
+    for first, second in rows:
+        lengths[0].append(len(first))
+        values[0].extend(first)
+        lengths[1].append(len(second))
+        values[1].extend(second)
+    return (lengths[0], values[0]), (lengths[1], values[1])
+
+
+class TokenCache:
+    """Per distinct token, `n_parts` runs of numbers (a block's columns, its word ids, a
+    place token's flags...), as flat arrays the kernels read: part p of token i is
+    `values_p[ptr_p[i]:ptr_p[i + 1]]`."""
+
+    def __init__(self, analyze: Callable[[list[str]], Sequence[Part]], n_parts: int) -> None:
+        self.analyze = analyze  # new distinct tokens -> per part (lengths, values)
+        self.n_parts = n_parts
+        self.lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.size = 0  # tokens cached
+        self.slots = np.full(1024, -1, dtype=np.int32)  # load factor <= 1/2
+        self.hashes = np.zeros(512, dtype=np.int64)
+        self.arena = np.zeros(4096, dtype=np.uint32)  # token i: arena[arena_ptr[i]:...[i + 1]]
+        self.arena_ptr = np.zeros(513, dtype=np.int64)
+        # the arrays have spare room at the end (doubled when full)
+        self.arrays = tuple(
+            np.zeros(1024 if at % 2 == 0 else 16384, dtype=np.int64 if at % 2 == 0 else np.int32)
+            for at in range(2 * self.n_parts)
+        )
+
+    def __len__(self) -> int:
+        return self.size
+
+    def tokens(self) -> list[str]:
+        """The cached tokens, in id order."""
+        ptr = self.arena_ptr[: self.size + 1].tolist()
+        text = self.arena[: ptr[-1]].tobytes().decode("utf-32-le", "surrogatepass")
+        at = [p - ptr[0] for p in ptr]
+        return [text[a:b] for a, b in pairwise(at)]
+
+    def lookup(
+        self, joined: str, text: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """The cache ids of the tokens `joined[starts[k]:ends[k]]` (`text`: the code points
+        of `joined`) and the cache's arrays (ptr_0, values_0, ptr_1, ...), consistent with
+        each other."""
+        with self.lock:
+            found = self._find(text, starts, ends)
+            missing = np.flatnonzero(found < 0)
+            if len(missing):
+                tokens = _strings(joined, starts[missing], ends[missing])
+                if self.size + len(dict.fromkeys(tokens)) > MAX_TOKENS:
+                    self._reset()  # and every token of the batch is new again
+                    missing = np.arange(len(starts))
+                    tokens = _strings(joined, starts, ends)
+                found[missing] = self._add(tokens)
+            return found, self.arrays
+
+    def _find(self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        return _kernels().find_tokens(
+            text, starts, ends, self.slots, self.hashes, self.arena, self.arena_ptr
+        )
+
+    def _add(self, tokens: list[str]) -> list[int]:
+        """Analyse the tokens not cached yet (some may repeat) and return their ids."""
+        new = list(dict.fromkeys(tokens))
+        first = self.size
+        parts = self.analyze(new)
+        arrays = list(self.arrays)
+        for part, (lengths, values) in enumerate(parts):
+            at = 2 * part
+            arrays[at], arrays[at + 1] = _append(arrays[at], arrays[at + 1], first, lengths, values)
+        self.arrays = tuple(arrays)
+        self._insert(new)
+        ids = dict(zip(new, range(first, first + len(new)), strict=True))
+        return [ids[token] for token in tokens]
+
+    def _insert(self, new: list[str]) -> None:
+        """Put the new tokens in the arena and the table (grown to stay at most half full)."""
+        first, stop = self.size, self.size + len(new)
+        codes = code_points("".join(new))
+        lengths = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
+        self.arena_ptr, self.arena = _append(self.arena_ptr, self.arena, first, lengths, codes)
+        self.hashes = _room(self.hashes, stop)
+        if 2 * stop > len(self.slots):
+            self.slots = np.full(1 << (2 * stop).bit_length(), -1, dtype=np.int32)
+            first = 0  # every token again, into the bigger table
+        _kernels().insert_tokens(self.slots, self.hashes, self.arena, self.arena_ptr, first, stop)
+        self.size = stop
+
+
+def _strings(joined: str, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+    """The tokens joined[starts[k]:ends[k]]."""
+    return [joined[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+def _append(
+    ptr: np.ndarray, values: np.ndarray, first: int, lengths: Sequence[int], new: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """ptr/values with `len(lengths)` tokens appended after token `first` (grown when full)."""
+    start = int(ptr[first])
+    ptr = _room(ptr, first + len(lengths) + 1)
+    values = _room(values, start + len(new))
+    np.cumsum(lengths, dtype=np.int64, out=ptr[first + 1 : first + 1 + len(lengths)])
+    ptr[first + 1 : first + 1 + len(lengths)] += start
+    values[start : start + len(new)] = new
+    return ptr, values
+
+
+def _room(array: np.ndarray, size: int) -> np.ndarray:
+    """The array itself if it holds `size` items, else a copy of twice the size needed."""
+    if size <= len(array):
+        return array
+    grown = np.zeros(2 * size, dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown

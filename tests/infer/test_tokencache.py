@@ -1,0 +1,96 @@
+"""The compiled token split and look-up (infer/tokencache.py) agree with str.split() and a dict."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infer import tokencache
+from infer.tokencache import TokenCache, per_token_parts, split_spans, whitespace
+
+PIECES = [
+    *" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000",
+    *"\u200b\ufeff\x00é\u0301ΣςİK",
+    "\ud800",
+    "\U0001f4a3",
+    "car",
+    "bomb",
+    "Car",
+]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
+
+
+def test_the_whitespace_table_holds_every_code_point_str_split_splits_on():
+    space = whitespace()
+    assert all(bool(space[c]) == chr(c).isspace() for c in range(len(space)))
+    assert not any(chr(c).isspace() for c in range(len(space), 0x110000))
+
+
+def tokens_of(texts: list[str]) -> list[list[str]]:
+    joined, _, starts, ends, first = split_spans(texts)
+    flat = [joined[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return [flat[first[t] : first[t + 1]] for t in range(len(texts))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXT, max_size=8))
+def test_split_spans_are_what_str_split_gives(texts):
+    assert tokens_of(texts) == [text.split() for text in texts]
+
+
+def lengths_cache() -> TokenCache:
+    """A cache whose one part is each token's length (and whose analyses are counted)."""
+    cache = TokenCache(
+        lambda tokens: per_token_parts(([len(t)], []) for t in tokens),
+        2,
+    )
+    cache.analysed = []  # type: ignore[attr-defined]
+    analyze = cache.analyze
+
+    def counted(tokens: list[str]):
+        cache.analysed.extend(tokens)  # type: ignore[attr-defined]
+        return analyze(tokens)
+
+    cache.analyze = counted
+    return cache
+
+
+def look_up(cache: TokenCache, texts: list[str]) -> list[str]:
+    """Each token's cached length, looked up, as the token it must belong to would give."""
+    joined, text, starts, ends, _ = split_spans(texts)
+    ids, (ptr, values, _, _) = cache.lookup(joined, text, starts, ends)
+    tokens = [joined[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    for token, i in zip(tokens, ids.tolist(), strict=True):
+        assert values[ptr[i] : ptr[i + 1]].tolist() == [len(token)]
+    return tokens
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(TEXT, max_size=6), max_size=5))
+def test_every_token_is_analysed_once_and_found_again(batches):
+    cache = lengths_cache()
+    seen: list[str] = []
+    for texts in batches:
+        seen.extend(look_up(cache, texts))
+    assert sorted(cache.analysed) == sorted(set(seen))  # type: ignore[attr-defined]
+    assert cache.tokens() == cache.analysed  # type: ignore[attr-defined]
+
+
+def test_the_table_grows_and_still_finds_every_token():
+    cache = lengths_cache()
+    words = [f"w{i}" for i in range(5000)]
+    for at in range(0, len(words), 700):
+        look_up(cache, [" ".join(words[at : at + 700])])
+    look_up(cache, [" ".join(words)])
+    assert len(cache) == 5000 and len(cache.analysed) == 5000  # type: ignore[attr-defined]
+    assert len(cache.slots) >= 2 * 5000
+
+
+def test_a_full_cache_starts_over_and_keeps_its_answers_right(monkeypatch):
+    monkeypatch.setattr(tokencache, "MAX_TOKENS", 10)
+    cache = lengths_cache()
+    for i in range(20):
+        look_up(cache, [f"a{i} b{i} c car bomb", "car"])
+        assert len(cache) <= 10
+    np.testing.assert_array_equal(cache.slots[cache.slots >= 0].size, len(cache))
