@@ -80,6 +80,15 @@ def _object(payload: object, allowed: tuple[str, ...], example: str) -> dict[str
     return payload
 
 
+def _check_id(record_id: str, where: str) -> None:
+    """Refuse an id that cannot be answered: it is echoed back in UTF-8, which has no lone
+    surrogates (a text's surrogates are replaced instead; an id must come back as sent)."""
+    if not record_id.isascii() and SURROGATES.search(record_id):
+        raise RequestError(
+            422, f"{where} holds an unpaired UTF-16 surrogate (\\ud800-\\udfff), not a character"
+        )
+
+
 def text_record(value: object, record_id: str, source: str) -> InputRecord:
     """A record to score from one request text, or an error record saying what is wrong."""
     if not isinstance(value, str):
@@ -87,7 +96,7 @@ def text_record(value: object, record_id: str, source: str) -> InputRecord:
     if not value.strip():
         return InputRecord(record_id, source, error=f"{source} is empty")
     warnings = []
-    if SURROGATES.search(value):
+    if not value.isascii() and SURROGATES.search(value):  # isascii() is O(1): skips the scan
         value = SURROGATES.sub("\ufffd", value)
         warnings.append(LONE_SURROGATE)
     value, cut = clip(value)
@@ -116,6 +125,8 @@ def tag_records(payload: object, max_texts: int) -> list[InputRecord]:
     if ids is not None:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise RequestError(422, '"ids" must be a list of strings')
+        for i, record_id in enumerate(ids):
+            _check_id(record_id, f'"ids"[{i}]')
         if len(ids) != len(texts):
             raise RequestError(422, f'"ids" has {len(ids)} items but "texts" has {len(texts)}')
     return [
@@ -132,6 +143,7 @@ def explain_request(payload: object) -> tuple[InputRecord, int]:
     record_id = body.get("id", "0")
     if not isinstance(record_id, str):
         raise RequestError(422, f'"id" must be a string, not {_kind(record_id)}')
+    _check_id(record_id, '"id"')
     top = body.get("top", 10)
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= MAX_TOP:
         raise RequestError(422, f'"top" must be an integer from 1 to {MAX_TOP}')

@@ -26,6 +26,7 @@ def post(server, path: str, content: bytes) -> httpx.Response:
         (b'{"texts": []}', 422, '"texts" is empty'),
         (b'{"texts": ["a", "b"], "ids": ["1"]}', 422, '"ids" has 1 items but "texts" has 2'),
         (b'{"texts": ["a"], "ids": [1]}', 422, '"ids" must be a list of strings'),
+        (b'{"texts": ["a", "b"], "ids": ["x", "\\udc00"]}', 422, '"ids"[1] holds an unpaired'),
     ],
 )
 def test_tag_refuses_a_bad_request_with_a_clear_message(server, body, status, message) -> None:
@@ -75,6 +76,7 @@ def test_a_chunked_body_over_the_size_limit_is_413(server) -> None:
         (b'{"texts": ["a"]}', "unknown field 'texts'"),
         (b'{"text": "a bomb", "top": 0}', '"top" must be an integer from 1 to 100'),
         (b'{"text": "a bomb", "id": 3}', '"id" must be a string'),
+        (b'{"text": "a bomb", "id": "\\ud83d"}', '"id" holds an unpaired UTF-16 surrogate'),
     ],
 )
 def test_explain_refuses_a_bad_request_with_422(server, body, message) -> None:
