@@ -19,6 +19,7 @@ _F64_READ = types.Array(types.float64, 1, "C", readonly=True)
 _BYTES_READ = types.Array(types.uint8, 1, "C", readonly=True)  # np.frombuffer of a bytes
 
 _MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing, wraps)
+_INSERTION_SORT_MAX = 48  # rows up to this long are insertion-sorted
 
 
 @numba.njit(cache=True, nogil=True)
@@ -54,33 +55,48 @@ def _pair_column(table: np.ndarray, values: np.ndarray, key: int) -> int:
 
 @numba.njit(cache=True, nogil=True)
 def _sorted_rows(indptr, indices, data, n_columns):
-    """The same CSR rows with each row's columns in increasing order: two stable counting
-    sorts, by column then back by row (O(nnz + columns) for the batch, not a sort per row)."""
-    nnz = len(indices)
-    column_start = np.zeros(n_columns + 1, dtype=np.int64)
-    for j in range(nnz):
-        column_start[indices[j] + 1] += 1
-    for c in range(n_columns):
-        column_start[c + 1] += column_start[c]
-    by_column_row = np.empty(nnz, dtype=np.int64)
-    by_column_data = np.empty(nnz, dtype=np.float64)
+    """The same CSR rows with each row's columns in increasing order: short rows by insertion
+    sort, the others by a radix sort on 9-bit digits of the column (in the row, so the work
+    stays in cache)."""
+    out_indices = indices.copy()
+    out_data = data.copy()
+    spare_indices = np.empty_like(indices)
+    spare_data = np.empty_like(data)
+    passes = 0
+    while (max(n_columns - 1, 0) >> (9 * passes)) > 0:
+        passes += 1
+    bucket = np.zeros(513, dtype=np.int64)
     for row in range(len(indptr) - 1):
-        for j in range(indptr[row], indptr[row + 1]):
-            at = column_start[indices[j]]
-            by_column_row[at] = row
-            by_column_data[at] = data[j]
-            column_start[indices[j]] = at + 1
-    out_indices = np.empty(nnz, dtype=np.int32)
-    out_data = np.empty(nnz, dtype=np.float64)
-    row_next = indptr[:-1].copy()
-    at = 0
-    for c in range(n_columns):  # column_start[c] now holds the end of column c
-        while at < column_start[c]:
-            row = by_column_row[at]
-            out_indices[row_next[row]] = c
-            out_data[row_next[row]] = by_column_data[at]
-            row_next[row] += 1
-            at += 1
+        begin, end = indptr[row], indptr[row + 1]
+        if end - begin <= _INSERTION_SORT_MAX:
+            for j in range(begin + 1, end):
+                column, value = out_indices[j], out_data[j]
+                k = j - 1
+                while k >= begin and out_indices[k] > column:
+                    out_indices[k + 1], out_data[k + 1] = out_indices[k], out_data[k]
+                    k -= 1
+                out_indices[k + 1], out_data[k + 1] = column, value
+            continue
+        source_indices, source_data = out_indices, out_data
+        target_indices, target_data = spare_indices, spare_data
+        for digit in range(passes):
+            shift = 9 * digit
+            bucket[:] = 0
+            for j in range(begin, end):
+                bucket[((source_indices[j] >> shift) & 511) + 1] += 1
+            for q in range(512):
+                bucket[q + 1] += bucket[q]
+            for j in range(begin, end):
+                q = (source_indices[j] >> shift) & 511
+                at = begin + bucket[q]
+                bucket[q] += 1
+                target_indices[at] = source_indices[j]
+                target_data[at] = source_data[j]
+            source_indices, target_indices = target_indices, source_indices
+            source_data, target_data = target_data, source_data
+        if passes % 2 == 1:  # the sorted row is in the spare arrays
+            out_indices[begin:end] = spare_indices[begin:end]
+            out_data[begin:end] = spare_data[begin:end]
     return indptr, out_indices, out_data
 
 
