@@ -415,10 +415,26 @@ def _progress(outputs: Iterable[tuple[str, dict[str, Any]]], tally: _Tally) -> I
             yield text
 
 
+WARM_HELP = (
+    "Compile the scoring kernels into numba's cache. Run it once after `pip install` (make "
+    "install and training do it), so that no scoring process pays the compile."
+)
+
+
+def warm() -> None:
+    """The `warm` command (WARM_HELP)."""
+    from infer.warm import KERNEL_MODULES
+    from infer.warm import warm as compile_kernels
+
+    seconds = compile_kernels()
+    typer.echo(f"{len(KERNEL_MODULES)} kernel modules ready in numba's cache ({seconds:.1f} s)")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the `predict`, `score` and `serve` commands to a typer app."""
+    """Add the `predict`, `score`, `serve` and `warm` commands to a typer app."""
     from infer.serve.command import SERVE_HELP, serve
 
     app.command("predict")(predict)
     app.command("score", help=SCORE_HELP)(score)
     app.command("serve", help=SERVE_HELP)(serve)
+    app.command("warm", help=WARM_HELP)(warm)

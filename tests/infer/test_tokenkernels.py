@@ -4,6 +4,7 @@ first `predict` never compiles."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,4 +57,35 @@ def test_a_fresh_process_loads_every_kernel_from_the_cache_an_import_filled():
     )
     compiled, loaded, missed = map(int, result.stdout.split())
     assert compiled >= 10
+    assert (loaded, missed) == (compiled, 0)
+
+
+def test_warm_imports_every_module_that_defines_a_kernel():
+    from infer.warm import KERNEL_MODULES
+
+    defining = {
+        f"infer.{path.stem}"
+        for path in (REPO / "infer").glob("*.py")
+        if "@numba.njit" in path.read_text(encoding="utf-8")
+    }
+    assert defining == set(KERNEL_MODULES)
+
+
+def test_threat_tagger_warm_fills_an_empty_cache_so_the_next_process_compiles_nothing(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba-cache")}
+    cli = Path(sys.executable).with_name("threat-tagger")
+    done = subprocess.run(
+        [str(cli), "warm"], cwd=REPO, env=env, capture_output=True, text=True, check=True
+    )
+    assert "kernel modules ready" in done.stdout
+    assert any((tmp_path / "numba-cache").rglob("*.nbi"))
+    result = subprocess.run(
+        [sys.executable, "-c", CACHE_MISSES],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    compiled, loaded, missed = map(int, result.stdout.split())
     assert (loaded, missed) == (compiled, 0)
