@@ -17,7 +17,9 @@ class Settings:
     """How one server process loads, batches, limits, authenticates and logs."""
 
     model: str | None = None  # model folder (None: $THREAT_TAGGER_MODEL, else models/default)
-    max_batch_size: int = 256  # texts per predict call, summed over the requests it groups
+    # texts per predict call, summed over the requests it groups: infer.predictor's BATCH_SIZE,
+    # its fastest batch (per text, a 1024-text predict costs ~0.55x a 32-text one; 256: ~0.8x)
+    max_batch_size: int = 1024
     max_wait_ms: float = 2.0  # how long a batch waits for more requests once one arrived
     max_body_bytes: int = 8 << 20  # larger request bodies get 413
     max_texts: int = 1000  # more texts in one request get 413

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infer.errors import ThreatTaggerError
+from infer.serve.settings import Settings
 from train.bench import REPO_ROOT, cli_executable
 from train.bench.data import Corpora
 from train.bench.tagger import config_path, train_cli
@@ -434,7 +435,8 @@ def serve_section(serve: dict[str, Any]) -> list[str]:
         "request sequence, one thread, right before and right after each server run, and a "
         "run's ratios use the mean of those two; each row is the median of "
         f"{serve['rows'][0].get('rounds', 1)} such rounds. The server is `threat-tagger serve` "
-        "with its defaults (one process, micro-batches of up to 256 texts, 2 ms wait); the "
+        f"with its defaults (one process, micro-batches of up to {Settings.max_batch_size:,} "
+        f"texts, {Settings.max_wait_ms:g} ms wait); the "
         "clients share the machine's cores with it. When the load average is well above "
         "the core count, wall-clock ratios mislead both ways (the scheduler favours the "
         "server, which sleeps between requests, over the busy in-process loop, while "
