@@ -29,6 +29,7 @@ from infer import interrupts
 from infer.errors import ThreatTaggerError
 from infer.predictor import Prediction, Predictor
 from infer.readers import InputRecord
+from infer.scoring import prediction_dicts
 from infer.tokenpass import char_kernels
 
 DEFAULT_BATCH_SIZE = 500
@@ -59,7 +60,14 @@ def scored_output(
 ) -> dict[str, Any]:
     """The output of a scored record: id, source and `Prediction.to_dict()` with probabilities
     rounded to 4 places (infer/prediction.schema.json, `scored_record`)."""
-    out = {"id": record.id, "source": record.source, **prediction.to_dict(DIGITS)}
+    return _output(record, prediction.to_dict(DIGITS), explanation)
+
+
+def _output(
+    record: InputRecord, prediction: dict[str, Any], explanation: dict[str, Any] | None
+) -> dict[str, Any]:
+    """scored_output from the prediction's JSON form."""
+    out = {"id": record.id, "source": record.source, **prediction}
     if record.warnings:
         out["warning"] = "; ".join(record.warnings)
     if explanation is not None:
@@ -100,9 +108,9 @@ class Scorer:
             return []
         texts = [r.text or "" for r in records]
         predictions = self.predictor.predict(texts, batch_size=max(len(texts), 1))
-        return [
-            scored_output(r, p, self._explanation(r))
-            for r, p in zip(records, predictions, strict=True)
+        return [  # scored_output of each, with the probabilities rounded in one call
+            _output(r, p, self._explanation(r))
+            for r, p in zip(records, prediction_dicts(predictions, DIGITS), strict=True)
         ]
 
     def _score_one(self, record: InputRecord) -> dict[str, Any]:

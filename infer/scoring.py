@@ -11,6 +11,7 @@ places outvote an unsure country head).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ import scipy.sparse as sp
 from infer.artifact import Head, ModelData
 from infer.linear import BlockRows
 from infer.place_features import PlaceBlock
+from infer.rounding import rounded
 from infer.taxonomy import COUNTRIES, IMPLIED_TYPES, country_name
 
 # Named places outvote a confident country head under even odds (Wikipedia dev country +0.009).
@@ -64,19 +66,37 @@ class Prediction:
     def to_dict(self, digits: int | None = None) -> dict[str, Any]:
         """The JSON form (infer/prediction.schema.json, `prediction`): the fields above plus
         `country_name`, in fresh dicts; every probability rounded to `digits` places if given."""
+        values = self._probabilities()
+        return self._form(iter(values if digits is None else [round(v, digits) for v in values]))
 
-        def p(value: float) -> float:
-            return value if digits is None else round(value, digits)
+    def _probabilities(self) -> list[float]:
+        """Every probability of the JSON form, in the order `_form` takes them."""
+        return [
+            *self.incident_types.values(),
+            *self.probabilities.values(),
+            self.region_probability,
+            self.country_probability,
+        ]
 
+    def _form(self, values: Iterator[float]) -> dict[str, Any]:
+        """The JSON form with the probabilities taken from `values`, in `_probabilities` order
+        (zip stops at the keys, so it takes exactly one value per key)."""
         return {
-            "incident_types": {k: p(v) for k, v in self.incident_types.items()},
-            "probabilities": {k: p(v) for k, v in self.probabilities.items()},
+            "incident_types": dict(zip(self.incident_types, values, strict=False)),
+            "probabilities": dict(zip(self.probabilities, values, strict=False)),
             "region": self.region,
-            "region_probability": p(self.region_probability),
+            "region_probability": next(values),
             "country": self.country,
             "country_name": self.country_name,
-            "country_probability": p(self.country_probability),
+            "country_probability": next(values),
         }
+
+
+def prediction_dicts(predictions: Sequence[Prediction], digits: int) -> list[dict[str, Any]]:
+    """[p.to_dict(digits) for p in predictions], rounding all of their probabilities in one
+    vectorised call (infer.rounding: the same floats as round(); half the CPU of to_dict)."""
+    values = iter(rounded([v for p in predictions for v in p._probabilities()], digits))
+    return [p._form(values) for p in predictions]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
