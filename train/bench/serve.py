@@ -4,8 +4,9 @@ For single-text and 32-text requests at 1, 8 and 64 concurrent clients: requests
 p50/p99 latency, each as a ratio to `Predictor.predict` called in-process on the same request
 sequence in the same run (one call per request, one thread). The server is a real
 `threat-tagger serve` subprocess with its default settings; the clients are keep-alive HTTP/1.1
-connections driven by asyncio in this process (a minimal client: httpx would spend more CPU than
-the server on this 2-core machine, and the load generator shares the cores with the server).
+connections driven by asyncio (on uvloop) in this process, each answer parsed and its results
+counted (a minimal client: httpx would spend more CPU than the server on this 2-core machine,
+and the load generator shares the cores with the server).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from infer.errors import ThreatTaggerError
 from infer.serve.settings import Settings
@@ -31,6 +32,7 @@ from train.bench.data import Corpora
 from train.bench.tagger import config_path, train_cli
 
 log = logging.getLogger("train.bench")
+T = TypeVar("T")
 SIZES = (1, 32)
 CLIENTS = (1, 8, 64)
 REQUESTS = {(1, 1): 300, (1, 8): 800, (1, 64): 2000, (32, 1): 60, (32, 8): 160, (32, 64): 320}
@@ -241,6 +243,8 @@ async def _load(
     port: int, bodies: list[bytes], clients: int, size: int
 ) -> tuple[list[float], int, float]:
     """Send every body over `clients` keep-alive connections; (latencies, errors, wall)."""
+    from pydantic_core import from_json  # parses an answer in ~0.4x json.loads' CPU
+
     queue = iter(bodies)
     latencies: list[float] = []
     errors = 0
@@ -253,7 +257,7 @@ async def _load(
                 clock = time.perf_counter()
                 status, answer = await _exchange(reader, writer, body)
                 latencies.append(time.perf_counter() - clock)
-                if status != 200 or len(json.loads(answer)["results"]) != size:
+                if status != 200 or len(from_json(answer)["results"]) != size:
                     errors += 1
         finally:
             writer.close()
@@ -261,6 +265,17 @@ async def _load(
     start = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return latencies, errors, time.perf_counter() - start
+
+
+def _run(load: Coroutine[Any, Any, T]) -> T:
+    """Run the clients on uvloop where it is installed (with uvicorn[standard], not on
+    Windows): the load generator shares the cores with the server, so it should spend as little
+    CPU as it can (with json.loads replaced too, 32-text requests: ~0.67 -> ~0.38 ms each)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(load)
+    return uvloop.run(load)
 
 
 def over_http(
@@ -272,9 +287,9 @@ def over_http(
         for texts in request_texts(pool, size, count)
     ]
     warm = bodies[: max(clients, 8)]
-    asyncio.run(_load(server.port, warm, clients, size))
+    _run(_load(server.port, warm, clients, size))
     server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
-    latencies, errors, wall = asyncio.run(_load(server.port, bodies, clients, size))
+    latencies, errors, wall = _run(_load(server.port, bodies, clients, size))
     server_cpu = cpu_seconds(server.process.pid) - server_cpu
     client_cpu = time.process_time() - client_cpu
     p50, p99 = _percentiles(latencies)
