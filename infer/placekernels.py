@@ -12,7 +12,7 @@ import numba
 import numpy as np
 from numba import types
 
-from infer.tokenkernels import _pair_column, _slot
+from infer.tokenkernels import _insertion_sort, _pair_column, _slot
 
 _I32 = types.Array(types.int32, 1, "C")
 _I64 = types.Array(types.int64, 1, "C")
@@ -463,13 +463,7 @@ def place_rows(text_ptr, code, kind, n_codes, country_column, region_column, idf
                     nnz += 1
                 else:
                     data[at] += share
-        for a in range(row + 1, nnz):  # insertion sort of the row by column
-            column, value = indices[a], data[a]
-            b = a - 1
-            while b >= row and indices[b] > column:
-                indices[b + 1], data[b + 1] = indices[b], data[b]
-                b -= 1
-            indices[b + 1], data[b + 1] = column, value
+        _insertion_sort(indices, data, row, nnz)  # the row by column
         for a in range(row, nnz):
             data[a] = data[a] * idf[indices[a]]
         indptr[t + 1] = nnz

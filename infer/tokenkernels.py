@@ -54,6 +54,18 @@ def _pair_column(table: np.ndarray, values: np.ndarray, key: int) -> int:
 
 
 @numba.njit(cache=True, nogil=True)
+def _insertion_sort(indices, data, begin, end):
+    """Sort `indices[begin:end]` in place, moving `data` along (a short row of a CSR matrix)."""
+    for j in range(begin + 1, end):
+        column, value = indices[j], data[j]
+        k = j - 1
+        while k >= begin and indices[k] > column:
+            indices[k + 1], data[k + 1] = indices[k], data[k]
+            k -= 1
+        indices[k + 1], data[k + 1] = column, value
+
+
+@numba.njit(cache=True, nogil=True)
 def _sorted_rows(indptr, indices, data, n_columns):
     """The same CSR rows with each row's columns in increasing order: short rows by insertion
     sort, the others by a radix sort on 9-bit digits of the column (in the row, so the work
@@ -69,13 +81,7 @@ def _sorted_rows(indptr, indices, data, n_columns):
     for row in range(len(indptr) - 1):
         begin, end = indptr[row], indptr[row + 1]
         if end - begin <= _INSERTION_SORT_MAX:
-            for j in range(begin + 1, end):
-                column, value = out_indices[j], out_data[j]
-                k = j - 1
-                while k >= begin and out_indices[k] > column:
-                    out_indices[k + 1], out_data[k + 1] = out_indices[k], out_data[k]
-                    k -= 1
-                out_indices[k + 1], out_data[k + 1] = column, value
+            _insertion_sort(out_indices, out_data, begin, end)
             continue
         source_indices, source_data = out_indices, out_data
         target_indices, target_data = spare_indices, spare_data
