@@ -271,7 +271,8 @@ def test_stdin_and_worker_processes_work_from_a_real_process(model_dir):
     [["--jobs", "1"], ["--jobs", "2", "--batch-size", "50"]],
     ids=["in-process", "worker-pool"],
 )
-def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path, options):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path, options, sig):
     source = tmp_path / "in" / "big.jsonl"
     source.parent.mkdir()
     line = json.dumps({"text": "gunmen attacked a police station and set it on fire " * 5})
@@ -299,13 +300,16 @@ def test_terminated_run_leaves_no_output_and_no_temp_file(model_dir, tmp_path, o
         text=True,
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
+        # a shell's background job (CI under nohup, say) starts with Ctrl-C ignored: undo that,
+        # as a terminal's foreground job has it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not any(out_dir.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert any(out_dir.iterdir()), "the run never started writing"
     time.sleep(0.5)  # let the workers (if any) get busy
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(sig)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert stderr.strip() == "error: interrupted; no output file was written"
