@@ -12,7 +12,14 @@ from collections import deque
 from collections.abc import Iterator
 from typing import IO
 
-from infer.readers import BAD_UTF8, InputRecord, _document, _failed, _lines, _record_id
+from infer.readers import (
+    BAD_UTF8,
+    InputRecord,
+    decoded_lines,
+    document_record,
+    failed_record,
+    record_id_of,
+)
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
@@ -49,7 +56,7 @@ def read_csv(name: str, handle: IO[bytes], text_field: str, id_field: str) -> It
     Quotes are parsed strictly: a row whose quote is never closed, or closed in the middle of
     a field, is an error record, and the lines it swallowed are read again as rows.
     """
-    lines = _RowLines(_lines(handle))
+    lines = _RowLines(decoded_lines(handle))
     reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
@@ -79,28 +86,28 @@ def read_csv(name: str, handle: IO[bytes], text_field: str, id_field: str) -> It
             record_id = _first_line_id(lines.row[0][1], id_col, source)
             if len(lines.row) > 1:
                 lines.read_again()
-                yield _failed(
+                yield failed_record(
                     record_id,
                     source,
                     f"malformed CSV: a quote opened in this row is not closed where "
                     f"a field ends ({exc}); the lines after it are read again as rows",
                 )
             else:
-                yield _failed(record_id, source, f"malformed CSV: {exc}")
+                yield failed_record(record_id, source, f"malformed CSV: {exc}")
             continue
         if not row:
             continue
         source = f"{name}:{lines.row[0][0]}"
         warnings = [BAD_UTF8] if any(bad for _, _, bad in lines.row) else []
-        record_id = _record_id(
+        record_id = record_id_of(
             row[id_col] if id_col is not None and id_col < len(row) else None, source
         )
         if missing is not None:
-            yield _failed(record_id, source, missing)
+            yield failed_record(record_id, source, missing)
             continue
         assert text_col is not None
         text = row[text_col] if text_col < len(row) else None
-        yield _document(record_id, source, text, text_field, warnings)
+        yield document_record(record_id, source, text, text_field, warnings)
 
 
 def _first_line_id(line: str, id_col: int | None, source: str) -> str:
@@ -109,4 +116,6 @@ def _first_line_id(line: str, id_col: int | None, source: str) -> str:
         cells = next(csv.reader([line.rstrip("\r\n")]), [])
     except csv.Error:
         cells = []
-    return _record_id(cells[id_col] if id_col is not None and id_col < len(cells) else None, source)
+    return record_id_of(
+        cells[id_col] if id_col is not None and id_col < len(cells) else None, source
+    )

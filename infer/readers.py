@@ -110,7 +110,7 @@ def iter_records(
         for name, error in listed:
             if error is not None:
                 shown = printable(name)
-                yield _failed(shown, f"{shown}:0", f"cannot read folder: {error}")
+                yield failed_record(shown, f"{shown}:0", f"cannot read folder: {error}")
             else:
                 yield from read_file(
                     Path(name), printable(name), text_field=text_field, id_field=id_field
@@ -124,7 +124,7 @@ def read_file(
     error record (source `name:0`) if it cannot be read."""
     kind = kind_of(path)
     if kind is None:
-        yield _failed(
+        yield failed_record(
             name,
             f"{name}:0",
             f"unsupported input type (expected {', '.join(KINDS)}, optionally .gz, a folder or -)",
@@ -139,7 +139,7 @@ def read_file(
         handle = _open(path)
     except READ_ERRORS as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        yield _failed(name, f"{name}:0", f"cannot read input: {reason}")
+        yield failed_record(name, f"{name}:0", f"cannot read input: {reason}")
         return
     with handle:
         if kind == ".jsonl":
@@ -210,7 +210,7 @@ def _guarded(name: str, records: Iterator[InputRecord]) -> Iterator[InputRecord]
     except READ_ERRORS as exc:
         line = 0 if last is None else int(last.source.rsplit(":", 1)[1])
         source = f"{name}:{line + 1}"
-        yield _failed(source, source, f"cannot read input: {exc}")
+        yield failed_record(source, source, f"cannot read input: {exc}")
 
 
 def table_record(
@@ -220,18 +220,18 @@ def table_record(
     rules as a JSONL line: the id from `id_value` (default: `source`); a `text` that is missing,
     not a string or empty is an error record; bytes are decoded (bad bytes replaced, with a
     warning). `error` (e.g. the table has no text column) makes it that error record."""
-    record_id = _record_id(id_value, source)
+    record_id = record_id_of(id_value, source)
     if error is not None:
-        return _failed(record_id, source, error)
+        return failed_record(record_id, source, error)
     warnings = []
     if isinstance(text, bytes):
         text, bad = decode(text)
         if bad:
             warnings.append(BAD_UTF8)
-    return _document(record_id, source, text, field, warnings)
+    return document_record(record_id, source, text, field, warnings)
 
 
-def _failed(record_id: str, source: str, error: str) -> InputRecord:
+def failed_record(record_id: str, source: str, error: str) -> InputRecord:
     """An error record."""
     return InputRecord(id=record_id, source=source, error=error)
 
@@ -254,7 +254,7 @@ def clip(text: str) -> tuple[str, bool]:
     return data[:MAX_TEXT_BYTES].decode("utf-8", errors="ignore"), True
 
 
-def _lines(handle: IO[bytes], first: int = 1) -> Iterator[tuple[int, str, bool]]:
+def decoded_lines(handle: IO[bytes], first: int = 1) -> Iterator[tuple[int, str, bool]]:
     """(line number, decoded line, had bad bytes) for each line; a leading BOM is dropped."""
     for number, raw in enumerate(handle, start=first):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
@@ -263,24 +263,26 @@ def _lines(handle: IO[bytes], first: int = 1) -> Iterator[tuple[int, str, bool]]
         yield number, text, bad
 
 
-def _document(
+def document_record(
     record_id: str, source: str, text: object, field: str | None, warnings: list[str]
 ) -> InputRecord:
     """A record to score from a text field's value, or the error explaining why it cannot be."""
     what = "document" if field is None else f"text field {field!r}"
     if text is None:
-        return _failed(record_id, source, f"missing {what}")
+        return failed_record(record_id, source, f"missing {what}")
     if not isinstance(text, str):
-        return _failed(record_id, source, f"{what} is not a string (got {type(text).__name__})")
+        return failed_record(
+            record_id, source, f"{what} is not a string (got {type(text).__name__})"
+        )
     if not text.strip():
-        return _failed(record_id, source, f"{what} is empty")
+        return failed_record(record_id, source, f"{what} is empty")
     text, cut = clip(text)
     if cut:
         warnings.append(TRUNCATED)
     return InputRecord(id=record_id, source=source, text=text, warnings=tuple(warnings))
 
 
-def _record_id(value: object, source: str) -> str:
+def record_id_of(value: object, source: str) -> str:
     """The record's id as a string; `file:line` when it has none."""
     if value is None or value == "":
         return source
@@ -308,24 +310,24 @@ def _jsonl(
     name: str, handle: IO[bytes], text_field: str, id_field: str, first_line: int = 1
 ) -> Iterator[InputRecord]:
     """One record per non-blank line of a JSONL stream."""
-    for number, line, bad in _lines(handle, first_line):
+    for number, line, bad in decoded_lines(handle, first_line):
         if not line.strip():
             continue
         source = f"{name}:{number}"
         try:
             obj: Any = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield _failed(source, source, f"malformed JSON: {exc.msg} (column {exc.colno})")
+            yield failed_record(source, source, f"malformed JSON: {exc.msg} (column {exc.colno})")
             continue
         except (ValueError, RecursionError) as exc:
-            yield _failed(source, source, f"malformed JSON: {exc}")
+            yield failed_record(source, source, f"malformed JSON: {exc}")
             continue
         if not isinstance(obj, dict):
-            yield _failed(source, source, f"not a JSON object (got {type(obj).__name__})")
+            yield failed_record(source, source, f"not a JSON object (got {type(obj).__name__})")
             continue
         warnings = [BAD_UTF8] if bad else []
-        record_id = _record_id(_valid(obj.get(id_field), warnings), source)
-        yield _document(
+        record_id = record_id_of(_valid(obj.get(id_field), warnings), source)
+        yield document_record(
             record_id, source, _valid(obj.get(text_field), warnings), text_field, warnings
         )
 
@@ -347,4 +349,4 @@ def _txt(name: str, handle: IO[bytes]) -> Iterator[InputRecord]:
             warnings.append(BAD_UTF8)
     if cut:
         warnings.append(TRUNCATED)
-    yield _document(name, f"{name}:1", text, None, warnings)
+    yield document_record(name, f"{name}:1", text, None, warnings)
