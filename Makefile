@@ -19,7 +19,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev,train]'
-	$(BIN)/python -c 'import infer.placekernels, infer.charkernels'  # compile every scoring kernel into numba's cache
+	$(BIN)/threat-tagger warm  # compile every scoring kernel into numba's cache
 	@touch $@
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)

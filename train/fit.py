@@ -26,10 +26,9 @@ from infer.errors import ThreatTaggerError
 from infer.features import Featurizer
 from infer.linear import block_inputs, input_matrix
 from infer.place_features import PlaceBlock
-from infer.placepass import kernels as place_kernels
 from infer.scoring import Scorer
 from infer.taxonomy import INCIDENT_TYPES, region_of
-from infer.tokenpass import char_kernels
+from infer.warm import warm as warm_kernels
 from train.config import Config, ModelConfig
 from train.heads import (
     Step,
@@ -315,8 +314,7 @@ def train_model(config: Config, step: Step = _no_step) -> TrainingResult:
         }
         meta["consistency_rule"]["text"] = CONSISTENCY_RULE
         write_model_files(staged, model, metrics)
-        place_kernels()  # every scoring kernel compiled into numba's cache: no first-predict pause
-        char_kernels()
+        warm_kernels()  # every scoring kernel compiled into numba's cache: no first-predict pause
         write_report(staged, meta, metrics)
         finish_meta(staged, meta)
     return TrainingResult(
