@@ -253,7 +253,11 @@ def prune_by_corpus(
     """Drop GeoNames keys seen in >= min_seen labelled texts mostly about somewhere else.
 
     `geo` holds each text's (country, region); a text with only a region (SATP) checks the
-    region of the named place.
+    region of the named place, except for a big city's name (a strong key: a million people
+    or more). A story labelled with a region only says where it happened, not that every place
+    it names lies there: South Asian stories that name Dubai, Beijing or Amman as context had
+    dropped those cities (and with them RAND's incidents there), while the names this rule is
+    for ("Salman", "Usman": first names that are small towns elsewhere) are small places.
     """
     seen: Counter[str] = Counter()
     agree: Counter[str] = Counter()
@@ -262,6 +266,8 @@ def prune_by_corpus(
             continue
         for key, code in _mention_keys(gazetteer, text):
             if key in gazetteer.trusted or key in gazetteer.demonyms:
+                continue
+            if country is None and key in gazetteer.strong:
                 continue
             seen[key] += 1
             agree[key] += (
