@@ -27,8 +27,9 @@ from typing import Any
 
 from infer import interrupts
 from infer.errors import ThreatTaggerError
+from infer.jsonl_reader import JsonlLines
 from infer.predictor import Prediction, Predictor
-from infer.readers import InputRecord
+from infer.readers import InputRecord, Unit
 from infer.scoring import prediction_dicts
 from infer.tokenpass import char_kernels
 
@@ -37,10 +38,19 @@ CHUNKS_PER_WORKER = 3
 DIGITS = 4
 ORPHAN_CHECK_SECONDS = 0.5
 _PR_SET_PDEATHSIG = 1
-# an output record encoded as text, and what the caller counts of it (id, source, error, warning)
-Encoded = tuple[str, dict[str, Any]]
-InFlight = tuple[list[InputRecord], "Future[list[Any]]"]  # a chunk and its result
+# what a worker gets: records, or raw JSONL lines that it parses itself (infer.jsonl_reader)
+Chunk = list[InputRecord] | JsonlLines
+InFlight = tuple[Chunk, "Future[Any]"]  # a chunk and its result
 _COUNTED = ("id", "source", "error", "warning")
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedChunk:
+    """A chunk's output records encoded as text (`infer.writers.line_encoder`), one line each,
+    and what the caller counts of those with an error or a warning, by their index."""
+
+    lines: list[str]
+    notes: dict[int, dict[str, Any]]  # {id, source, error | warning} of the records that have one
 
 
 def chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
@@ -48,6 +58,30 @@ def chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRec
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def chunks_of(units: Iterable[Unit], size: int) -> Iterator[Chunk]:
+    """Consecutive records in lists of at most `size`; each block of JSONL lines a chunk of its
+    own (`iter_units(..., jsonl_lines=size)` makes them `size` lines long)."""
+    records: list[InputRecord] = []
+    for unit in units:
+        if isinstance(unit, InputRecord):
+            records.append(unit)
+            if len(records) >= size:
+                yield records
+                records = []
+            continue
+        if records:
+            yield records
+            records = []
+        yield unit
+    if records:
+        yield records
+
+
+def records_of(chunk: Chunk) -> list[InputRecord]:
+    """The records of a chunk (its JSONL lines parsed)."""
+    return chunk.records() if isinstance(chunk, JsonlLines) else chunk
 
 
 def error_output(record: InputRecord, error: str | None = None) -> dict[str, Any]:
@@ -84,8 +118,9 @@ class Scorer:
     explain: bool = False
     encode: Callable[[dict[str, Any]], str] | None = None
 
-    def __call__(self, chunk: list[InputRecord]) -> list[dict[str, Any]]:
+    def __call__(self, chunk: Chunk) -> list[dict[str, Any]]:
         """Output records for a chunk, in order; a failure costs only the records it hits."""
+        chunk = records_of(chunk)
         todo = [r for r in chunk if r.error is None]
         with interrupts.deferred():  # a stop signal waits for the compiled kernels to return
             try:
@@ -94,13 +129,17 @@ class Scorer:
                 done = {id(r): self._score_one(r) for r in todo}
         return [error_output(r) if r.error is not None else done[id(r)] for r in chunk]
 
-    def encoded(self, chunk: list[InputRecord]) -> list[Encoded]:
+    def encoded(self, chunk: Chunk) -> EncodedChunk:
         """The chunk's output records encoded by `encode`, with what the caller counts."""
         encode = self.encode
         assert encode is not None, "this scorer has no encoder"
-        return [
-            (encode(out), {key: out[key] for key in _COUNTED if key in out}) for out in self(chunk)
-        ]
+        outputs = self(chunk)
+        notes = {
+            i: {key: out[key] for key in _COUNTED if key in out}
+            for i, out in enumerate(outputs)
+            if "error" in out or "warning" in out
+        }
+        return EncodedChunk([encode(out) for out in outputs], notes)
 
     def _score(self, records: list[InputRecord]) -> list[dict[str, Any]]:
         """Score records together (one batch)."""
@@ -178,13 +217,13 @@ def die_with_parent(parent: int, *, signal_too: bool = True) -> None:
     threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
-def _work(chunk: list[InputRecord]) -> list[dict[str, Any]]:
+def _work(chunk: Chunk) -> list[dict[str, Any]]:
     """Score one chunk in a worker."""
     assert _WORKER is not None, "worker not initialised"
     return _WORKER(chunk)
 
 
-def _work_encoded(chunk: list[InputRecord]) -> list[Encoded]:
+def _work_encoded(chunk: Chunk) -> EncodedChunk:
     """Score one chunk in a worker and encode its output records there."""
     assert _WORKER is not None, "worker not initialised"
     return _WORKER.encoded(chunk)
@@ -210,36 +249,37 @@ class BatchScorer:
     def __post_init__(self) -> None:
         self._scorer = Scorer(self.predictor, self.explain, _encoder(self.encode_as, self.explain))
 
-    def score(self, records: Iterable[InputRecord]) -> Iterator[dict[str, Any]]:
-        """One output record per input record, in input order."""
-        return self._run(records, self._scorer, _work)
+    def score(self, records: Iterable[Unit]) -> Iterator[dict[str, Any]]:
+        """One output record per input record, in input order (`records` may hold blocks of
+        JSONL lines, `iter_units`: they are parsed where they are scored)."""
+        for outputs in self._run(records, self._scorer, _work):
+            yield from outputs
 
-    def score_encoded(self, records: Iterable[InputRecord]) -> Iterator[Encoded]:
-        """One output record per input record, in input order, encoded as `encode_as` text
-        (by the worker processes, when there are any), with what the caller counts of it."""
+    def score_encoded(self, records: Iterable[Unit]) -> Iterator[EncodedChunk]:
+        """The output records of each chunk of records, in input order, encoded as `encode_as`
+        text (by the worker processes, when there are any), with what the caller counts."""
         if self.encode_as is None:
             raise ValueError("score_encoded needs a BatchScorer made with encode_as")
         return self._run(records, self._scorer.encoded, _work_encoded)
 
     def _run(
         self,
-        records: Iterable[InputRecord],
-        here: Callable[[list[InputRecord]], list[Any]],
-        there: Callable[[list[InputRecord]], list[Any]],
+        records: Iterable[Unit],
+        here: Callable[[Chunk], Any],
+        there: Callable[[Chunk], Any],
     ) -> Iterator[Any]:
-        """The outputs of `here` on every chunk in this process, or of `there` in workers."""
-        chunks = chunked(records, max(self.batch_size, 1))
+        """`here` of every chunk in this process, or `there` of it in workers, in order."""
+        chunks = chunks_of(records, max(self.batch_size, 1))
         head = list(islice(chunks, 2))
         if self.jobs <= 1 or len(head) < 2:  # a single chunk is not worth starting workers
-            for chunk in chain(head, chunks):
-                yield from here(chunk)
+            yield from map(here, chain(head, chunks))
             return
         yield from self._pooled(chain(head, chunks), there)
 
     def _pooled(
         self,
-        chunks: Iterator[list[InputRecord]],
-        work: Callable[[list[InputRecord]], list[Any]],
+        chunks: Iterator[Chunk],
+        work: Callable[[Chunk], Any],
     ) -> Iterator[Any]:
         """Score chunks in a process pool with a bounded window of chunks in flight."""
         global _WORKER
@@ -267,9 +307,9 @@ class BatchScorer:
             for chunk in chunks:
                 pending.append((chunk, _submit(pool, work, chunk)))
                 if len(pending) >= self.jobs * CHUNKS_PER_WORKER:
-                    yield from _oldest(pending)
+                    yield _oldest(pending)
             while pending:
-                yield from _oldest(pending)
+                yield _oldest(pending)
         except BrokenProcessPool:
             processes = _stop(pool)
             raise ThreatTaggerError(_lost_message(processes, [c for c, _ in pending])) from None
@@ -282,8 +322,8 @@ class BatchScorer:
             _WORKER = None
 
 
-def _oldest(pending: deque[InFlight]) -> list[Any]:
-    """The outputs of the oldest chunk in flight, removed from the window once it succeeded."""
+def _oldest(pending: deque[InFlight]) -> Any:
+    """The result of the oldest chunk in flight, removed from the window once it succeeded."""
     outputs = pending[0][1].result()
     pending.popleft()
     return outputs
@@ -291,14 +331,14 @@ def _oldest(pending: deque[InFlight]) -> list[Any]:
 
 def _submit(
     pool: ProcessPoolExecutor,
-    work: Callable[[list[InputRecord]], list[Any]],
-    chunk: list[InputRecord],
-) -> Future[list[Any]]:
+    work: Callable[[Chunk], Any],
+    chunk: Chunk,
+) -> Future[Any]:
     """Submit a chunk; a pool already broken gives a failed future (reported like the others)."""
     try:
         return pool.submit(work, chunk)
     except BrokenProcessPool as exc:
-        failed: Future[list[Any]] = Future()
+        failed: Future[Any] = Future()
         failed.set_exception(exc)
         return failed
 
@@ -338,9 +378,9 @@ def _exit_of(processes: Sequence[BaseProcess]) -> str:
     return f"was killed by {name}{oom}"
 
 
-def _lost_message(processes: Sequence[BaseProcess], lost: Sequence[list[InputRecord]]) -> str:
+def _lost_message(processes: Sequence[BaseProcess], lost: Sequence[Chunk]) -> str:
     """The error of a broken pool: how the worker ended and which records were lost."""
-    records = [record for chunk in lost for record in chunk]
+    records = [record for chunk in lost for record in records_of(chunk)]
     what = (
         f"the {len(records)} records from {records[0].source} to {records[-1].source} "
         "were not scored"

@@ -12,9 +12,12 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from infer.batch import EncodedChunk
 
 MODEL_HELP = "Model folder (default: $THREAT_TAGGER_MODEL, else models/default)."
 FIRST_FAILURES = 5
@@ -225,7 +228,10 @@ def score(
         bool, typer.Option("--explain", help="Add each decision's driving n-grams.")
     ] = False,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", min=1, help="Records per chunk sent to a worker.")
+        int,
+        typer.Option(
+            "--batch-size", min=1, help="Records (JSONL: lines) per chunk sent to a worker."
+        ),
     ] = 500,
     engine: Annotated[
         Engine,
@@ -283,7 +289,7 @@ def score(
     from infer import interrupts
     from infer.batch import BatchScorer
     from infer.errors import ThreatTaggerError
-    from infer.readers import iter_records
+    from infer.readers import iter_units
     from infer.writers import check_output, make_writer, output_stream
 
     try:
@@ -295,7 +301,8 @@ def score(
         if fmt is not None
         else ("csv" if output and output.lower().endswith(".csv") else "jsonl")
     )
-    records = iter_records(inputs, text_field=text_field, id_field=id_field)
+    # JSONL inputs come as blocks of raw lines: whoever scores a block parses it (a worker)
+    records = iter_units(inputs, text_field=text_field, id_field=id_field, jsonl_lines=batch_size)
     tally = _Tally()
     try:
         with interrupts.handled():  # SIGTERM stops like Ctrl-C: the partial output is removed
@@ -343,9 +350,12 @@ class _Tally:
         self.records = self.failures = self.warnings = 0
         self.first: list[str] = []
 
-    def add(self, out: dict[str, Any]) -> None:
-        """Count one output record."""
+    def add(self, out: dict[str, Any] | None) -> None:
+        """Count one output record (`out`: what is counted of a record with an error or a
+        warning, None for a clean one)."""
         self.records += 1
+        if out is None:
+            return
         if "error" in out:
             self.failures += 1
             if len(self.first) < FIRST_FAILURES:
@@ -371,13 +381,21 @@ class _Tally:
             )
 
 
-def _progress(outputs: Iterable[tuple[str, dict[str, Any]]], tally: _Tally) -> Iterator[str]:
-    """The encoded outputs, counted (`BatchScorer.score_encoded`); with a terminal on stderr,
-    show a records/s progress bar, else log a line every LOG_EVERY records (CI, nohup and
-    pipelines are not silent for minutes)."""
+def _lines(chunks: Iterable[EncodedChunk], tally: _Tally) -> Iterator[str]:
+    """The encoded output records of the chunks, each counted as it is taken."""
+    for chunk in chunks:
+        notes = chunk.notes
+        for i, text in enumerate(chunk.lines):
+            tally.add(notes.get(i))
+            yield text
+
+
+def _progress(chunks: Iterable[EncodedChunk], tally: _Tally) -> Iterator[str]:
+    """The encoded output records, counted (`BatchScorer.score_encoded`); with a terminal on
+    stderr, show a records/s progress bar, else log a line every LOG_EVERY records (CI, nohup
+    and pipelines are not silent for minutes)."""
     if not sys.stderr.isatty():
-        for text, out in outputs:
-            tally.add(out)
+        for text in _lines(chunks, tally):
             if tally.records % LOG_EVERY == 0:
                 seconds = max(time.perf_counter() - tally.start, 1e-9)
                 typer.echo(
@@ -403,8 +421,7 @@ def _progress(outputs: Iterable[tuple[str, dict[str, Any]]], tally: _Tally) -> I
     ) as bar:
         task = bar.add_task("score", total=None, rate="")
         shown = 0.0
-        for text, out in outputs:
-            tally.add(out)
+        for text in _lines(chunks, tally):
             now = time.perf_counter()
             if now - shown > 0.1:
                 rate = tally.records / max(now - tally.start, 1e-9)

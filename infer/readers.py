@@ -21,7 +21,10 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    from infer.jsonl_reader import JsonlLines
 
 MAX_TEXT_BYTES = 1 << 20
 KINDS = (".jsonl", ".csv", ".txt", ".parquet")
@@ -49,6 +52,10 @@ class InputRecord:
     text: str | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
+
+
+# what `iter_units` yields: a record, or raw JSONL lines to parse where they are scored
+Unit: TypeAlias = "InputRecord | JsonlLines"
 
 
 def kind_of(path: Path) -> str | None:
@@ -101,10 +108,25 @@ def iter_records(
     stdin: IO[bytes] | None = None,
 ) -> Iterator[InputRecord]:
     """Every record of every input (folders expanded, `-` = JSONL on stdin), in order."""
+    return as_records(iter_units(inputs, text_field=text_field, id_field=id_field, stdin=stdin))
+
+
+def iter_units(
+    inputs: Sequence[str],
+    *,
+    text_field: str = "text",
+    id_field: str = "id",
+    stdin: IO[bytes] | None = None,
+    jsonl_lines: int = 0,
+) -> Iterator[Unit]:
+    """`iter_records`, except that with `jsonl_lines` > 0 JSONL inputs come as `JsonlLines`
+    blocks of that many lines (`infer.jsonl_reader`), left unparsed."""
+    from infer.jsonl_reader import jsonl_units  # imports this module
+
     for given in inputs:
         if given == STDIN:
             stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from _guarded(STDIN_NAME, _jsonl(STDIN_NAME, stream, text_field, id_field))
+            yield from jsonl_units(STDIN_NAME, stream, text_field, id_field, jsonl_lines)
             continue
         listed = _walk(given) if os.path.isdir(given) else [(given, None)]
         for name, error in listed:
@@ -112,9 +134,18 @@ def iter_records(
                 shown = printable(name)
                 yield failed_record(shown, f"{shown}:0", f"cannot read folder: {error}")
             else:
-                yield from read_file(
-                    Path(name), printable(name), text_field=text_field, id_field=id_field
+                yield from _file_units(
+                    Path(name), printable(name), text_field, id_field, jsonl_lines
                 )
+
+
+def as_records(units: Iterable[Unit]) -> Iterator[InputRecord]:
+    """The records of `iter_units`' units, in order (`JsonlLines` parsed)."""
+    for unit in units:
+        if isinstance(unit, InputRecord):
+            yield unit
+        else:
+            yield from unit.records()
 
 
 def read_file(
@@ -122,6 +153,15 @@ def read_file(
 ) -> Iterator[InputRecord]:
     """The records of one file as `iter_records` reads it, their sources naming it `name`; one
     error record (source `name:0`) if it cannot be read."""
+    return as_records(_file_units(path, name, text_field, id_field, 0))
+
+
+def _file_units(
+    path: Path, name: str, text_field: str, id_field: str, jsonl_lines: int
+) -> Iterator[Unit]:
+    """`read_file`'s records, JSONL lines left unparsed as in `iter_units`."""
+    from infer.jsonl_reader import jsonl_units  # imports this module
+
     kind = kind_of(path)
     if kind is None:
         yield failed_record(
@@ -143,13 +183,13 @@ def read_file(
         return
     with handle:
         if kind == ".jsonl":
-            yield from _guarded(name, _jsonl(name, handle, text_field, id_field))
+            yield from jsonl_units(name, handle, text_field, id_field, jsonl_lines)
         elif kind == ".csv":
             from infer.csv_reader import read_csv  # imports this module
 
-            yield from _guarded(name, read_csv(name, handle, text_field, id_field))
+            yield from guarded(name, read_csv(name, handle, text_field, id_field))
         else:
-            yield from _guarded(name, _txt(name, handle))
+            yield from guarded(name, _txt(name, handle))
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -200,8 +240,9 @@ class _Utf8Lines(io.RawIOBase):
         super().close()
 
 
-def _guarded(name: str, records: Iterator[InputRecord]) -> Iterator[InputRecord]:
-    """Pass records through; a read failure mid-file (e.g. corrupt gzip) becomes an error record."""
+def guarded(name: str, records: Iterator[InputRecord]) -> Iterator[InputRecord]:
+    """Pass records through; a read failure mid-file (e.g. corrupt gzip) becomes an error record
+    at the line after the last record."""
     last: InputRecord | None = None
     try:
         for record in records:
@@ -254,7 +295,7 @@ def clip(text: str) -> tuple[str, bool]:
     return data[:MAX_TEXT_BYTES].decode("utf-8", errors="ignore"), True
 
 
-def decoded_lines(handle: IO[bytes], first: int = 1) -> Iterator[tuple[int, str, bool]]:
+def decoded_lines(handle: Iterable[bytes], first: int = 1) -> Iterator[tuple[int, str, bool]]:
     """(line number, decoded line, had bad bytes) for each line; a leading BOM is dropped."""
     for number, raw in enumerate(handle, start=first):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
@@ -289,47 +330,14 @@ def record_id_of(value: object, source: str) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _valid(value: object, warnings: list[str]) -> object:
-    """A string from JSON with its lone surrogates replaced (noting it once in `warnings`)."""
-    if not isinstance(value, str) or value.isascii() or not _SURROGATE.search(value):
-        return value
-    if SURROGATES not in warnings:
-        warnings.append(SURROGATES)
-    return _SURROGATE.sub("\ufffd", value)
-
-
 def jsonl_slice(
     name: str, handle: IO[bytes], first_line: int, *, text_field: str = "text", id_field: str = "id"
 ) -> Iterator[InputRecord]:
     """The records of a slice of a JSONL file whose first line is line `first_line` of `name`
     (cluster engines read big files in slices; sources and ids match a whole-file read)."""
-    return _guarded(name, _jsonl(name, handle, text_field, id_field, first_line))
+    from infer.jsonl_reader import jsonl_records  # imports this module
 
-
-def _jsonl(
-    name: str, handle: IO[bytes], text_field: str, id_field: str, first_line: int = 1
-) -> Iterator[InputRecord]:
-    """One record per non-blank line of a JSONL stream."""
-    for number, line, bad in decoded_lines(handle, first_line):
-        if not line.strip():
-            continue
-        source = f"{name}:{number}"
-        try:
-            obj: Any = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield failed_record(source, source, f"malformed JSON: {exc.msg} (column {exc.colno})")
-            continue
-        except (ValueError, RecursionError) as exc:
-            yield failed_record(source, source, f"malformed JSON: {exc}")
-            continue
-        if not isinstance(obj, dict):
-            yield failed_record(source, source, f"not a JSON object (got {type(obj).__name__})")
-            continue
-        warnings = [BAD_UTF8] if bad else []
-        record_id = record_id_of(_valid(obj.get(id_field), warnings), source)
-        yield document_record(
-            record_id, source, _valid(obj.get(text_field), warnings), text_field, warnings
-        )
+    return guarded(name, jsonl_records(name, handle, text_field, id_field, first_line))
 
 
 def _txt(name: str, handle: IO[bytes]) -> Iterator[InputRecord]:

@@ -175,17 +175,25 @@ def test_lines_encoded_by_the_workers_are_what_the_writer_writes_of_the_records(
     pooled = batch.BatchScorer(
         predictor, model=model_dir, jobs=2, batch_size=4, explain=explain, encode_as=fmt
     )
-    encoded = list(pooled.score_encoded(tricky_records()))
+    chunks = list(pooled.score_encoded(tricky_records()))
+    assert [len(chunk.lines) for chunk in chunks] == [4, 4, 4, 2]
     stream = io.StringIO()
     writer = make_writer(stream, fmt, explain=explain)
-    for text, _ in encoded:
-        writer.write_encoded(text)
+    for chunk in chunks:
+        for text in chunk.lines:
+            writer.write_encoded(text)
     assert stream.getvalue() == written(expected, fmt, explain)
-    counted = [
-        {k: out[k] for k in ("id", "source", "error", "warning") if k in out} for out in expected
+    counted = {
+        i: {k: out[k] for k in ("id", "source", "error", "warning") if k in out}
+        for i, out in enumerate(expected)
+        if "error" in out or "warning" in out
+    }
+    notes = {4 * n + i: note for n, chunk in enumerate(chunks) for i, note in chunk.notes.items()}
+    assert notes == counted
+    assert [sorted(note) for note in notes.values()] == [
+        ["error", "id", "source"],
+        ["id", "source", "warning"],
     ]
-    assert [out for _, out in encoded] == counted
-    assert any("error" in out for out in counted) and any("warning" in out for out in counted)
 
 
 def test_spawned_workers_encode_the_lines_the_in_process_scorer_encodes(model_dir, monkeypatch):
@@ -195,3 +203,46 @@ def test_spawned_workers_encode_the_lines_the_in_process_scorer_encodes(model_di
     monkeypatch.setattr(batch, "start_method", lambda: "spawn")
     spawned = batch.BatchScorer(predictor, model=model_dir, jobs=2, batch_size=4, encode_as="csv")
     assert list(spawned.score_encoded(tricky_records())) == expected
+
+
+def test_workers_parse_the_jsonl_lines_and_bad_lines_are_reported_with_file_and_line(
+    app, model_dir, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from infer.jsonl_reader import JsonlLines
+
+    if batch.start_method() != "fork":
+        return  # the check below needs the patched parser in the workers
+    parse, parsers = JsonlLines.records, tmp_path / "parsers"
+
+    def records_in_workers_only(self):
+        with parsers.open("a") as log:  # which process parsed each block
+            log.write(f"{os.getpid()}\n")
+        return parse(self)
+
+    monkeypatch.setattr(JsonlLines, "records", records_in_workers_only)
+    lines = [
+        json.dumps({"id": f"d{i}", "text": f"a bomb exploded at market {i}"}) for i in range(30)
+    ]
+    lines[4] = "{oops"
+    lines[11] = ""
+    lines[12] = '"just a string"'
+    lines[25] = json.dumps({"id": "empty", "text": "  "})
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    args = ["score", str(path), "--model", str(model_dir), "--batch-size", "4"]
+    two = runner.invoke(app, [*args, "--jobs", "2"])
+    assert two.exit_code == 1, two.output
+    assert [json.loads(line)["source"] for line in two.stdout.splitlines()] == [
+        f"{path}:{n}" for n in range(1, 31) if n != 12
+    ]
+    assert "29 records, 3 failures, 0 warnings" in two.stderr
+    pids = parsers.read_text().split()
+    assert len(pids) == 8 and str(os.getpid()) not in pids  # 8 blocks of 4 lines, in workers
+    for line, error in ((5, "malformed JSON"), (13, "not a JSON object"), (26, "is empty")):
+        assert f"  {path}:{line}: " in two.stderr and error in two.stderr
+    monkeypatch.setattr(JsonlLines, "records", parse)
+    one = runner.invoke(app, [*args, "--jobs", "1"])
+    assert (one.exit_code, one.stdout) == (1, two.stdout)
