@@ -34,6 +34,7 @@ SYSTEMS = ("naive", "fasttext", "threat-tagger")
 FAST = "threat-tagger-fast"  # threat-tagger trained with train/configs/fast.toml
 LOAD_REPEATS = 5
 LONG_WORDS = 250  # SATP stories of at least this many words: the long-stories rows
+JOBS_ROUNDS = 3  # alternating `score --jobs 1` / `--jobs 2` runs; the ratio uses the medians
 # Issue 11's goals (ratios on the fair basis, docs per CPU-second).
 GOALS = {
     "full_vs_fasttext_fair": ">= 0.5",
@@ -176,6 +177,38 @@ def score_run(model: Path, docs: Path, out: Path, jobs: int = 2) -> dict[str, An
     return {**watched, "n": lines}
 
 
+def score_rounds(
+    model: Path, docs: Path, one_doc: Path, workdir: Path, rounds: int
+) -> dict[str, Any]:
+    """`score --jobs 1` and `--jobs 2` on the same docs, alternating, `rounds` times (single runs
+    on this VM move by up to 20% from minute to minute), and `score` of one document: the serial
+    start-up both pay (python, imports, model load, kernel warm-up, exit). The median run of
+    each (`jobs1`, `jobs2`), and every wall time with what they imply (`rounds`)."""
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    startup = []
+    for _ in range(rounds):
+        for jobs in (1, 2):
+            runs[jobs].append(score_run(model, docs, workdir / f"score-jobs{jobs}.jsonl", jobs))
+        startup.append(score_run(model, one_doc, workdir / "score-one.jsonl", 1)["wall_s"])
+    jobs1, jobs2 = (sorted(runs[j], key=lambda run: run["wall_s"])[rounds // 2] for j in (1, 2))
+    return {"jobs1": jobs1, "jobs2": jobs2, "rounds": jobs_rounds(runs, startup)}
+
+
+def jobs_rounds(runs: dict[int, list[dict[str, Any]]], startup: list[float]) -> dict[str, Any]:
+    """The wall times of the alternating `score` rounds, and what they imply: the --jobs ratio
+    of the work after the serial start-up, and the ratio that a --jobs 2 run without any
+    overhead would reach (start-up once, then the --jobs 1 work halved)."""
+    one, two = (statistics.median(run["wall_s"] for run in runs[j]) for j in (1, 2))
+    start = statistics.median(startup)
+    return {
+        "jobs1_wall_s": [round(run["wall_s"], 2) for run in runs[1]],
+        "jobs2_wall_s": [round(run["wall_s"], 2) for run in runs[2]],
+        "startup_wall_s": [round(s, 2) for s in startup],
+        "jobs2_vs_jobs1_after_startup": round((one - start) / max(two - start, 1e-9), 2),
+        "jobs2_vs_jobs1_without_overhead": round(one / (start + (one - start) / 2), 2),
+    }
+
+
 def load_stats(system: str, model: Path, first_doc: Path | None = None) -> dict[str, float]:
     """Median load and start-up (imports + load) seconds over fresh subprocesses; given a
     document, threat-tagger's processes predict it after loading, and the medians of that first
@@ -250,14 +283,11 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
             log.info("speed: %s in-process on %d long SATP stories", system, 2 * len(stories))
             long[system] = _in_process(run_worker(kind, path, long_docs))
     model = trained["paths"]["threat-tagger"]
-    runs = {}
-    for key, path, jobs in (
-        ("score", model, 2),
-        ("score_jobs1", model, 1),
-        ("score_fast", trained["paths"][FAST], 2),
-    ):
-        log.info("speed: %s score --jobs %d on %d docs", path.name, jobs, len(texts))
-        runs[key] = score_run(path, docs, workdir / f"{key}.jsonl", jobs)
+    log.info("speed: score --jobs 1 and 2 on %d docs, %d rounds", len(texts), JOBS_ROUNDS)
+    measured = score_rounds(model, docs, first_doc, workdir, JOBS_ROUNDS)
+    runs = {"score": measured["jobs2"], "score_jobs1": measured["jobs1"]}
+    log.info("speed: %s score --jobs 2 on %d docs", trained["paths"][FAST].name, len(texts))
+    runs["score_fast"] = score_run(trained["paths"][FAST], docs, workdir / "score_fast.jsonl")
     million = 50_000 if quick else 1_000_000
     log.info("speed: threat-tagger score --jobs 2 on %d docs (memory)", million)
     big = repeat_jsonl(texts, million, workdir / "speed-1m.jsonl")
@@ -275,6 +305,7 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
         runs["score_fast"],
         long=long,
         score_jobs1=runs["score_jobs1"],
+        score_rounds=measured["rounds"],
     )
 
 
@@ -309,6 +340,7 @@ def _summarise(
     *,
     long: dict[str, Any] | None = None,
     score_jobs1: dict[str, Any] | None = None,
+    score_rounds: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Add ratios and goals to the raw figures (the fast config's rows when measured)."""
     fasttext = dict(systems["fasttext"])
@@ -341,6 +373,7 @@ def _summarise(
         "systems": systems,
         **({"long_stories": long} if long else {}),
         **scores,
+        **({"score_rounds": score_rounds} if score_rounds else {}),
         "score_1m": {
             "n": score_1m["n"],
             "wall_s": round(score_1m["wall_s"], 2),

@@ -109,3 +109,52 @@ def test_first_predict_pause_is_the_median_of_fresh_processes(model_dir, tmp_pat
     assert LOAD_REPEATS >= 3
     assert stats["first_predict_s"] > 0.0 and stats["first_predict_cpu_s"] >= 0.0
     assert set(load_stats("threat-tagger", model_dir)) == {"load_s", "startup_s"}
+
+
+def test_jobs_rounds_give_every_wall_time_and_the_ratios_around_the_serial_start_up():
+    from train.bench.speed import jobs_rounds
+
+    runs = {
+        1: [_run(1000, wall) for wall in (11.0, 12.0, 10.0)],
+        2: [_run(1000, wall) for wall in (7.0, 6.5, 8.0)],
+    }
+    rounds = jobs_rounds(runs, [1.5, 1.0, 2.0])
+    assert rounds["jobs1_wall_s"] == [11.0, 12.0, 10.0]
+    assert rounds["jobs2_wall_s"] == [7.0, 6.5, 8.0]
+    assert rounds["startup_wall_s"] == [1.5, 1.0, 2.0]
+    # medians 11.0 and 7.0, start-up 1.5: (11 - 1.5) / (7 - 1.5) and 11 / (1.5 + 9.5 / 2)
+    assert rounds["jobs2_vs_jobs1_after_startup"] == 1.73
+    assert rounds["jobs2_vs_jobs1_without_overhead"] == 1.76
+    speed = _summarise(
+        {
+            "naive": _system(1000.0),
+            "fasttext": _system(8000.0, fair_docs_per_cpu_s=4000.0),
+            "threat-tagger": _system(2400.0),
+        },
+        _run(1000, 7.0),
+        _run(5000, 5.0),
+        1000,
+        50,
+        True,
+        (1.0, 1.0, 1.0),
+        3.0,
+        score_jobs1=_run(1000, 11.0),
+        score_rounds=rounds,
+    )
+    assert speed["score_rounds"] == rounds and speed["goals"]["jobs2_vs_jobs1"]["value"] == 1.57
+    assert "`score --jobs 2` vs `--jobs 1`" in "\n".join(speed_section(speed))
+
+
+def test_score_rounds_alternate_both_job_counts_and_time_the_start_up(model_dir, tmp_path):
+    from train.bench.speed import repeat_jsonl, score_rounds
+
+    docs = repeat_jsonl(TEXTS, 30, tmp_path / "docs.jsonl")
+    one = repeat_jsonl(TEXTS, 1, tmp_path / "one.jsonl")
+    measured = score_rounds(model_dir, docs, one, tmp_path, 1)
+    assert measured["jobs1"]["n"] == measured["jobs2"]["n"] == 30
+    rounds = measured["rounds"]
+    assert [len(rounds[key]) for key in ("jobs1_wall_s", "jobs2_wall_s", "startup_wall_s")] == [
+        1,
+        1,
+        1,
+    ]
