@@ -334,9 +334,12 @@ def _submit(
     work: Callable[[Chunk], Any],
     chunk: Chunk,
 ) -> Future[Any]:
-    """Submit a chunk; a pool already broken gives a failed future (reported like the others)."""
+    """Submit a chunk; a pool already broken gives a failed future (reported like the others).
+    Deferred: the first submit forks the workers, and a stop signal raised inside the fork's
+    callbacks (logging's lock release) would be printed and dropped."""
     try:
-        return pool.submit(work, chunk)
+        with interrupts.deferred():
+            return pool.submit(work, chunk)
     except BrokenProcessPool as exc:
         failed: Future[Any] = Future()
         failed.set_exception(exc)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+from concurrent.futures import Future
 
 import pytest
 
 from infer import interrupts
+from infer.batch import _submit
 
 
 def _raise_sigterm() -> None:
@@ -63,3 +66,29 @@ def test_an_ignored_sigint_stays_ignored():
             assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class _SignalledWhileCollected:
+    """Sends SIGTERM from its __del__: a callback whose exceptions Python prints and drops,
+    like the fork callbacks that run inside a pool's first submit."""
+
+    def __del__(self) -> None:
+        _raise_sigterm()
+        for _ in range(1000):
+            pass
+
+
+class _ForkingPool:
+    def submit(self, work, chunk):
+        _SignalledWhileCollected()  # collected at once
+        done: Future = Future()
+        done.set_result(work(chunk))
+        return done
+
+
+def test_a_stop_signal_during_a_submit_is_raised_after_it_not_dropped(monkeypatch):
+    dropped = []
+    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+    with pytest.raises(KeyboardInterrupt), interrupts.handled():
+        _submit(_ForkingPool(), len, ["a chunk"])
+    assert dropped == []
