@@ -10,11 +10,14 @@ block ends, and `check()` raises a request that was dropped.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -31,6 +34,19 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     _requested = True
     if _depth() == 0:
         raise KeyboardInterrupt
+
+
+def _reset_in_child() -> None:
+    """A forked child starts outside every deferred block and with no request: a pool worker
+    forked inside one would otherwise swallow the SIGTERM that stops it before its
+    initializer resets the handler."""
+    global _requested
+    _requested = False
+    _local.depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_in_child)
 
 
 def check() -> None:
@@ -54,12 +70,28 @@ def handled() -> Iterator[None]:
         for sig in STOP_SIGNALS
         if signal.getsignal(sig) is not signal.SIG_IGN
     }
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_when_requested(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for sig, old in previous.items():
             signal.signal(sig, old)
         _requested = False
+
+
+def _quiet_when_requested(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """An unraisable hook that drops, silently, the KeyboardInterrupt of a stop request that
+    Python could not raise (in a `__del__`, or in a fork callback such as logging's lock
+    release while a pool forks its workers): `check()` raises it later. Anything else goes
+    to `hook`, which prints "Exception ignored in ..." as before."""
+
+    def quiet(unraisable: Any) -> None:
+        if not (_requested and isinstance(unraisable.exc_value, KeyboardInterrupt)):
+            hook(unraisable)
+
+    return quiet
 
 
 @contextmanager

@@ -86,9 +86,42 @@ class _ForkingPool:
         return done
 
 
-def test_a_stop_signal_during_a_submit_is_raised_after_it_not_dropped(monkeypatch):
-    dropped = []
-    monkeypatch.setattr(sys, "unraisablehook", dropped.append)
+def test_a_stop_signal_dropped_in_a_callback_prints_nothing_and_check_raises_it(monkeypatch):
+    printed = []
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
     with pytest.raises(KeyboardInterrupt), interrupts.handled():
-        _submit(_ForkingPool(), len, ["a chunk"])
-    assert dropped == []
+        _submit(_ForkingPool(), len, ["a chunk"])  # the handler's raise is dropped in __del__
+        assert printed == []
+        interrupts.check()
+    assert sys.unraisablehook == printed.append  # the previous hook is back
+
+
+def test_other_exceptions_dropped_in_callbacks_are_still_printed(monkeypatch):
+    printed = []
+    monkeypatch.setattr(sys, "unraisablehook", printed.append)
+
+    class Broken:
+        def __del__(self) -> None:
+            raise ValueError("broken __del__")
+
+    with interrupts.handled():
+        Broken()
+    assert [type(u.exc_value) for u in printed] == [ValueError]
+
+
+def test_a_child_forked_inside_a_deferred_block_still_stops_on_sigterm():
+    with interrupts.handled(), interrupts.deferred():
+        pid = os.fork()
+        if pid == 0:  # the child: 3 if SIGTERM stopped it, 0 if it was swallowed
+            code = 4
+            try:
+                _raise_sigterm()
+                for _ in range(1000):
+                    pass
+                code = 0
+            except KeyboardInterrupt:
+                code = 3
+            finally:
+                os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 3
