@@ -246,3 +246,27 @@ def test_workers_parse_the_jsonl_lines_and_bad_lines_are_reported_with_file_and_
     monkeypatch.setattr(JsonlLines, "records", parse)
     one = runner.invoke(app, [*args, "--jobs", "1"])
     assert (one.exit_code, one.stdout) == (1, two.stdout)
+
+
+# A pool whose manager thread is left reading half a result message, as when a worker is
+# killed while sending one; then the pool is stopped and the process exits.
+HALF_A_RESULT = """
+import struct, time
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from infer import batch
+pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
+pool.submit(abs, -1).result()  # the workers and the manager thread are running
+pool._result_queue._writer._send(struct.pack("!i", 1000) + b"half a message")
+time.sleep(0.5)  # the manager thread now waits for the rest of the message
+batch._stop(pool)
+print("stopped")
+"""
+
+
+def test_stopping_a_pool_whose_result_pipe_holds_half_a_message_lets_the_process_exit():
+    done = subprocess.run(
+        [sys.executable, "-c", HALF_A_RESULT], env=ENV, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "stopped"
