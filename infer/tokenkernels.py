@@ -19,7 +19,6 @@ _F64_READ = types.Array(types.float64, 1, "C", readonly=True)
 _BYTES_READ = types.Array(types.uint8, 1, "C", readonly=True)  # np.frombuffer of a bytes
 
 _MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing, wraps)
-_INSERTION_SORT_MAX = 48  # rows up to this long are insertion-sorted
 
 
 @numba.njit(cache=True, nogil=True)
@@ -65,45 +64,19 @@ def _insertion_sort(indices, data, begin, end):
         indices[k + 1], data[k + 1] = column, value
 
 
-@numba.njit(cache=True, nogil=True)
-def _sorted_rows(indptr, indices, data, n_columns):
-    """The same CSR rows with each row's columns in increasing order: short rows by insertion
-    sort, the others by a radix sort on 9-bit digits of the column (in the row, so the work
-    stays in cache)."""
-    out_indices = indices.copy()
-    out_data = data.copy()
-    spare_indices = np.empty_like(indices)
-    spare_data = np.empty_like(data)
-    passes = 0
-    while (max(n_columns - 1, 0) >> (9 * passes)) > 0:
-        passes += 1
-    bucket = np.zeros(513, dtype=np.int64)
-    for row in range(len(indptr) - 1):
-        begin, end = indptr[row], indptr[row + 1]
-        if end - begin <= _INSERTION_SORT_MAX:
-            _insertion_sort(out_indices, out_data, begin, end)
-            continue
-        source_indices, source_data = out_indices, out_data
-        target_indices, target_data = spare_indices, spare_data
-        for digit in range(passes):
-            shift = 9 * digit
-            bucket[:] = 0
-            for j in range(begin, end):
-                bucket[((source_indices[j] >> shift) & 511) + 1] += 1
-            for q in range(512):
-                bucket[q + 1] += bucket[q]
-            for j in range(begin, end):
-                q = (source_indices[j] >> shift) & 511
-                at = begin + bucket[q]
-                bucket[q] += 1
-                target_indices[at] = source_indices[j]
-                target_data[at] = source_data[j]
-            source_indices, target_indices = target_indices, source_indices
-            source_data, target_data = target_data, source_data
-        if passes % 2 == 1:  # the sorted row is in the spare arrays
-            out_indices[begin:end] = spare_indices[begin:end]
-            out_data[begin:end] = spare_data[begin:end]
-    return indptr, out_indices, out_data
+# the lowest set bit of a 64-bit word by a de Bruijn multiply: (w & -w) * _DE_BRUIJN puts a
+# distinct 6-bit pattern in the top bits for each of the 64 positions
+_DE_BRUIJN = 0x03F79D71B4CB0A89
+_LOWEST_BIT = np.zeros(64, dtype=np.int64)
+for _bit in range(64):
+    _LOWEST_BIT[(((1 << _bit) * _DE_BRUIJN) & (2**64 - 1)) >> 58] = _bit
+_DE_BRUIJN_I64 = np.int64(_DE_BRUIJN)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _lowest_bit(word: int) -> int:
+    """The position of the lowest set bit of a non-zero int64."""
+    return _LOWEST_BIT[(((word & -word) * _DE_BRUIJN_I64) >> 58) & 63]
 
 
 _COUNT_ARGUMENTS = (_I64, _I64, _I64, _I32, _I64, _I32, _I64, _I32, *[types.int64] * 4)
@@ -141,18 +114,22 @@ def count_rows(
     indices = np.empty(bound, dtype=np.int32)
     data = np.empty(bound, dtype=np.float64)
     counts = np.zeros(n_columns, dtype=np.int32)
+    leaves = np.zeros((n_columns + 63) >> 6, dtype=np.int64)  # a bit per column seen
+    summary = np.zeros((len(leaves) + 63) >> 6, dtype=np.int64)  # a bit per non-zero leaf
+    one = np.int64(1)
     history = np.full(max(high - 1, 1), -1, dtype=np.int64)  # the previous words, latest first
     nnz = 0
     for row in range(n_rows):
-        begin = nnz
         history[:] = -1
         for i in range(starts[row], starts[row + 1]):
             token = token_ids[i]
             for k in range(column_ptr[token], column_ptr[token + 1]):
                 column = columns[k]
-                if counts[column] == 0:
-                    indices[nnz] = column
-                    nnz += 1
+                if counts[column] == 0:  # a new column: its bit, and its leaf's if new
+                    leaf = column >> 6
+                    if leaves[leaf] == 0:
+                        summary[leaf >> 6] |= one << (leaf & 63)
+                    leaves[leaf] |= one << (column & 63)
                 counts[column] += 1
             if base == 0:
                 continue
@@ -171,17 +148,34 @@ def count_rows(
                             column = _pair_column(table, values, key)
                             if column >= 0:
                                 if counts[column] == 0:
-                                    indices[nnz] = column
-                                    nnz += 1
+                                    leaf = column >> 6
+                                    if leaves[leaf] == 0:
+                                        summary[leaf >> 6] |= one << (leaf & 63)
+                                    leaves[leaf] |= one << (column & 63)
                                 counts[column] += 1
                 for n in range(len(history) - 1, 0, -1):
                     history[n] = history[n - 1]
                 history[0] = word
-        for j in range(begin, nnz):
-            data[j] = counts[indices[j]]
-            counts[indices[j]] = 0
+        # the row's columns in increasing order: only the non-zero words are visited, so a
+        # row costs a scan of `summary` (n_columns / 4096 words) plus a step per column
+        for s in range(len(summary)):
+            upper = summary[s]
+            while upper != 0:
+                leaf = (s << 6) + _lowest_bit(upper)
+                upper &= upper - 1
+                bits = leaves[leaf]
+                leaves[leaf] = 0
+                while bits != 0:
+                    column = (leaf << 6) + _lowest_bit(bits)
+                    bits &= bits - 1
+                    indices[nnz] = column
+                    data[nnz] = counts[column]
+                    counts[column] = 0
+                    nnz += 1
+            summary[s] = 0
         indptr[row + 1] = nnz
-    return _sorted_rows(indptr, indices[:nnz], data[:nnz], n_columns)
+    # the first nnz entries of the worst-case arrays (views: no copy)
+    return indptr, indices[:nnz], data[:nnz]
 
 
 @numba.njit([(_I64, _I32, _F64, idf, _F64) for idf in (_F64, _F64_READ)], cache=True, nogil=True)
