@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from infer.artifact import load_artifact
 from infer.place_features import PlaceBlock
-from infer.placepass import PlaceMatcher, gazetteer_arrays, token_keys
-from infer.places import BLOCKED, Gazetteer, _token_key, place_key
+from infer.placepass import PlaceMatcher, gazetteer_arrays, token_keys, us_state_matches
+from infer.places import _US_STATE, BLOCKED, Gazetteer, _token_key, place_key
 from tests.helpers import demo_texts
 from train.gazetteer_sources import demonym_keys, group_keys, taxonomy_places
 
@@ -304,3 +304,45 @@ def test_compiled_place_keys_equal_the_reference_keys_on_generated_tokens(tokens
 @given(st.lists(st.text(st.characters(max_codepoint=127), max_size=12), max_size=12))
 def test_compiled_place_keys_equal_the_reference_keys_on_any_ascii(tokens):
     assert token_keys(tokens) == [_token_key.__wrapped__(t) for t in tokens]
+
+
+STATE_PIECES = [
+    ", ",
+    ",",
+    " ",
+    "a",
+    "z",
+    "A",
+    "é",
+    "1",
+    "_",
+    "\n",
+    "NY",
+    "N.Y.",
+    "OH",
+    "Ohio",
+    "Ala.",
+    "D.C.",
+    "Calif.",
+    "TX",
+    "TXT",
+    "Dayton",
+    "Paris",
+    ", , ",
+]
+
+
+def spans(matches) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group(1)) for m in matches]
+
+
+def test_us_state_search_finds_what_the_reference_regex_finds_on_tricky_texts():
+    texts = [*TEXTS, ", OH", "a, OH", "Dayton, OH, Dayton, N.Y., Paris, Calif.x", "x,, TX"]
+    for text in [*texts, "\n".join(texts)]:
+        assert spans(us_state_matches(text)) == spans(_US_STATE.finditer(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(STATE_PIECES), max_size=20).map("".join))
+def test_us_state_search_finds_what_the_reference_regex_finds_on_generated_texts(text):
+    assert spans(us_state_matches(text)) == spans(_US_STATE.finditer(text))
