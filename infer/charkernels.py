@@ -318,3 +318,71 @@ def insert_tokens(slots, hashes, arena, arena_ptr, first, stop):
         while slots[slot] >= 0:
             slot = (slot + 1) & mask
         slots[slot] = i
+
+
+# character classes of `infer.placepass.place_classes` (a byte per code point)
+_WORD, _START, _ALNUM, _TAIL, _LOWER = 1, 2, 4, 8, 16
+
+
+@numba.njit(cache=True, nogil=True)
+def _place_tail(text, classes, at):
+    """End of the optional `[\\w'’\\-]*[^\\W_]` from `at`: the longest such run, cut back to
+    its last letter or digit (the regex's backtracking)."""
+    end = at
+    k = at
+    while k < len(text) and classes[text[k]] & _TAIL:
+        k += 1
+        if classes[text[k - 1]] & _ALNUM:
+            end = k
+    return end
+
+
+@numba.njit([(_U32_READ, _U8_READ, _I64)], cache=True, nogil=True)
+def place_spans(text, classes, connectors):
+    """(starts, ends) of what `infer.places._TOKEN.finditer` finds in a text of code points
+    (`classes[c]`: the classes of code point c, for every code point of the text): at a word
+    start, a word starting with a letter other than a-z with its tail, an a-z prefix joined
+    by "-" to one ("pro-Taliban"), or a whole word among `connectors` (ASCII, each packed as
+    little-endian bytes into an int64)."""
+    n = len(text)
+    starts = np.empty(n // 2 + 1, dtype=np.int64)
+    ends = np.empty(n // 2 + 1, dtype=np.int64)
+    found = 0
+    i = 0
+    while i < n:
+        c = classes[text[i]]
+        if not c & _WORD or (i > 0 and classes[text[i - 1]] & _WORD):
+            i += 1
+            continue
+        end = -1
+        if c & _START:
+            end = _place_tail(text, classes, i + 1)
+        elif c & _LOWER:
+            j = i
+            while j < n and classes[text[j]] & _LOWER:
+                j += 1
+            if j + 1 < n and text[j] == 45 and classes[text[j + 1]] & _START:
+                end = _place_tail(text, classes, j + 2)
+            else:
+                k = i
+                while k < n and classes[text[k]] & _WORD:
+                    k += 1
+                if k - i <= 7:
+                    packed = 0
+                    for m in range(k - 1, i - 1, -1):
+                        if text[m] >= 128:  # no connector holds it
+                            packed = -1
+                            break
+                        packed = packed * 256 + text[m]
+                    for connector in connectors:
+                        if connector == packed:
+                            end = k
+                            break
+        if end < 0:
+            i += 1
+            continue
+        starts[found] = i
+        ends[found] = end
+        found += 1
+        i = end
+    return starts[:found], ends[:found]

@@ -23,7 +23,6 @@ from infer.places import (
     _ARTICLE_COUNTRIES,
     _CONNECTOR_KEYS,
     _ELSEWHERE_AFTER_DEMONYM,
-    _TOKEN,
     _US_STATE,
     ARTICLE,
     ARTICLES,
@@ -146,6 +145,43 @@ def us_state_matches(text: str) -> Iterable[re.Match]:
     for match in _STATE_AFTER_COMMA.finditer(text):
         if "a" <= text[match.start() - 1 : match.start()] <= "z":
             yield match
+
+
+# The classes of a code point that the place tokeniser (`charkernels.place_spans`) reads, as
+# the place regex (`infer.places._TOKEN`) defines them: \w; a letter other than a-z (what
+# starts a name); \w but "_" (what ends one); what a name's tail holds; a-z.
+_CLASS_PATTERNS = tuple(
+    (1 << bit, re.compile(pattern))
+    for bit, pattern in enumerate((r"\w", r"[^\W\d_a-z]", r"[^\W_]", r"[\w'’\-]", r"[a-z]"))
+)
+_CLASSIFIED = 128
+
+
+@cache
+def _class_table() -> tuple[np.ndarray, np.ndarray]:
+    """A byte per code point (its classes, once classified) and a read-only view of it; the
+    ASCII ones are classified here, the others when a text first holds them."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    _classify(table, range(128))
+    view = table.view()
+    view.setflags(write=False)
+    return table, view
+
+
+def _classify(table: np.ndarray, points: Iterable[int]) -> None:
+    for point in points:
+        char = chr(point)
+        table[point] = _CLASSIFIED | sum(bit for bit, p in _CLASS_PATTERNS if p.match(char))
+
+
+def place_classes(text: np.ndarray) -> np.ndarray:
+    """The class table (read-only), every code point of `text` classified."""
+    table, view = _class_table()
+    high = text[text >= 128]
+    if len(high):
+        points = np.unique(high)
+        _classify(table, points[table[points] == 0].tolist())
+    return view
 
 
 _ARTICLE_KEYS = np.array(
@@ -304,10 +340,10 @@ class PlaceMatcher:
         begin = np.zeros(len(texts), dtype=np.int64)
         np.cumsum(lengths[:-1] + 1, out=begin[1:])
         end = begin + lengths
-        starts, ends = _token_spans(texts, begin)
+        text = code_points(joined)
+        starts, ends = char_kernels().place_spans(text, place_classes(text), _CONNECTOR_KEYS)
         tok_ptr = np.searchsorted(starts, begin, side="left")
         tok_ptr = np.append(tok_ptr, len(starts)).astype(np.int64)
-        text = code_points(joined)
         tok_id, (cache_ptr, cache_values, word_ptr, words) = self.tokens.lookup(
             joined, text, starts, ends
         )
@@ -426,38 +462,3 @@ def _column_tables(terms: Sequence[str], codes: list[str]) -> tuple[np.ndarray, 
                 name = f"{prefix_region}={COUNTRIES[code].region}"
                 region[kind * len(codes) + at] = column.get(name, -1)
     return country, region
-
-
-def _token_spans(texts: Sequence[str], begin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, ends) of the place tokens (`_TOKEN` matches) of every text, in order, as
-    positions in the texts joined by line breaks: ASCII texts through the compiled
-    tokeniser, the others through the regex."""
-    ascii_at = [at for at, text in enumerate(texts) if text.isascii()]
-    other_at = [at for at, text in enumerate(texts) if not text.isascii()]
-    starts, ends = [], []
-    for chosen, compiled in ((ascii_at, True), (other_at, False)):
-        if not chosen:
-            continue
-        group = "\n".join(texts[at] for at in chosen)
-        lengths = np.array([len(texts[at]) for at in chosen], dtype=np.int64)
-        group_begin = np.zeros(len(chosen), dtype=np.int64)
-        np.cumsum(lengths[:-1] + 1, out=group_begin[1:])
-        if compiled:
-            from infer import tokenkernels
-
-            a, b = tokenkernels.place_token_spans(
-                np.frombuffer(group.encode("ascii"), dtype=np.uint8), _CONNECTOR_KEYS
-            )
-        else:
-            spans = [m.span() for m in _TOKEN.finditer(group)]
-            a = np.array([s for s, _ in spans], dtype=np.int64)
-            b = np.array([e for _, e in spans], dtype=np.int64)
-        which = np.searchsorted(group_begin, a, side="right") - 1
-        shift = begin[np.asarray(chosen, dtype=np.int64)][which] - group_begin[which]
-        starts.append(a + shift)
-        ends.append(b + shift)
-    if not starts:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    a, b = np.concatenate(starts), np.concatenate(ends)
-    order = np.argsort(a, kind="stable")
-    return np.ascontiguousarray(a[order]), np.ascontiguousarray(b[order])

@@ -15,8 +15,24 @@ from hypothesis import strategies as st
 
 from infer.artifact import load_artifact
 from infer.place_features import PlaceBlock
-from infer.placepass import PlaceMatcher, gazetteer_arrays, token_keys, us_state_matches
-from infer.places import _US_STATE, BLOCKED, Gazetteer, _token_key, place_key
+from infer.placepass import (
+    PlaceMatcher,
+    gazetteer_arrays,
+    place_classes,
+    token_keys,
+    us_state_matches,
+)
+from infer.places import (
+    _CONNECTOR_KEYS,
+    _TOKEN,
+    _US_STATE,
+    BLOCKED,
+    Gazetteer,
+    _token_key,
+    place_key,
+)
+from infer.tokencache import code_points
+from infer.tokenpass import char_kernels
 from tests.helpers import demo_texts
 from train.gazetteer_sources import demonym_keys, group_keys, taxonomy_places
 
@@ -346,3 +362,52 @@ def test_us_state_search_finds_what_the_reference_regex_finds_on_tricky_texts():
 @given(st.lists(st.sampled_from(STATE_PIECES), max_size=20).map("".join))
 def test_us_state_search_finds_what_the_reference_regex_finds_on_generated_texts(text):
     assert spans(us_state_matches(text)) == spans(_US_STATE.finditer(text))
+
+
+def place_spans(text: str) -> list[tuple[int, int]]:
+    """The compiled tokeniser's spans of one text."""
+    points = code_points(text)
+    starts, ends = char_kernels().place_spans(points, place_classes(points), _CONNECTOR_KEYS)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def regex_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+SPAN_PIECES = [
+    *"aAzZ_0-'’. \n\t",
+    *"éÉßİıŉǅΣσДд٣²½ʰ\u0301\u200b\u00a0",
+    "\ud800",
+    "\U0001d400",
+    "al",
+    "el-",
+    "de",
+    "bin",
+    "y",
+    "pro-",
+    "Kabul",
+    "Ḥalab",
+    "al-Ḥalab",
+    "São",
+    "d'",
+    "O’Neil",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SPAN_PIECES), max_size=20).map("".join))
+def test_compiled_place_tokens_are_the_regex_tokens_on_generated_unicode_texts(text):
+    assert place_spans(text) == regex_spans(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=40))
+def test_compiled_place_tokens_are_the_regex_tokens_on_any_text(text):
+    assert place_spans(text) == regex_spans(text)
+
+
+def test_compiled_place_tokens_are_the_regex_tokens_around_every_bmp_code_point():
+    # each code point alone, after a capital, before a word, after "a-" and inside a tail
+    text = "".join(f" {c} A{c} A{c}b {c}A a-{c} " for c in map(chr, range(0x10000)) if c != "\n")
+    assert place_spans(text) == regex_spans(text)
