@@ -44,6 +44,9 @@ _AGENCIES = (
     "|BBC|CNN|Kyodo|Yonhap|RIA Novosti|Al Jazeera"
 )
 _AGENCY = re.compile(rf"\s*\((?:{_AGENCIES})\)", re.IGNORECASE)
+# every _AGENCY match holds one of these; its leading "(" lets the regex engine jump from one
+# "(" to the next, where _AGENCY's "\s*" makes it try every character (8x faster on RAND)
+_AGENCY_TAG = re.compile(rf"\((?:{_AGENCIES})\)", re.IGNORECASE)
 _CITATION = re.compile(r"\[(?:\d+|[a-z]|citation needed|note \d+)\]", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s\s+")
 # scikit-learn's default word tokeniser: maximal runs of >= 2 word characters
@@ -66,7 +69,7 @@ def strip_boilerplate(text: str, *, keep_place: bool = True) -> str:
     if match is not None and match.end() <= _DATELINE_MAX_CHARS:
         place = match.group("place") + " " if keep_place else ""
         text = place + text[match.end() :]
-    if "(" in text:
+    if "(" in text and _AGENCY_TAG.search(text) is not None:
         text = _AGENCY.sub("", text)
     return _CITATION.sub("", text) if "[" in text else text
 
