@@ -8,6 +8,7 @@ first use, and every head adds up its products with the blocks it reads (no hsta
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -57,6 +58,8 @@ class Head:
     coef: np.ndarray
     intercept: np.ndarray
     inputs: tuple[HeadInput, ...] = ()
+    # this head's classes in a product shared with the heads reading the same columns
+    shared: SharedPart | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def rows(self) -> np.ndarray:
@@ -104,7 +107,16 @@ class Head:
 
     def scores(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
         """Raw linear scores (one column per class) of a full matrix or of a batch's blocks:
-        per input, the compiled sparse product (equal to `reference_scores`), summed."""
+        per input, the compiled sparse product (equal to `reference_scores`), summed. A
+        batch's product is shared with the heads reading the same columns (`shared`)."""
+        if self.shared is not None and isinstance(features, BlockRows):
+            part = self.shared
+            return features.product(part.rows)[:, part.start : part.stop] + self.intercept
+        return self.product(features, self.rows) + self.intercept
+
+    def product(self, features: sp.csr_matrix | BlockRows, rows: np.ndarray) -> np.ndarray:
+        """The columns this head reads times `rows` (one per coefficient column), summed over
+        its inputs, without the intercept."""
         total: np.ndarray | None = None
         for part, column_map in self._parts(features):
             product = kernels().head_product(
@@ -112,12 +124,12 @@ class Head:
                 np.ascontiguousarray(part.indices, dtype=np.int32),
                 np.ascontiguousarray(part.data, dtype=np.float64),
                 column_map,
-                self.rows,
+                rows,
             )
             total = product if total is None else total + product
         if total is None:
-            total = np.zeros((features.shape[0], len(self.classes)))
-        return total + self.intercept
+            total = np.zeros((features.shape[0], rows.shape[1]))
+        return total
 
     def reference_scores(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
         """`scores` with scipy: the columns read, times the float64-widened coefficients
@@ -148,6 +160,83 @@ class Head:
         return out
 
 
+class SharedRows:
+    """Heads that read the same blocks, multiplied as one head: their coefficient rows side
+    by side over the union of the columns they read (zeros where a head does not read a
+    column another one does), so a batch's entries are gone through once for all of them.
+
+    Each class's sum takes the same terms in the same order as its own head's product, plus
+    exact zeros (a finite value x 0.0 is 0.0, and s + 0.0 is s): the scores are the same."""
+
+    def __init__(self, heads: Sequence[Head]) -> None:
+        self.heads = tuple(heads)
+
+    @cached_property
+    def union(self) -> Head:
+        """One head with every member's classes (in order), reading the union of their
+        columns, its intercept zero."""
+        inputs = []
+        for position, first in enumerate(self.heads[0].inputs):
+            chosen = [head.inputs[position].columns for head in self.heads]
+            columns = None if any(c is None for c in chosen) else np.unique(np.concatenate(chosen))
+            inputs.append(dataclasses.replace(first, columns=columns))
+        widths = [item.width for item in inputs]
+        dtype = np.float32 if all(h.coef.dtype == np.float32 for h in self.heads) else np.float64
+        coef = np.zeros((sum(len(h.classes) for h in self.heads), sum(widths)), dtype=dtype)
+        row = 0
+        for head in self.heads:
+            at = 0  # the head's coefficient column
+            for item, union_item, offset in zip(
+                head.inputs, inputs, np.cumsum([0, *widths[:-1]]), strict=True
+            ):
+                local = np.arange(item.width) if item.columns is None else item.columns
+                whole = (
+                    np.arange(union_item.width)
+                    if union_item.columns is None
+                    else union_item.columns
+                )
+                where = offset + np.searchsorted(whole, local)
+                coef[row : row + len(head.classes), where] = head.coef[:, at : at + item.width]
+                at += item.width
+            row += len(head.classes)
+        classes = tuple(c for head in self.heads for c in head.classes)
+        return Head(classes, coef, np.zeros(len(classes)), tuple(inputs))
+
+    def product(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
+        """The batch's product with every head's rows (classes of head 1, head 2, ...)."""
+        union = self.union
+        return union.product(features, union.rows)
+
+
+@dataclass(frozen=True)
+class SharedPart:
+    """A head's classes in a shared product: columns start:stop of it."""
+
+    rows: SharedRows
+    start: int
+    stop: int
+
+
+def share_products(heads: dict[str, Head]) -> dict[str, Head]:
+    """The heads, those that read (columns of) the same blocks linked to one `SharedRows`
+    (heads over every column of the featuriser, `inputs` empty, stay alone)."""
+    groups: dict[tuple, list[str]] = {}
+    for name, head in heads.items():
+        if head.inputs:
+            key = tuple((i.block, i.start, i.stop) for i in head.inputs)
+            groups.setdefault(key, []).append(name)
+    out = dict(heads)
+    for names in groups.values():
+        if len(names) > 1:
+            members = [dataclasses.replace(heads[name], shared=None) for name in names]
+            shared, start = SharedRows(members), 0
+            for name, member in zip(names, members, strict=True):
+                stop = start + len(member.classes)
+                out[name] = dataclasses.replace(member, shared=SharedPart(shared, start, stop))
+                start = stop
+    return out
+
+
 class BlockRows:
     """One batch's feature matrix, block by block: each block computed once, on first use."""
 
@@ -156,6 +245,7 @@ class BlockRows:
         self.texts = list(texts)
         self._positions = {block.spec.name: at for at, block in enumerate(featurizer.blocks)}
         self._done: dict[str, sp.csr_matrix] = {}
+        self._products: dict[int, np.ndarray] = {}  # per SharedRows, its product
         # the token look-ups, once a batch and text cleaning (shared by the blocks that read it)
         self._looked: dict[TokenPass, Looked] = {}
 
@@ -172,6 +262,13 @@ class BlockRows:
             matrix = self.featurizer.block_rows(position, self.texts, self._looked)
             self._done[name] = matrix
         return matrix
+
+    def product(self, shared: SharedRows) -> np.ndarray:
+        """The batch's product with the shared rows (computed once per batch)."""
+        product = self._products.get(id(shared))
+        if product is None:
+            product = self._products[id(shared)] = shared.product(self)
+        return product
 
     def computed(self) -> frozenset[str]:
         """Names of the blocks computed so far."""

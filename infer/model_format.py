@@ -18,7 +18,7 @@ import numpy as np
 
 from infer.blockstore import VOCAB_FILE, encode_entry, encode_terms, entry_key, terms_key
 from infer.features import Featurizer, TfidfBlock, idf_key
-from infer.linear import Head, HeadInput
+from infer.linear import Head, HeadInput, share_products
 from infer.place_features import PlaceBlock
 from infer.placepass import gazetteer_arrays, gazetteer_key
 
@@ -83,6 +83,13 @@ class ModelData:
     window_min_words: int = 0
     place_fallback_share: float = 0.0
     gate: Head | None = None  # the attack gate (one class); None in models without one
+
+    def __post_init__(self) -> None:
+        """Link the heads that read the same columns to one product a batch
+        (`infer.linear.share_products`: the region and country heads, the incident heads and
+        the gate)."""
+        for name, head in share_products(self.heads()).items():
+            object.__setattr__(self, name, head)
 
     def heads(self) -> dict[str, Head]:
         """The model's heads by name (the optional ones only when present)."""
