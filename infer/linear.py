@@ -176,14 +176,15 @@ class SharedRows:
         """One head with every member's classes (in order), reading the union of their
         columns, its intercept zero."""
         inputs = []
-        for position, first in enumerate(self.heads[0].inputs):
+        for position, template in enumerate(self.heads[0].inputs):
             chosen = [head.inputs[position].columns for head in self.heads]
             columns = None if any(c is None for c in chosen) else np.unique(np.concatenate(chosen))
-            inputs.append(dataclasses.replace(first, columns=columns))
+            inputs.append(dataclasses.replace(template, columns=columns))
         widths = [item.width for item in inputs]
         dtype = np.float32 if all(h.coef.dtype == np.float32 for h in self.heads) else np.float64
-        coef = np.zeros((sum(len(h.classes) for h in self.heads), sum(widths)), dtype=dtype)
-        row = 0
+        # built as the kernel reads it (one row per column), so `rows` is a view, not a copy
+        rows = np.zeros((sum(widths), sum(len(h.classes) for h in self.heads)), dtype=dtype)
+        first = 0  # the head's first class
         for head in self.heads:
             at = 0  # the head's coefficient column
             for item, union_item, offset in zip(
@@ -196,11 +197,13 @@ class SharedRows:
                     else union_item.columns
                 )
                 where = offset + np.searchsorted(whole, local)
-                coef[row : row + len(head.classes), where] = head.coef[:, at : at + item.width]
+                rows[where, first : first + len(head.classes)] = head.coef[
+                    :, at : at + item.width
+                ].T
                 at += item.width
-            row += len(head.classes)
+            first += len(head.classes)
         classes = tuple(c for head in self.heads for c in head.classes)
-        return Head(classes, coef, np.zeros(len(classes)), tuple(inputs))
+        return Head(classes, rows.T, np.zeros(len(classes)), tuple(inputs))
 
     def product(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
         """The batch's product with every head's rows (classes of head 1, head 2, ...)."""
