@@ -273,15 +273,40 @@ def _token_slot(h, mask):
     return (mixed ^ (mixed >> 29)) & mask
 
 
+@numba.njit(cache=True, nogil=True)
+def _find(text, a, b, slots, hashes, arena, arena_ptr):
+    """The id of `text[a:b]` in a table of tokens (-1: not there): `slots` an open-addressing
+    table of ids, token i's code points `arena[arena_ptr[i]:arena_ptr[i + 1]]` and its hash
+    `hashes[i]`."""
+    n = b - a
+    h = _hash(text, a, b)
+    mask = len(slots) - 1
+    slot = _token_slot(h, mask)
+    found = -1
+    while slots[slot] >= 0:
+        i = slots[slot]
+        if hashes[i] == h and arena_ptr[i + 1] - arena_ptr[i] == n:
+            at = arena_ptr[i]
+            same = True
+            for m in range(n):
+                if arena[at + m] != text[a + m]:
+                    same = False
+                    break
+            if same:
+                found = i
+                break
+        slot = (slot + 1) & mask
+    return found
+
+
 @numba.njit(
     [(_U32_READ, _I64, _I64, _I32, _I64, _U32, _I64)],
     cache=True,
     nogil=True,
 )
 def find_tokens(text, starts, ends, slots, hashes, arena, arena_ptr):
-    """The id of each token `text[starts[k]:ends[k]]` in the table (-1: not there): `slots`
-    an open-addressing table of ids, token i's code points `arena[arena_ptr[i]:arena_ptr[i +
-    1]]` and its hash `hashes[i]`."""
+    """The id of each token `text[starts[k]:ends[k]]` in the table (-1: not there): `_find`'s
+    probe, written out (calling `_find` per token made this loop up to twice as slow)."""
     ids = np.empty(len(starts), dtype=np.int64)
     mask = len(slots) - 1
     for k in range(len(starts)):
@@ -320,7 +345,7 @@ def insert_tokens(slots, hashes, arena, arena_ptr, first, stop):
         slots[slot] = i
 
 
-# character classes of `infer.placepass.place_classes` (a byte per code point)
+# the character classes of `infer.tokencache.char_classes` (a byte per code point)
 _WORD, _START, _ALNUM, _TAIL, _LOWER = 1, 2, 4, 8, 16
 
 
@@ -386,3 +411,59 @@ def place_spans(text, classes, connectors):
         found += 1
         i = end
     return starts[:found], ends[:found]
+
+
+_WORD_PARTS_ARGUMENTS = (
+    _U32_READ,
+    _I64,
+    _U8_READ,
+    _I32,
+    _I64,
+    _U32,
+    _I64,
+    _I32,
+    _I64,
+    types.boolean,
+    types.boolean,
+)
+
+
+@numba.njit([_WORD_PARTS_ARGUMENTS], cache=True, nogil=True)
+def word_parts(text, ends, classes, slots, hashes, arena, arena_ptr, columns, ids, unigrams, pairs):
+    """The word tokeniser's view of tokens (token t: `text[ends[t - 1]:ends[t]]`, code points;
+    `classes` as for `place_spans`): its words are the runs of \\w two or more long (what
+    `(?u)\\b\\w\\w+\\b` finds), looked up in a table of words (`_find`) whose word i has
+    `columns[i]` (-1: none) and `ids[i]`. Per token, if `unigrams`, the columns of its words
+    that have one, and if `pairs`, every word's id (-1: not in the table), in order:
+    (columns per token, columns, ids per token, ids)."""
+    n_tokens = len(ends)
+    per_token = np.zeros(n_tokens, dtype=np.int64)
+    per_token_ids = np.zeros(n_tokens, dtype=np.int64)
+    found = np.empty(len(text) // 2 + 1, dtype=np.int32)
+    found_ids = np.empty(len(text) // 2 + 1, dtype=np.int64)
+    n_found = 0
+    n_ids = 0
+    start = 0
+    for t in range(n_tokens):
+        stop = ends[t]
+        i = start
+        while i < stop:
+            if not classes[text[i]] & _WORD:
+                i += 1
+                continue
+            j = i + 1
+            while j < stop and classes[text[j]] & _WORD:
+                j += 1
+            if j - i >= 2:
+                at = _find(text, i, j, slots, hashes, arena, arena_ptr)
+                if unigrams and at >= 0 and columns[at] >= 0:
+                    found[n_found] = columns[at]
+                    n_found += 1
+                    per_token[t] += 1
+                if pairs:
+                    found_ids[n_ids] = ids[at] if at >= 0 else -1
+                    n_ids += 1
+                    per_token_ids[t] += 1
+            i = j
+        start = stop
+    return per_token, found[:n_found], per_token_ids, found_ids[:n_ids]

@@ -19,13 +19,14 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from infer.tokencache import Part, per_token_parts
+from infer.tokencache import Part
 from infer.tokenpass import (
     BlockCounter,
     CharTable,
     GramTable,
     Looked,
     TokenPass,
+    WordTable,
     multiword_terms,
 )
 
@@ -214,15 +215,17 @@ class TfidfBlock:
         table = None
         if high >= 2 and columns:
             table = GramTable(word_ids, lengths, columns, len(words), spec.ngram_range)
-        pairs = table is not None
+        unigrams, pairs = low == 1, table is not None
+        # every word a lookup may ask for: the one-word terms and the words of the others
+        keys = list(dict.fromkeys([*(t for t in self.terms if " " not in t), *words]))
+        word_table = WordTable(
+            keys,
+            [index.get(key, -1) for key in keys],
+            [words.get(key, -1) for key in keys],
+        )
 
         def analyze_words(tokens: list[str]) -> tuple[Part, Part]:
-            rows = []
-            for token in tokens:
-                found = _TOKEN.findall(token)
-                unigrams = known(index, found) if low == 1 else []
-                rows.append((unigrams, [words.get(w, -1) for w in found] if pairs else []))
-            return per_token_parts(rows)
+            return word_table.parts(tokens, unigrams, pairs)
 
         return BlockCounter(analyze_words, table, self.size)
 
@@ -285,11 +288,6 @@ class TfidfBlock:
         if token_pass is None:
             return self.weigh(self.counts_by_analyzer(texts))
         return token_pass.tfidf(0, token_pass.lookup(texts), self.idf)
-
-
-def known(index: dict[str, int], terms: Iterable[str]) -> list[int]:
-    """The columns of the terms in the vocabulary, in order (repeats kept)."""
-    return [column for column in map(index.get, terms) if column is not None]
 
 
 class Featurizer:

@@ -40,7 +40,7 @@ from infer.places import (
     span_key,
 )
 from infer.taxonomy import COUNTRIES
-from infer.tokencache import TokenCache, code_points, per_token_parts
+from infer.tokencache import TokenCache, char_classes, code_points, per_token_parts
 from infer.tokenpass import char_kernels
 
 PARTS = ("words", "keys", "lengths", "kinds", "values", "codes", "max_words", "acronyms")
@@ -145,43 +145,6 @@ def us_state_matches(text: str) -> Iterable[re.Match]:
     for match in _STATE_AFTER_COMMA.finditer(text):
         if "a" <= text[match.start() - 1 : match.start()] <= "z":
             yield match
-
-
-# The classes of a code point that the place tokeniser (`charkernels.place_spans`) reads, as
-# the place regex (`infer.places._TOKEN`) defines them: \w; a letter other than a-z (what
-# starts a name); \w but "_" (what ends one); what a name's tail holds; a-z.
-_CLASS_PATTERNS = tuple(
-    (1 << bit, re.compile(pattern))
-    for bit, pattern in enumerate((r"\w", r"[^\W\d_a-z]", r"[^\W_]", r"[\w'’\-]", r"[a-z]"))
-)
-_CLASSIFIED = 128
-
-
-@cache
-def _class_table() -> tuple[np.ndarray, np.ndarray]:
-    """A byte per code point (its classes, once classified) and a read-only view of it; the
-    ASCII ones are classified here, the others when a text first holds them."""
-    table = np.zeros(0x110000, dtype=np.uint8)
-    _classify(table, range(128))
-    view = table.view()
-    view.setflags(write=False)
-    return table, view
-
-
-def _classify(table: np.ndarray, points: Iterable[int]) -> None:
-    for point in points:
-        char = chr(point)
-        table[point] = _CLASSIFIED | sum(bit for bit, p in _CLASS_PATTERNS if p.match(char))
-
-
-def place_classes(text: np.ndarray) -> np.ndarray:
-    """The class table (read-only), every code point of `text` classified."""
-    table, view = _class_table()
-    high = text[text >= 128]
-    if len(high):
-        points = np.unique(high)
-        _classify(table, points[table[points] == 0].tolist())
-    return view
 
 
 _ARTICLE_KEYS = np.array(
@@ -341,7 +304,7 @@ class PlaceMatcher:
         np.cumsum(lengths[:-1] + 1, out=begin[1:])
         end = begin + lengths
         text = code_points(joined)
-        starts, ends = char_kernels().place_spans(text, place_classes(text), _CONNECTOR_KEYS)
+        starts, ends = char_kernels().place_spans(text, char_classes(text), _CONNECTOR_KEYS)
         tok_ptr = np.searchsorted(starts, begin, side="left")
         tok_ptr = np.append(tok_ptr, len(starts)).astype(np.int64)
         tok_id, (cache_ptr, cache_values, word_ptr, words) = self.tokens.lookup(

@@ -10,6 +10,7 @@ no Python call per token. Only the tokens not cached yet become strings, to be a
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
@@ -37,6 +38,45 @@ def whitespace() -> np.ndarray:
     space[[c for c in range(0x3001) if chr(c).isspace()]] = 1
     space.setflags(write=False)
     return space
+
+
+# The classes of a code point that compiled tokenisers read, by the regexes that define them:
+# \w (the word tokeniser's runs); a letter other than a-z (what starts a place name,
+# `infer.places._TOKEN`); \w but "_" (what ends one); what a name's tail holds; a-z.
+WORD, NAME_START, NAME_END, NAME_TAIL, ASCII_LOWER = (1 << bit for bit in range(5))
+_CLASS_PATTERNS = tuple(
+    (1 << bit, re.compile(pattern))
+    for bit, pattern in enumerate((r"\w", r"[^\W\d_a-z]", r"[^\W_]", r"[\w'’\-]", r"[a-z]"))
+)
+_CLASSIFIED = 128
+
+
+@cache
+def _class_table() -> tuple[np.ndarray, np.ndarray]:
+    """A byte per code point (its classes, once classified) and a read-only view of it; the
+    ASCII ones are classified here, the others when a text first holds them."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    _classify(table, range(128))
+    view = table.view()
+    view.setflags(write=False)
+    return table, view
+
+
+def _classify(table: np.ndarray, points: Iterable[int]) -> None:
+    for point in points:
+        char = chr(point)
+        table[point] = _CLASSIFIED | sum(bit for bit, p in _CLASS_PATTERNS if p.match(char))
+
+
+def char_classes(text: np.ndarray) -> np.ndarray:
+    """The class table (read-only, indexed by code point), every code point of `text` (code
+    points) classified."""
+    table, view = _class_table()
+    high = text[text >= 128]
+    if len(high):
+        points = np.unique(high)
+        _classify(table, points[table[points] == 0].tolist())
+    return view
 
 
 def code_points(text: str) -> np.ndarray:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from infer.tokencache import Part, TokenCache, split_spans
+from infer.tokencache import Part, TokenCache, char_classes, split_spans
 
 MAX_KEY = 2**62
 _EMPTY = np.int64(-1)
@@ -132,6 +132,42 @@ class CharTable:
             self.keys,
             self.values,
         )
+
+
+class WordTable:
+    """Words -> (column, word id) for the compiled word analysis of new tokens
+    (`charkernels.word_parts`): the words' code points in a table like `TokenCache`'s."""
+
+    def __init__(self, words: Sequence[str], columns: Sequence[int], ids: Sequence[int]) -> None:
+        codes, lengths = _code_points(words)
+        self.arena = np.array(codes, dtype=np.uint32)
+        self.arena_ptr = np.zeros(len(words) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=self.arena_ptr[1:])
+        self.hashes = np.zeros(len(words), dtype=np.int64)
+        self.slots = np.full(1 << max(4, (2 * len(words)).bit_length()), -1, dtype=np.int32)
+        self.columns = np.asarray(columns, dtype=np.int32)
+        self.ids = np.asarray(ids, dtype=np.int64)
+        table = (self.slots, self.hashes, self.arena, self.arena_ptr)
+        char_kernels().insert_tokens(*table, 0, len(words))
+
+    def parts(self, tokens: list[str], unigrams: bool, pairs: bool) -> tuple[Part, Part]:
+        """Per token, the columns of its words (`(?u)\\b\\w\\w+\\b`) that have one, in
+        order, if `unigrams`; and every word's id (-1: none), if `pairs`."""
+        codes, lengths = _code_points(tokens)
+        per_token, found, per_token_ids, found_ids = char_kernels().word_parts(
+            codes,
+            np.cumsum(lengths),
+            char_classes(codes),
+            self.slots,
+            self.hashes,
+            self.arena,
+            self.arena_ptr,
+            self.columns,
+            self.ids,
+            unigrams,
+            pairs,
+        )
+        return (per_token, found), (per_token_ids, found_ids)
 
 
 def _code_points(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,6 @@ from infer.place_features import PlaceBlock
 from infer.placepass import (
     PlaceMatcher,
     gazetteer_arrays,
-    place_classes,
     token_keys,
     us_state_matches,
 )
@@ -31,7 +30,7 @@ from infer.places import (
     _token_key,
     place_key,
 )
-from infer.tokencache import code_points
+from infer.tokencache import char_classes, code_points
 from infer.tokenpass import char_kernels
 from tests.helpers import demo_texts
 from train.gazetteer_sources import demonym_keys, group_keys, taxonomy_places
@@ -367,7 +366,7 @@ def test_us_state_search_finds_what_the_reference_regex_finds_on_generated_texts
 def place_spans(text: str) -> list[tuple[int, int]]:
     """The compiled tokeniser's spans of one text."""
     points = code_points(text)
-    starts, ends = char_kernels().place_spans(points, place_classes(points), _CONNECTOR_KEYS)
+    starts, ends = char_kernels().place_spans(points, char_classes(points), _CONNECTOR_KEYS)
     return list(zip(starts.tolist(), ends.tolist(), strict=True))
 
 
