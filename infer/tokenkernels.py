@@ -79,10 +79,13 @@ def _lowest_bit(word: int) -> int:
     return _LOWEST_BIT[(((word & -word) * _DE_BRUIJN_I64) >> 58) & 63]
 
 
-_COUNT_ARGUMENTS = (_I64, _I64, _I64, _I32, _I64, _I32, _I64, _I32, *[types.int64] * 4)
+_COUNT_ARGUMENTS = [
+    (_I64, _I64, _I64, _I32, _I64, _I32, _I64, _I32, *[types.int64] * 4, idf, _F64)
+    for idf in (_F64, _F64_READ)
+]
 
 
-@numba.njit([_COUNT_ARGUMENTS], cache=True, nogil=True)
+@numba.njit(_COUNT_ARGUMENTS, cache=True, nogil=True)
 def count_rows(
     starts,
     token_ids,
@@ -96,11 +99,19 @@ def count_rows(
     low,
     high,
     n_columns,
+    idf,
+    log_tf,
 ):
     """CSR (indptr, indices, data) of raw counts: per text, each token's direct columns plus
     the columns of its word n-grams of low..high words (n >= 2) found in the table, the key
     of an n-gram being its word ids + 1 as digits in `base` (base 0: no n-grams); columns
-    sorted within a row."""
+    sorted within a row. With an `idf` (not empty), the rows are weighed as they are
+    written: sublinear tf (log_tf[count] = log(count) + 1, computed by numpy) x idf,
+    l2-normalised, the same operations in the same order as `TfidfBlock.weigh`, so the same
+    bits. Also returns the size log_tf needs when a count was past its end (0: none was, and
+    the rows are complete)."""
+    weigh = len(idf) > 0
+    needed = 0
     n_rows = len(starts) - 1
     bound = 0
     for i in range(len(token_ids)):
@@ -125,11 +136,9 @@ def count_rows(
             token = token_ids[i]
             for k in range(column_ptr[token], column_ptr[token + 1]):
                 column = columns[k]
-                if counts[column] == 0:  # a new column: its bit, and its leaf's if new
-                    leaf = column >> 6
-                    if leaves[leaf] == 0:
-                        summary[leaf >> 6] |= one << (leaf & 63)
-                    leaves[leaf] |= one << (column & 63)
+                leaf = column >> 6  # the column's bit and its leaf's (no branch: idempotent)
+                summary[leaf >> 6] |= one << (leaf & 63)
+                leaves[leaf] |= one << (column & 63)
                 counts[column] += 1
             if base == 0:
                 continue
@@ -147,17 +156,16 @@ def count_rows(
                         if n >= low:
                             column = _pair_column(table, values, key)
                             if column >= 0:
-                                if counts[column] == 0:
-                                    leaf = column >> 6
-                                    if leaves[leaf] == 0:
-                                        summary[leaf >> 6] |= one << (leaf & 63)
-                                    leaves[leaf] |= one << (column & 63)
+                                leaf = column >> 6
+                                summary[leaf >> 6] |= one << (leaf & 63)
+                                leaves[leaf] |= one << (column & 63)
                                 counts[column] += 1
                 for n in range(len(history) - 1, 0, -1):
                     history[n] = history[n - 1]
                 history[0] = word
         # the row's columns in increasing order: only the non-zero words are visited, so a
         # row costs a scan of `summary` (n_columns / 4096 words) plus a step per column
+        total = 0.0
         for s in range(len(summary)):
             upper = summary[s]
             while upper != 0:
@@ -169,31 +177,27 @@ def count_rows(
                     column = (leaf << 6) + _lowest_bit(bits)
                     bits &= bits - 1
                     indices[nnz] = column
-                    data[nnz] = counts[column]
+                    count = counts[column]
                     counts[column] = 0
+                    if not weigh:
+                        data[nnz] = count
+                    elif count < len(log_tf):
+                        value = log_tf[count] * idf[column]
+                        data[nnz] = value
+                        total += value * value
+                    else:
+                        needed = max(needed, count + 1)
                     nnz += 1
             summary[s] = 0
+        if weigh:
+            norm = np.sqrt(total)
+            if norm == 0.0:
+                norm = 1.0
+            for j in range(indptr[row], nnz):
+                data[j] /= norm
         indptr[row + 1] = nnz
     # the first nnz entries of the worst-case arrays (views: no copy)
-    return indptr, indices[:nnz], data[:nnz]
-
-
-@numba.njit([(_I64, _I32, _F64, idf, _F64) for idf in (_F64, _F64_READ)], cache=True, nogil=True)
-def weigh_rows(indptr, indices, data, idf, log_tf):
-    """In place: counts -> sublinear tf (log_tf[count] = log(count) + 1, computed by numpy)
-    x idf, l2-normalised per row; the same operations in the same order as
-    `TfidfBlock.weigh`, so the same bits."""
-    for row in range(len(indptr) - 1):
-        total = 0.0
-        for j in range(indptr[row], indptr[row + 1]):
-            value = log_tf[int(data[j])] * idf[indices[j]]
-            data[j] = value
-            total += value * value
-        norm = np.sqrt(total)
-        if norm == 0.0:
-            norm = 1.0
-        for j in range(indptr[row], indptr[row + 1]):
-            data[j] /= norm
+    return indptr, indices[:nnz], data[:nnz], needed
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

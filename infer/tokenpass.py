@@ -27,6 +27,7 @@ from infer.tokencache import Part, TokenCache, char_classes, split_spans
 
 MAX_KEY = 2**62
 _EMPTY = np.int64(-1)
+_NO_IDF = np.zeros(0)  # count_rows: raw counts
 
 
 @cache
@@ -252,23 +253,26 @@ class TokenPass:
 
     def counts(self, block: int, looked: Looked) -> sp.csr_matrix:
         """Raw counts of block `block` of the pass (rows: texts, sorted columns)."""
-        indptr, indices, data = self._counts(block, looked)
+        indptr, indices, data, _ = self._counts(block, looked, _NO_IDF, self.log_tf)
         shape = (len(looked.starts) - 1, self.counters[block].n_columns)
         return sp.csr_matrix((data, indices, indptr), shape=shape)
 
     def tfidf(self, block: int, looked: Looked, idf: np.ndarray) -> sp.csr_matrix:
         """Sublinear tf x idf rows, l2-normalised, like `TfidfBlock.weigh` of the counts."""
-        indptr, indices, data = self._counts(block, looked)
-        top = int(data.max()) if len(data) else 0
-        if top >= len(self.log_tf):
-            self.log_tf = _log_tf(2 * top)
         # float64 always (a model's stored float32 is widened exactly): one compiled kernel
-        kernels().weigh_rows(indptr, indices, data, np.asarray(idf, dtype=np.float64), self.log_tf)
+        idf = np.asarray(idf, dtype=np.float64)
+        indptr, indices, data, needed = self._counts(block, looked, idf, self.log_tf)
+        if needed:  # a count past the end of log_tf (rare): a bigger table, and again
+            self.log_tf = _log_tf(2 * needed)
+            indptr, indices, data, needed = self._counts(block, looked, idf, self.log_tf)
         shape = (len(looked.starts) - 1, self.counters[block].n_columns)
         return sp.csr_matrix((data, indices, indptr), shape=shape)
 
-    def _counts(self, block: int, looked: Looked) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(indptr, indices, data) of the raw counts."""
+    def _counts(
+        self, block: int, looked: Looked, idf: np.ndarray, log_tf: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(indptr, indices, data, log_tf size needed) of the counts, weighed if `idf` is
+        not empty (`tokenkernels.count_rows`)."""
         counter = self.counters[block]
         column_ptr, columns, word_ptr, words = looked.arrays[4 * block : 4 * block + 4]
         grams = counter.grams
@@ -286,4 +290,6 @@ class TokenPass:
             words,
             *table,
             counter.n_columns,
+            idf,
+            log_tf,
         )

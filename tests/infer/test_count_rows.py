@@ -1,6 +1,7 @@
 """`tokenkernels.count_rows` writes each row's distinct columns in increasing order with their
 counts, for any row length and any column, including those at the edges of its bitmap words
-(64 columns a leaf word, 4096 a summary word)."""
+(64 columns a leaf word, 4096 a summary word); given an idf, it weighs them as
+`TfidfBlock.weigh` does, bit for bit."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infer import tokenkernels
-from infer.tokenpass import GramTable
+from infer.features import BlockSpec, TfidfBlock
+from infer.tokenpass import GramTable, _log_tf
 
 EDGES = [0, 1, 62, 63, 64, 65, 127, 128, 4095, 4096, 4097, 8191, 8192]
 
@@ -46,8 +48,9 @@ def reference(rows, per_token, words, pairs, n_columns):
     return np.asarray(indptr), np.asarray(indices, np.int32), np.asarray(data)
 
 
-def counted(rows, per_token, words, pairs, n_columns):
-    """count_rows of the rows (token ids), with the pairs in a word n-gram table."""
+def counted(rows, per_token, words, pairs, n_columns, idf=None, log_tf=None):
+    """count_rows of the rows (token ids), with the pairs in a word n-gram table (weighed
+    with `idf` when given)."""
     starts = np.zeros(len(rows) + 1, dtype=np.int64)
     starts[1:] = np.cumsum([len(r) for r in rows])
     token_ids = np.asarray([t for r in rows for t in r], dtype=np.int64)
@@ -61,9 +64,12 @@ def counted(rows, per_token, words, pairs, n_columns):
         grams = (table.keys, table.values, table.base, table.low, table.high)
     else:
         grams = (np.full(1, -1, dtype=np.int64), np.full(1, -1, np.int32), 0, 1, 1)
-    return tokenkernels.count_rows(
-        starts, token_ids, column_ptr, columns, word_ptr, word_values, *grams, n_columns
+    weights = (np.zeros(0), _log_tf(256)) if idf is None else (idf, log_tf)
+    *matrix, needed = tokenkernels.count_rows(
+        starts, token_ids, column_ptr, columns, word_ptr, word_values, *grams, n_columns, *weights
     )
+    assert needed == 0 or idf is not None
+    return (*matrix, needed) if idf is not None else tuple(matrix)
 
 
 def same(got, expected) -> None:
@@ -122,3 +128,40 @@ def test_generated_rows_equal_plain_counting(n_columns, data):
         counted(rows, per_token, words, {}, n_columns),
         reference(rows, per_token, words, {}, n_columns),
     )
+
+
+def weighed(counts, n_columns, idf):
+    """`TfidfBlock.weigh` of the counts (the reference the predictor's blocks are tested on)."""
+    import scipy.sparse as sp
+
+    spec = BlockSpec("b", "word", (1, 1))
+    block = TfidfBlock(spec, tuple(str(c) for c in range(n_columns)), idf)
+    matrix = sp.csr_matrix((counts[2], counts[1], counts[0]), shape=(len(counts[0]) - 1, n_columns))
+    out = block.weigh(matrix)
+    return out.indptr, out.indices, out.data
+
+
+@pytest.mark.parametrize("n_columns", [64, 4097, 50_000])
+def test_weighed_rows_are_the_reference_weighing_of_the_counts_bit_for_bit(n_columns):
+    rng = np.random.default_rng(n_columns)
+    per_token = [rng.integers(0, n_columns, size=rng.integers(0, 30)).tolist() for _ in range(50)]
+    per_token.append([n_columns - 1] * 9)  # a count of 9 per occurrence
+    words = [[] for _ in per_token]
+    rows = [rng.integers(0, len(per_token), size=n).tolist() for n in (0, 1, 7, 300, 2000)]
+    rows.append([len(per_token) - 1] * 40)  # a count of 360, past a table of 256
+    idf = rng.random(n_columns) * 5 + 1
+    counts = counted(rows, per_token, words, {}, n_columns)
+    expected = weighed(counts, n_columns, idf)
+    log_tf = _log_tf(int(counts[2].max()) + 1)  # just big enough
+    *got, needed = counted(rows, per_token, words, {}, n_columns, idf, log_tf)
+    assert needed == 0
+    same(got, expected)
+
+
+def test_a_count_past_the_end_of_the_log_table_asks_for_a_bigger_one():
+    per_token, words = [[3]], [[]]
+    idf = np.ones(10)
+    *_, needed = counted([[0] * 300, [0] * 2], per_token, words, {}, 10, idf, _log_tf(256))
+    assert needed == 301
+    *_, needed = counted([[0] * 255], per_token, words, {}, 10, idf, _log_tf(256))
+    assert needed == 0
