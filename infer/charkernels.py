@@ -299,17 +299,35 @@ def _find(text, a, b, slots, hashes, arena, arena_ptr):
     return found
 
 
-@numba.njit(
-    [(_U32_READ, _I64, _I64, _I32, _I64, _U32, _I64)],
-    cache=True,
-    nogil=True,
+_FIND_OR_ADD_ARGUMENTS = (
+    _U32_READ,
+    _I64,
+    _I64,
+    _I64,
+    _I64,
+    types.int64,
+    _I32,
+    _I64,
+    _U32,
+    _I64,
+    types.int64,
+    types.int64,
+    types.int64,
 )
-def find_tokens(text, starts, ends, slots, hashes, arena, arena_ptr):
-    """The id of each token `text[starts[k]:ends[k]]` in the table (-1: not there): `_find`'s
-    probe, written out (calling `_find` per token made this loop up to twice as slow)."""
-    ids = np.empty(len(starts), dtype=np.int64)
+
+
+@numba.njit([_FIND_OR_ADD_ARGUMENTS], cache=True, nogil=True)
+def find_or_add(
+    text, starts, ends, ids, first_at, k, slots, hashes, arena, arena_ptr, size, origin, limit
+):
+    """From token k on, `ids[k]` = the id of token `text[starts[k]:ends[k]]` in the table
+    (`_find`'s, whose probe is written out here: a call per token made the loop up to twice
+    as slow); a token not there is added with the next id, `size`: its code points appended
+    to the arena, its hash and slot set, and `first_at[size - origin] = k`. Stops at the first
+    token it cannot add: `limit` tokens are in the table, the table would be more than half
+    full, or the arena, `hashes` or `arena_ptr` are full. Returns (that k, the new size)."""
     mask = len(slots) - 1
-    for k in range(len(starts)):
+    while k < len(starts):
         a = starts[k]
         n = ends[k] - a
         h = _hash(text, a, ends[k])
@@ -328,8 +346,21 @@ def find_tokens(text, starts, ends, slots, hashes, arena, arena_ptr):
                     found = i
                     break
             slot = (slot + 1) & mask
+        if found < 0:  # slots[slot] is the free slot the probe ended on
+            at = arena_ptr[size]
+            full = size >= len(hashes) or size + 2 > len(arena_ptr) or at + n > len(arena)
+            if size >= limit or 2 * (size + 1) > len(slots) or full:
+                break
+            arena[at : at + n] = text[a : a + n]
+            arena_ptr[size + 1] = at + n
+            hashes[size] = h
+            slots[slot] = size
+            first_at[size - origin] = k
+            found = size
+            size += 1
         ids[k] = found
-    return ids
+        k += 1
+    return k, size
 
 
 @numba.njit([(_I32, _I64, _U32, _I64, types.int64, types.int64)], cache=True, nogil=True)

@@ -4,7 +4,7 @@ The word and char blocks (`infer.tokenpass`) and the place matcher (`infer.place
 out some numbers once per distinct token (its columns, its word ids, its flags) and read
 them back for every occurrence. Texts are read as code points (a str's UTF-32), tokens are
 spans of them, and a numba kernel finds each span's id in an open-addressing table keyed by
-the token's code points (`infer.charkernels.find_tokens`): no str object per occurrence and
+the token's code points (`infer.charkernels.find_or_add`): no str object per occurrence and
 no Python call per token. Only the tokens not cached yet become strings, to be analysed.
 """
 
@@ -147,50 +147,73 @@ class TokenCache:
     ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
         """The cache ids of the tokens `joined[starts[k]:ends[k]]` (`text`: the code points
         of `joined`) and the cache's arrays (ptr_0, values_0, ptr_1, ...), consistent with
-        each other."""
+        each other. The tokens not cached yet are added as the kernel meets them (so each
+        is made a str and analysed once, in order of first occurrence); a cache that would
+        pass MAX_TOKENS starts over, and then every token of the batch is new."""
         with self.lock:
-            found = self._find(text, starts, ends)
-            missing = np.flatnonzero(found < 0)
-            if len(missing):
-                tokens = _strings(joined, starts[missing], ends[missing])
-                if self.size + len(dict.fromkeys(tokens)) > MAX_TOKENS:
-                    self._reset()  # and every token of the batch is new again
-                    missing = np.arange(len(starts))
-                    tokens = _strings(joined, starts, ends)
-                found[missing] = self._add(tokens)
-            return found, self.arrays
+            try:
+                return self._lookup(joined, text, starts, ends)
+            except BaseException:  # (an interrupt) ids without their parts: forget them all
+                self._reset()
+                raise
 
-    def _find(self, text: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        return _kernels().find_tokens(
-            text, starts, ends, self.slots, self.hashes, self.arena, self.arena_ptr
-        )
+    def _lookup(
+        self, joined: str, text: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        ids = np.empty(len(starts), dtype=np.int64)
+        first_at = np.empty(len(starts), dtype=np.int64)
+        origin, k, limit = self.size, 0, MAX_TOKENS
+        while True:
+            k, self.size = _kernels().find_or_add(
+                text,
+                starts,
+                ends,
+                ids,
+                first_at,
+                k,
+                self.slots,
+                self.hashes,
+                self.arena,
+                self.arena_ptr,
+                self.size,
+                origin,
+                limit,
+            )
+            if k == len(starts):
+                break
+            if self.size >= limit:  # full: start over, every token of the batch new
+                self._reset()
+                origin, k, limit = 0, 0, len(starts)
+            else:
+                self._make_room(int(ends[k] - starts[k]))
+        if self.size > origin:
+            self._analyse(joined, starts, ends, first_at[: self.size - origin], origin)
+        return ids, self.arrays
 
-    def _add(self, tokens: list[str]) -> list[int]:
-        """Analyse the tokens not cached yet (some may repeat) and return their ids."""
-        new = list(dict.fromkeys(tokens))
-        first = self.size
+    def _make_room(self, length: int) -> None:
+        """Room for one more token of `length` code points (the table kept at most half
+        full: when it would not be, a twice bigger one, every token inserted again)."""
+        stop = self.size + 1
+        self.hashes = _room(self.hashes, stop)
+        self.arena_ptr = _room(self.arena_ptr, stop + 1)
+        self.arena = _room(self.arena, int(self.arena_ptr[self.size]) + length)
+        if 2 * stop > len(self.slots):
+            self.slots = np.full(1 << (2 * stop).bit_length(), -1, dtype=np.int32)
+            tables = (self.slots, self.hashes, self.arena, self.arena_ptr)
+            _kernels().insert_tokens(*tables, 0, self.size)
+
+    def _analyse(
+        self, joined: str, starts: np.ndarray, ends: np.ndarray, first_at: np.ndarray, first: int
+    ) -> None:
+        """Analyse the tokens added from id `first` on (token `first + i` first occurs at
+        `first_at[i]`) and append their parts."""
+        new = _strings(joined, starts[first_at], ends[first_at])
         parts = self.analyze(new)
         arrays = list(self.arrays)
         for part, (lengths, values) in enumerate(parts):
             at = 2 * part
             arrays[at], arrays[at + 1] = _append(arrays[at], arrays[at + 1], first, lengths, values)
         self.arrays = tuple(arrays)
-        self._insert(new)
-        ids = dict(zip(new, range(first, first + len(new)), strict=True))
-        return [ids[token] for token in tokens]
-
-    def _insert(self, new: list[str]) -> None:
-        """Put the new tokens in the arena and the table (grown to stay at most half full)."""
-        first, stop = self.size, self.size + len(new)
-        codes = code_points("".join(new))
-        lengths = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
-        self.arena_ptr, self.arena = _append(self.arena_ptr, self.arena, first, lengths, codes)
-        self.hashes = _room(self.hashes, stop)
-        if 2 * stop > len(self.slots):
-            self.slots = np.full(1 << (2 * stop).bit_length(), -1, dtype=np.int32)
-            first = 0  # every token again, into the bigger table
-        _kernels().insert_tokens(self.slots, self.hashes, self.arena, self.arena_ptr, first, stop)
-        self.size = stop
 
 
 def _strings(joined: str, starts: np.ndarray, ends: np.ndarray) -> list[str]:

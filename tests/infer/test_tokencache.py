@@ -94,3 +94,33 @@ def test_a_full_cache_starts_over_and_keeps_its_answers_right(monkeypatch):
         look_up(cache, [f"a{i} b{i} c car bomb", "car"])
         assert len(cache) <= 10
     np.testing.assert_array_equal(cache.slots[cache.slots >= 0].size, len(cache))
+
+
+def test_an_analysis_interrupted_midway_leaves_a_cache_that_answers_right():
+    cache = lengths_cache()
+    look_up(cache, ["car bomb", "bomb"])
+    analyze = cache.analyze
+
+    def interrupted(tokens: list[str]):
+        cache.analyze = analyze
+        raise KeyboardInterrupt
+
+    cache.analyze = interrupted
+    try:
+        look_up(cache, ["new words here", "car"])
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the analysis was not interrupted")
+    look_up(cache, ["new words here car bomb", "here"])  # every answer still right
+    assert sorted(cache.tokens()) == sorted(["new", "words", "here", "car", "bomb"])
+
+
+def test_a_batch_with_more_new_tokens_than_the_cache_holds_is_answered_in_full(monkeypatch):
+    monkeypatch.setattr(tokencache, "MAX_TOKENS", 5)
+    cache = lengths_cache()
+    look_up(cache, ["a b c"])
+    look_up(cache, [" ".join(f"w{i}" for i in range(40)), "a b c w3"])
+    assert len(cache) == 43  # the batch's own tokens, the old ones forgotten first
+    look_up(cache, ["w1 q"])  # one new token in a full cache: it starts over again
+    assert sorted(cache.tokens()) == ["q", "w1"]
