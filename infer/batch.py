@@ -53,13 +53,6 @@ class EncodedChunk:
     notes: dict[int, dict[str, Any]]  # {id, source, error | warning} of the records that have one
 
 
-def chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
-    """Consecutive lists of at most `size` records."""
-    iterator = iter(records)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
 def chunks_of(units: Iterable[Unit], size: int) -> Iterator[Chunk]:
     """Consecutive records in lists of at most `size`; each block of JSONL lines a chunk of its
     own (`iter_units(..., jsonl_lines=size)` makes them `size` lines long)."""

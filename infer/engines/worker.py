@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infer.batch import Scorer, chunked
+from infer.batch import Scorer, chunks_of
 from infer.engines.parts import open_part
 from infer.engines.splits import Split, read_split
 from infer.predictor import Predictor
@@ -71,7 +71,7 @@ def score_split(split: Split, job: Job) -> dict[str, Any]:
     try:
         with open_part(temp, job.fmt, explain=job.explain) as part:
             records = read_split(split, text_field=job.text_field, id_field=job.id_field)
-            for chunk in chunked(records, job.batch_size):
+            for chunk in chunks_of(records, job.batch_size):
                 outputs = scorer(chunk)
                 part.write_many(outputs)
                 _count(summary, outputs)
