@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infer import scoring, taxonomy
 from infer.artifact import Head, load_artifact
@@ -90,3 +92,37 @@ def test_a_city_budget_story_gets_no_region_and_a_story_naming_a_place_keeps_it(
     )
     assert (budget.region, budget.country) == (None, None)
     assert (named.region, named.country) == ("Middle East & North Africa", "IQ")
+
+
+SENTENCE_PIECES = [
+    *".!? \n\t\"'”’)“‘(aZ09_-",
+    "\u00a0",
+    "\u2028",
+    "  ",
+    "\n\n",
+    "\n \n",
+    "Mr.",
+    "Kabul",
+    "said.",
+    ".”",
+    "!’ ",
+    "? (",
+    "É",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(SENTENCE_PIECES), max_size=30).map("".join))
+def test_sentences_are_what_the_sentence_regex_splits(text):
+    assert scoring._sentences(text) == scoring._SENTENCE.split(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([" ", "\n", "\u3000", "\x1c", "a", "bc", "é"]), max_size=20).map(
+        "".join
+    ),
+    st.integers(0, 8),
+)
+def test_has_words_is_a_count_of_the_split(text, n):
+    assert scoring.has_words(text, n) == (len(text.split()) >= n)
