@@ -32,15 +32,12 @@ from infer.places import (
     QUALIFIERS,
     Gazetteer,
     Mention,
-    _article_token,
-    _bare,
     _settle_by_state,
     _token_key,
-    _written_as_name,
     span_key,
 )
 from infer.taxonomy import COUNTRIES
-from infer.tokencache import TokenCache, char_classes, code_points, per_token_parts
+from infer.tokencache import Part, TokenCache, char_classes, code_points
 from infer.tokenpass import char_kernels
 
 PARTS = ("words", "keys", "lengths", "kinds", "values", "codes", "max_words", "acronyms")
@@ -215,7 +212,8 @@ class PlaceMatcher:
             [code in _ARTICLE_COUNTRIES for code in self.codes], dtype=np.uint8
         )
         self.country_column, self.region_column = _column_tables(terms, self.codes)
-        self.tokens = TokenCache(lambda tokens: per_token_parts(self._analyze(tokens)), 2)
+        self._first = self.first.tolist()  # per word: does a key start with it (bits)
+        self.tokens = TokenCache(self._analyze, 2)
 
     @classmethod
     def from_gazetteer(cls, gazetteer: Gazetteer, terms: Sequence[str]) -> PlaceMatcher:
@@ -226,7 +224,8 @@ class PlaceMatcher:
         """Each word's id (-1: in no key), by binary search in the sorted words."""
         if not words:
             return np.zeros(0, dtype=np.int64)
-        encoded = [w.encode("utf-8", "surrogatepass") for w in words]
+        # one encode for all (no word holds a line break: tokens are \w, ' and -)
+        encoded = "\n".join(words).encode("utf-8", "surrogatepass").split(b"\n")
         width = self.words.dtype.itemsize
         query = np.array(encoded, dtype=f"S{width}")
         at = np.minimum(np.searchsorted(self.words, query), len(self.words) - 1)
@@ -254,21 +253,24 @@ class PlaceMatcher:
             for end, n in zip(ends[chosen].tolist(), lengths[chosen].tolist(), strict=True)
         ]
 
-    def _analyze(self, tokens: list[str]) -> Iterable[tuple[list[int], list[int]]]:
-        """Per token: ([flags, letters of its key, letters of the key's first word], the
-        key's word ids), the token facts `_match_at` and `_weak` read."""
-        infos = list(zip(token_keys(tokens), map(_written_as_name, tokens), strict=True))
-        split = [key.split(" ") if key else [] for key, _ in infos]
+    def _analyze(self, tokens: list[str]) -> tuple[Part, Part]:
+        """Per token: (flags, letters of its key, letters of the key's first word) and the
+        key's word ids, the token facts `_match_at` and `_weak` read, as the cache's two
+        parts."""
+        keys = token_keys(tokens)
+        split = [key.split(" ") if key else [] for key in keys]
+        n_words = list(map(len, split))
         ids = self._word_ids([w for words in split for w in words]).tolist()
-        first = self.first
+        first = self._first
+        facts: list[int] = []
         at = 0
-        for token, (key, capitalised), words in zip(tokens, infos, split, strict=True):
-            word_ids = ids[at : at + len(words)]
-            at += len(words)
+        for token, key, words, n in zip(tokens, keys, split, n_words, strict=True):
             upper = token[0].isupper()
-            bare = _bare(token)
+            capitalised = upper or token.rpartition("-")[2][:1].isupper()  # _written_as_name
+            bare = token[:-2] if token.endswith(("'s", "’s")) else token  # _bare
+            article = token.partition("-")[0] in ARTICLES  # _article_token
             letters = len(key) - key.count(" ")
-            first_letters = len(words[0]) if words else 0
+            first_letters = len(words[0]) if n else 0
             flags = (
                 (CAPITALISED if capitalised else 0)
                 | (CONNECTOR if key in CONNECTORS else 0)
@@ -278,20 +280,22 @@ class PlaceMatcher:
                 | (BARE if bare == token else 0)
                 | (QUALIFIER if key in QUALIFIERS else 0)
                 | (LEADING_WORD if key in LEADING else 0)
-                | (ARTICLE_FIRST if words and words[0] in ARTICLES else 0)
-                | (GROUPS_ONLY if not upper and not _article_token(token) else 0)
+                | (ARTICLE_FIRST if n and words[0] in ARTICLES else 0)
+                | (GROUPS_ONLY if not upper and not article else 0)
             )
-            head = word_ids[0] if word_ids else -1
+            head = ids[at] if n else -1
             opens = head >= 0 and first[head] & 1
             if not upper:  # `Gazetteer._opens`
                 if "-" not in token:
                     opens = False
-                elif _article_token(token):
+                elif article:
                     if not opens and flags & ARTICLE_FIRST and letters - first_letters >= 4:
-                        opens = word_ids[1] >= 0 and first[word_ids[1]] & 1
+                        opens = ids[at + 1] >= 0 and first[ids[at + 1]] & 1
                 else:
                     opens = head >= 0 and first[head] & 2
-            yield [flags | (OPENS if opens else 0), letters, first_letters], word_ids
+            facts += (flags | (OPENS if opens else 0), letters, first_letters)
+            at += n
+        return ([3] * len(tokens), facts), (n_words, ids)
 
     def matched(
         self, texts: Sequence[str]

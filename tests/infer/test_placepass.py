@@ -106,6 +106,7 @@ TEXTS = [
     "Kabul  -  Makhmour — Mosul – Peshawar -Karachi- Mosul-Iraq",
     "In\u00a0Kabul,\u2003Mosul and\u3000Peshawar, Pakistan.\tKabul - x",
     " \t KABUL – Gunmen attacked. ",
+    "Fighters of al-Ras-Ain, x-al-Mosul, ash-Sham-Ali and el-Hasakah-Kabul met in pro-al-Haram.",
 ]
 
 
