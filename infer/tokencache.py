@@ -97,18 +97,6 @@ def split_spans(texts: Sequence[str]) -> tuple[str, np.ndarray, np.ndarray, np.n
     return joined, text, starts, ends, first
 
 
-def per_token_parts(rows: Iterable[tuple[Sequence[int], Sequence[int]]]) -> tuple[Part, Part]:
-    """Per-token rows of two lists each (a token's values in both parts) as two parts."""
-    lengths: tuple[list[int], list[int]] = ([], [])
-    values: tuple[list[int], list[int]] = ([], [])
-    for first, second in rows:
-        lengths[0].append(len(first))
-        values[0].extend(first)
-        lengths[1].append(len(second))
-        values[1].extend(second)
-    return (lengths[0], values[0]), (lengths[1], values[1])
-
-
 class TokenCache:
     """Per distinct token, `n_parts` runs of numbers (a block's columns, its word ids, a
     place token's flags...), as flat arrays the kernels read: part p of token i is

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infer import tokencache
-from infer.tokencache import TokenCache, per_token_parts, split_spans, whitespace
+from infer.tokencache import TokenCache, split_spans, whitespace
 
 PIECES = [
     *" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000",
@@ -42,7 +42,7 @@ def test_split_spans_are_what_str_split_gives(texts):
 def lengths_cache() -> TokenCache:
     """A cache whose one part is each token's length (and whose analyses are counted)."""
     cache = TokenCache(
-        lambda tokens: per_token_parts(([len(t)], []) for t in tokens),
+        lambda tokens: [([1] * len(tokens), [len(t) for t in tokens]), ([0] * len(tokens), [])],
         2,
     )
     cache.analysed = []  # type: ignore[attr-defined]
