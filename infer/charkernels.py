@@ -420,7 +420,7 @@ def place_spans(text, classes, connectors):
             if j + 1 < n and text[j] == 45 and classes[text[j + 1]] & _START:
                 end = _place_tail(text, classes, j + 2)
             else:
-                k = i
+                k = j
                 while k < n and classes[text[k]] & _WORD:
                     k += 1
                 if k - i <= 7:
@@ -434,6 +434,9 @@ def place_spans(text, classes, connectors):
                         if connector == packed:
                             end = k
                             break
+                if end < 0:  # no token starts inside the word either (no word start there)
+                    i = k
+                    continue
         if end < 0:
             i += 1
             continue
