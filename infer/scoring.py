@@ -295,7 +295,10 @@ class Scorer:
         """Per text, the best incident probabilities over its sentence windows (0 if short)."""
         best = np.zeros((len(texts), len(self.labels)))
         owners, windows = [], []
+        shortest = 2 * self.model.window_min_words - 1  # as in `windows`: most texts are shorter
         for row, text in enumerate(texts):
+            if len(text) < shortest:
+                continue
             found = self.windows(text)
             owners.extend([row] * len(found))
             windows.extend(found)
