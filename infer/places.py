@@ -189,26 +189,18 @@ _CONNECTOR_KEYS = np.array(
 _MAX_OPENERS = 200_000  # tokens whose opener test is remembered per gazetteer
 
 
-@cache
-def _kernels() -> Any:
-    """The compiled tokeniser (numba imported on first use, not with the model)."""
-    from infer import tokenkernels
-
-    return tokenkernels
-
-
 def place_tokens(text: str) -> list[tuple[str, int]]:
-    """(token, start) of every `_TOKEN` match, in order: ASCII texts through the compiled
-    tokeniser (the same spans, tests compare them), others through the regex."""
-    if text.isascii():
-        starts, ends = _kernels().place_token_spans(
-            np.frombuffer(text.encode("ascii"), dtype=np.uint8), _CONNECTOR_KEYS
-        )
-        return [
-            (text[start:end], start)
-            for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
-        ]
-    return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+    """(token, start) of every `_TOKEN` match, in order, found by the scoring path's compiled
+    tokeniser (`charkernels.place_spans`, numba imported on first use; the tests compare it
+    with the regex on every code point)."""
+    from infer.tokencache import char_classes, code_points
+    from infer.tokenpass import char_kernels
+
+    points = code_points(text)
+    starts, ends = char_kernels().place_spans(points, char_classes(points), _CONNECTOR_KEYS)
+    return [
+        (text[start:end], start) for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
 
 
 def fold_word(word: str) -> str:

@@ -16,7 +16,6 @@ _I32 = types.Array(types.int32, 1, "C")
 _I64 = types.Array(types.int64, 1, "C")
 _F64 = types.Array(types.float64, 1, "C")
 _F64_READ = types.Array(types.float64, 1, "C", readonly=True)
-_BYTES_READ = types.Array(types.uint8, 1, "C", readonly=True)  # np.frombuffer of a bytes
 
 _MIX = -7046029254386353131  # 0x9E3779B97F4A7C15 as int64 (Fibonacci hashing, wraps)
 
@@ -198,77 +197,6 @@ def count_rows(
         indptr[row + 1] = nnz
     # the first nnz entries of the worst-case arrays (views: no copy)
     return indptr, indices[:nnz], data[:nnz], needed
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _is_word(c: int) -> bool:
-    """ASCII \\w: letters, digits, underscore."""
-    return (97 <= c <= 122) or (65 <= c <= 90) or (48 <= c <= 57) or c == 95
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _is_alnum(c: int) -> bool:
-    return (97 <= c <= 122) or (65 <= c <= 90) or (48 <= c <= 57)
-
-
-@numba.njit(cache=True, nogil=True)
-def _tail(text, at: int) -> int:
-    """End of the optional `[\\w'\\-]*[^\\W_]` from `at`: the longest such run, cut back to
-    its last letter or digit (the regex's backtracking)."""
-    end = at
-    k = at
-    while k < len(text) and (_is_word(text[k]) or text[k] == 39 or text[k] == 45):
-        k += 1
-        if _is_alnum(text[k - 1]):
-            end = k
-    return end
-
-
-@numba.njit([(_BYTES_READ, _I64)], cache=True, nogil=True)
-def place_token_spans(text, connectors):
-    """(starts, ends) of what `infer.places._TOKEN.finditer` finds in an ASCII text (bytes as
-    uint8): at a word start, a capitalised word with its tail, a lower-case prefix joined by
-    "-" to one ("pro-Taliban"), or a whole word among `connectors` (each packed as
-    little-endian bytes into an int64)."""
-    n = len(text)
-    starts = np.empty(n // 2 + 1, dtype=np.int64)
-    ends = np.empty(n // 2 + 1, dtype=np.int64)
-    found = 0
-    i = 0
-    while i < n:
-        c = text[i]
-        if not _is_word(c) or (i > 0 and _is_word(text[i - 1])):
-            i += 1
-            continue
-        end = -1
-        if 65 <= c <= 90:
-            end = _tail(text, i + 1)
-        elif 97 <= c <= 122:
-            j = i
-            while j < n and 97 <= text[j] <= 122:
-                j += 1
-            if j + 1 < n and text[j] == 45 and 65 <= text[j + 1] <= 90:
-                end = _tail(text, j + 2)
-            else:
-                k = i
-                while k < n and _is_word(text[k]):
-                    k += 1
-                if k - i <= 7:
-                    packed = 0
-                    for m in range(k - 1, i - 1, -1):
-                        packed = packed * 256 + text[m]
-                    for connector in connectors:
-                        if connector == packed:
-                            end = k
-                            break
-        if end < 0:
-            i += 1
-            continue
-        starts[found] = i
-        ends[found] = end
-        found += 1
-        i = end
-    return starts[:found], ends[:found]
 
 
 # coefficient rows are read-only (a model's arrays are views into its file's buffer)
