@@ -28,12 +28,12 @@ from typing import Any
 from infer import interrupts
 from infer.errors import ThreatTaggerError
 from infer.jsonl_reader import JsonlLines
-from infer.predictor import Prediction, Predictor
+from infer.predictor import BATCH_SIZE, Prediction, Predictor
 from infer.readers import InputRecord, Unit
 from infer.scoring import prediction_dicts
 from infer.tokenpass import char_kernels
 
-DEFAULT_BATCH_SIZE = 500
+DEFAULT_BATCH_SIZE = BATCH_SIZE  # records a chunk: one predictor batch (500 was ~5% slower)
 CHUNKS_PER_WORKER = 3
 DIGITS = 4
 ORPHAN_CHECK_SECONDS = 0.5

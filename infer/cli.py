@@ -230,9 +230,11 @@ def score(
     batch_size: Annotated[
         int,
         typer.Option(
-            "--batch-size", min=1, help="Records (JSONL: lines) per chunk sent to a worker."
+            "--batch-size",
+            min=1,
+            help="Records (JSONL: lines) per chunk sent to a worker (one predictor batch).",
         ),
-    ] = 500,
+    ] = 1024,
     engine: Annotated[
         Engine,
         typer.Option(

@@ -56,7 +56,7 @@ def run_job(
     text_field: str = "text",
     id_field: str = "id",
     explain: bool = False,
-    batch_size: int = 500,
+    batch_size: int = 1024,
     split_bytes: int = SPLIT_BYTES,
     ship_model: bool = True,
 ) -> Outcome:

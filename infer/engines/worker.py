@@ -34,7 +34,7 @@ class Job:
     text_field: str = "text"
     id_field: str = "id"
     explain: bool = False
-    batch_size: int = 500
+    batch_size: int = 1024
 
 
 def predictor_for(model: str) -> Predictor:

@@ -328,3 +328,17 @@ def test_spawned_workers_load_the_model_themselves(model_dir, monkeypatch):
     monkeypatch.setattr(batch, "start_method", lambda: "spawn")
     spawned = batch.BatchScorer(predictor, model=model_dir, jobs=2, batch_size=4)
     assert list(spawned.score(records)) == expected
+
+
+def test_the_default_chunk_is_one_predictor_batch():
+    import inspect
+
+    from infer import batch, cli
+    from infer.engines.job import run_job
+    from infer.engines.worker import Job
+    from infer.predictor import BATCH_SIZE
+
+    default = inspect.signature(cli.score).parameters["batch_size"].default
+    assert default == batch.DEFAULT_BATCH_SIZE == BATCH_SIZE
+    assert inspect.signature(run_job).parameters["batch_size"].default == BATCH_SIZE
+    assert Job.__dataclass_fields__["batch_size"].default == BATCH_SIZE
