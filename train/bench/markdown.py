@@ -129,8 +129,10 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
         "",
         f"{speed['docs']:,} documents (the RAND `Description` column taken twice, read with csv);"
         f" all three systems trained on the same {speed['training_records']:,} records "
-        "(Wikipedia converter output + data/demo). Each in-process figure comes from its own "
-        "fresh subprocess; load time is the median of 5 fresh subprocesses (the load call only;"
+        "(Wikipedia converter output + data/demo). Each in-process row is the median of "
+        f"{speed.get('in_process_rounds', 1)} fresh subprocesses (by docs/CPU-s; the systems'"
+        " order reversed every other round; every run's rate is in BENCHMARKS.json); load time"
+        " is the median of 5 fresh subprocesses (the load call only;"
         " start-up adds the imports). docs/CPU-s divides by the process's user+system CPU time,"
         " which is steadier than wall time on a shared machine; the raw and fair ratios divide"
         " docs/CPU-s. fastText's texts are lowercased and one-lined by Python first."

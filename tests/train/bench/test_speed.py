@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from train.bench import speed
 from train.bench.baselines import FastTextModel
 from train.bench.markdown import speed_section
 from train.bench.speed import FAST, LOAD_REPEATS, _summarise, load_stats, worker
@@ -158,3 +159,32 @@ def test_score_rounds_alternate_both_job_counts_and_time_the_start_up(model_dir,
         1,
         1,
     ]
+
+
+def test_an_in_process_row_is_the_median_run_with_every_runs_rate():
+    runs = [
+        {"docs_per_cpu_s": 900.0, "peak_rss_mb": 1.0},
+        {"docs_per_cpu_s": 1200.0, "peak_rss_mb": 2.0},
+        {"docs_per_cpu_s": 1000.0, "peak_rss_mb": 3.0},
+    ]
+    chosen = speed.median_run(runs)
+    assert chosen["docs_per_cpu_s"] == 1000.0 and chosen["peak_rss_mb"] == 3.0  # one real run
+    assert chosen["rounds_docs_per_cpu_s"] == [900.0, 1200.0, 1000.0]
+    assert speed.median_run(runs[:2])["docs_per_cpu_s"] == 900.0  # an even count: the lower
+
+
+def test_in_process_rounds_alternate_the_systems_order(monkeypatch, tmp_path):
+    calls = []
+
+    def fake_worker(kind, path, docs=None):
+        calls.append((path.name, docs.name))
+        return {"n": 10, "predict_s": 1.0, "cpu_s": 1.0, "peak_rss_mb": 1.0}
+
+    monkeypatch.setattr(speed, "run_worker", fake_worker)
+    names = (*speed.SYSTEMS, speed.FAST)
+    paths = {name: tmp_path / name for name in names}
+    systems, long = speed.in_process_rounds(paths, tmp_path / "d", tmp_path / "l", 2)
+    firsts = [path for path, docs in calls if docs == "d"]
+    assert firsts == [*names, *reversed(names)]
+    assert set(systems) == set(names) and set(long) == set(names) - {"naive"}
+    assert systems["fasttext"]["rounds_docs_per_cpu_s"] == [10.0, 10.0]
