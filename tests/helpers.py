@@ -275,3 +275,11 @@ def demo_texts() -> list[str]:
         for line in path.read_text(encoding="utf-8").splitlines()
         if line.strip()
     ]
+
+
+def bench_summary(systems: dict, score: dict, score_1m: dict, **keywords) -> dict:
+    """The speed section's summary (`train.bench.speed._summarise`) of a made-up run: 1,000
+    documents, 50 training records, quick, an idle machine, 3 seconds."""
+    from train.bench.speed import _summarise
+
+    return _summarise(systems, score, score_1m, 1000, 50, True, (1.0, 1.0, 1.0), 3.0, **keywords)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from helpers import bench_summary
+
 from train.bench.markdown import speed_section
-from train.bench.speed import FAST, _summarise
+from train.bench.speed import FAST
 from train.bench.tagger import config_path
 from train.config import load_config
 
@@ -41,15 +43,10 @@ def _run(n: int, wall_s: float) -> dict:
 def test_fast_rows_get_ratios_and_their_own_goal():
     measured = _measured()
     measured["fasttext"]["fair_docs_per_cpu_s"] = 1000.0  # half its raw 2000 docs/CPU-s
-    speed = _summarise(
+    speed = bench_summary(
         measured,
         _run(1000, 2.0),
         _run(5000, 10.0),
-        1000,
-        50,
-        True,
-        (1.0, 1.0, 1.0),
-        3.0,
         score_fast=_run(1000, 0.25),
         score_jobs1=_run(1000, 3.0),
     )
@@ -64,15 +61,10 @@ def test_fast_rows_get_ratios_and_their_own_goal():
 
 
 def test_speed_table_shows_fast_predict_and_score_rows():
-    speed = _summarise(
+    speed = bench_summary(
         _measured(),
         _run(1000, 2.0),
         _run(5000, 10.0),
-        1000,
-        50,
-        True,
-        (1.0, 1.0, 1.0),
-        3.0,
         score_fast=_run(1000, 0.25),
     )
     text = "\n".join(speed_section(speed))
@@ -88,9 +80,7 @@ def test_speed_table_shows_fast_predict_and_score_rows():
 def test_speed_table_without_a_fast_run_has_no_fast_score_row():
     measured = _measured()
     del measured[FAST]
-    speed = _summarise(
-        measured, _run(1000, 2.0), _run(5000, 10.0), 1000, 50, True, (1.0, 1.0, 1.0), 3.0
-    )
+    speed = bench_summary(measured, _run(1000, 2.0), _run(5000, 10.0))
     assert "score_fast" not in speed
     assert "fast.toml" not in "\n".join(speed_section(speed)).split("|---|", 1)[1]
 

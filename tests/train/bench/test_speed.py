@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+from helpers import bench_summary
+
 from train.bench import speed
 from train.bench.baselines import FastTextModel
 from train.bench.markdown import speed_section
-from train.bench.speed import FAST, LOAD_REPEATS, _summarise, load_stats, worker
+from train.bench.speed import FAST, LOAD_REPEATS, load_stats, worker
 
 TEXTS = [
     "A car bomb exploded outside the police station.",
@@ -43,16 +45,11 @@ def _speed() -> dict:
         FAST: _system(4400.0),
     }
     long = {"fasttext": _system(800.0, fair_docs_per_cpu_s=500.0), "threat-tagger": _system(100.0)}
-    return _summarise(
+    return bench_summary(
         systems,
         _run(1000, 1.0),
         _run(5000, 5.0),
-        1000,
-        50,
-        True,
-        (1.0, 1.0, 1.0),
-        3.0,
-        _run(1000, 0.5),
+        score_fast=_run(1000, 0.5),
         long=long,
         score_jobs1=_run(1000, 1.6),
     )
@@ -126,7 +123,7 @@ def test_jobs_rounds_give_every_wall_time_and_the_ratios_around_the_serial_start
     # medians 11.0 and 7.0, start-up 1.5: (11 - 1.5) / (7 - 1.5) and 11 / (1.5 + 9.5 / 2)
     assert rounds["jobs2_vs_jobs1_after_startup"] == 1.73
     assert rounds["jobs2_vs_jobs1_without_overhead"] == 1.76
-    speed = _summarise(
+    speed = bench_summary(
         {
             "naive": _system(1000.0),
             "fasttext": _system(8000.0, fair_docs_per_cpu_s=4000.0),
@@ -134,11 +131,6 @@ def test_jobs_rounds_give_every_wall_time_and_the_ratios_around_the_serial_start
         },
         _run(1000, 7.0),
         _run(5000, 5.0),
-        1000,
-        50,
-        True,
-        (1.0, 1.0, 1.0),
-        3.0,
         score_jobs1=_run(1000, 11.0),
         score_rounds=rounds,
     )
