@@ -175,18 +175,17 @@ class SharedRows:
         self.heads = tuple(heads)
 
     @cached_property
-    def union(self) -> Head:
-        """One head with every member's classes (in order), its intercept zero."""
+    def rows(self) -> np.ndarray:
+        """Every head's coefficient rows side by side, one row per column read (float32 when
+        all are: widening is exact, so the kernel's products do not change)."""
         dtype = np.float32 if all(h.coef.dtype == np.float32 for h in self.heads) else np.float64
-        # built as the kernel reads it (one row per column), so `rows` is a view, not a copy
-        rows = np.concatenate([np.asarray(h.coef.T, dtype=dtype) for h in self.heads], axis=1)
-        classes = tuple(c for head in self.heads for c in head.classes)
-        return Head(classes, rows.T, np.zeros(len(classes)), self.heads[0].inputs)
+        rows = np.ascontiguousarray(np.concatenate([h.coef.T for h in self.heads], axis=1), dtype)
+        rows.setflags(write=False)
+        return rows
 
     def product(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
         """The batch's product with every head's rows (classes of head 1, head 2, ...)."""
-        union = self.union
-        return union.product(features, union.rows)
+        return self.heads[0].product(features, self.rows)
 
 
 @dataclass(frozen=True)
