@@ -11,8 +11,10 @@ places outvote an unsure country head).
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -90,6 +92,26 @@ class Prediction:
             "country_name": self.country_name,
             "country_probability": next(values),
         }
+
+
+# The slots' own setters, in field order: what the frozen __init__ reaches through
+# object.__setattr__, one attribute look-up per field and object
+_SETTERS = tuple(getattr(Prediction, field.name).__set__ for field in fields(Prediction))
+
+
+def built_predictions(*columns: Sequence[Any]) -> list[Prediction]:
+    """[Prediction(*fields) for fields in zip(*columns, strict=True)]: one column per field,
+    in field order. The objects are made bare and each column goes through its slot's setter
+    in one C-level map, instead of the frozen __init__'s six object.__setattr__ calls per
+    object (Prediction has no __post_init__ or defaults to run; a test pins that)."""
+    if len(columns) != len(_SETTERS) or len({len(column) for column in columns}) != 1:
+        raise ValueError(f"built_predictions takes {len(_SETTERS)} columns of one length")
+    n = len(columns[0])
+    out = list(map(object.__new__, repeat(Prediction, n)))
+    consume = deque(maxlen=0).extend
+    for setter, column in zip(_SETTERS, columns, strict=True):
+        consume(map(setter, out, column))
+    return out
 
 
 def prediction_dicts(predictions: Sequence[Prediction], digits: int) -> list[dict[str, Any]]:
@@ -457,9 +479,7 @@ class Scorer:
         region_p = softmax(decision_scores(model.region, matrix))
         country_p = softmax(decision_scores(model.country, matrix))
         geography = self.geography(region_p, country_p, self.place_majority(matrix))
-        labels = self.labels
         assigned = self.assigned(incident, self.thresholds(threshold))
-        return [
-            Prediction(tags, dict(zip(labels, scores, strict=True)), *where)
-            for tags, scores, where in zip(assigned, incident.tolist(), geography, strict=True)
-        ]
+        probabilities = list(map(dict, map(zip, repeat(self.labels), incident.tolist())))
+        where = tuple(zip(*geography, strict=True)) or ((),) * 4  # (no rows: no columns)
+        return built_predictions(assigned, probabilities, *where)

@@ -126,3 +126,50 @@ def test_sentences_are_what_the_sentence_regex_splits(text):
 )
 def test_has_words_is_a_count_of_the_split(text, n):
     assert scoring.has_words(text, n) == (len(text.split()) >= n)
+
+
+PROBABILITY = st.floats(0.0, 1.0)
+LABELS = st.sampled_from(taxonomy.INCIDENT_TYPES)
+PREDICTION_FIELDS = st.tuples(
+    st.dictionaries(LABELS, PROBABILITY, max_size=3),
+    st.dictionaries(LABELS, PROBABILITY),
+    st.sampled_from([None, "South Asia", "Sub-Saharan Africa"]),
+    PROBABILITY,
+    st.sampled_from([None, "IN", "NG", "XX"]),
+    PROBABILITY,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(PREDICTION_FIELDS, max_size=6))
+def test_built_predictions_are_the_dataclass_own_objects(rows):
+    columns = [[row[k] for row in rows] for k in range(6)]
+    built = scoring.built_predictions(*columns)
+    expected = [scoring.Prediction(*row) for row in rows]
+    assert built == expected
+    for fast, slow in zip(built, expected, strict=True):
+        assert type(fast) is scoring.Prediction
+        assert repr(fast) == repr(slow)
+        assert fast.to_dict() == slow.to_dict()
+        assert [getattr(fast, f.name) for f in dataclasses.fields(fast)] == list(
+            dataclasses.astuple(slow)
+        )
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            fast.region = "elsewhere"  # type: ignore[misc]
+
+
+def test_prediction_has_no_init_step_that_built_predictions_would_skip():
+    """built_predictions sets the slots directly: it is only the dataclass's own __init__ while
+    that __init__ does nothing else (no __post_init__, no defaults, one slot per field)."""
+    fields = dataclasses.fields(scoring.Prediction)
+    assert not hasattr(scoring.Prediction, "__post_init__")
+    assert all(f.default is dataclasses.MISSING for f in fields)
+    assert all(f.default_factory is dataclasses.MISSING for f in fields)
+    assert scoring.Prediction.__slots__ == tuple(f.name for f in fields)
+
+
+def test_built_predictions_wants_one_column_per_field_of_one_length():
+    with pytest.raises(ValueError, match="6 columns"):
+        scoring.built_predictions([{}], [{}], [None], [0.0], [None])
+    with pytest.raises(ValueError, match="one length"):
+        scoring.built_predictions([{}], [{}], [None], [0.0], [None], [0.0, 1.0])
