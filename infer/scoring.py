@@ -278,6 +278,10 @@ class Scorer:
         self.membership = np.zeros((len(model.country_regions), len(self.region_names)))
         for row, region in enumerate(model.country_regions):
             self.membership[row, self.region_names.index(region)] = 1.0
+        # the names as object arrays ending in None (index -1), for the geography columns
+        self._region_names = _codes(self.region_names)
+        self._region_classes = _codes(model.region.classes)
+        self._country_codes = _codes(model.country.classes)
         # (first column, width, block name) of the place-name block, the codes its evidence
         # names, and the block columns -> codes map (places and demonyms: fallback rule)
         self._places: tuple[int, int, str] | None = None
@@ -406,50 +410,54 @@ class Scorer:
         under PLACES_OUTVOTE_BELOW, or when the head is unsure. Otherwise no country, and the
         region head's best region when it reaches region_min_probability and is above the
         head's no-evidence level (`above_no_evidence`: a base-rate guess says nothing)."""
+        return list(zip(*self.geography_columns(region_p, country_p, places), strict=True))
+
+    def geography_columns(
+        self, region_p: np.ndarray, country_p: np.ndarray, places: list[str | None]
+    ) -> tuple[list[str | None], list[float], list[str | None], list[float]]:
+        """`geography` as four columns (region, its p, country, its p), filled by numpy
+        per rule; only the rows that a named place decides go through Python one by one."""
         model = self.model
         n = len(region_p)
-        out: list[Geography] = [(None, 0.0, None, 0.0)] * n
+        classes = model.country.classes
         if country_p.shape[1]:
             best = country_p.argmax(axis=1)
             top = country_p[np.arange(n), best]
+            confident = top >= model.country_min_probability
         else:
             best, top = np.zeros(n, dtype=int), np.zeros(n)
-        confident = (
-            top >= model.country_min_probability if country_p.shape[1] else np.zeros(n, dtype=bool)
-        )
-        classes = model.country.classes
-        for row, place in enumerate(places):  # rare: per row
-            if (
-                place is not None
-                and confident[row]
-                and classes[best[row]] != place
-                and top[row] < PLACES_OUTVOTE_BELOW
-            ):
+            confident = np.zeros(n, dtype=bool)
+        # a named place outvotes a confident head under even odds when it names another country
+        for row in np.flatnonzero(confident & (top < PLACES_OUTVOTE_BELOW)).tolist():
+            place = places[row]
+            if place is not None and classes[best[row]] != place:
                 confident[row] = False
+        region = np.full(n, None, dtype=object)
+        region_prob = np.zeros(n)
+        country = np.full(n, None, dtype=object)
         rows = np.flatnonzero(confident)
         if len(rows):
             own = self.membership.argmax(axis=1)[best[rows]]  # column of its region
             members = self.membership.T[own] > 0.0
             # (clipped: a sum of probabilities can pass 1 by a rounding error)
-            sums = np.minimum(np.where(members, country_p[rows], 0.0).sum(axis=1), 1.0)
-            for row, code, name, p in zip(
-                rows.tolist(), best[rows].tolist(), own.tolist(), sums.tolist(), strict=True
-            ):
-                out[row] = (self.region_names[name], p, classes[code], float(top[row]))
+            region_prob[rows] = np.minimum(np.where(members, country_p[rows], 0.0).sum(axis=1), 1.0)
+            region[rows] = self._region_names[own]
+            country[rows] = self._country_codes[best[rows]]
         unsure = np.flatnonzero(~confident)
-        region_best = region_p[unsure].argmax(axis=1) if region_p.shape[1] else None
-        evident = above_no_evidence(region_p[unsure], self.region_no_evidence)
-        for i, row in enumerate(unsure.tolist()):
+        if region_p.shape[1] and len(unsure):
+            region_best = region_p[unsure].argmax(axis=1)
+            p = region_p[unsure, region_best]
+            evident = above_no_evidence(region_p[unsure], self.region_no_evidence)
+            kept = (p >= model.region_min_probability) & evident
+            region_prob[unsure] = p
+            region[unsure] = self._region_classes[np.where(kept, region_best, -1)]
+        out = region.tolist(), region_prob.tolist(), country.tolist(), top.tolist()
+        for row in unsure.tolist():
             place = places[row]
             if place is not None:  # named places outvote an unsure (or under even odds) head
-                out[row] = self._place_geography(region_p[row], country_p[row], place)
-            elif region_best is None:
-                out[row] = (None, 0.0, None, float(top[row]))
-            else:
-                p = float(region_p[row, region_best[i]])
-                region = model.region.classes[region_best[i]]
-                kept = p >= model.region_min_probability and bool(evident[i])
-                out[row] = (region if kept else None, p, None, float(top[row]))
+                where = self._place_geography(region_p[row], country_p[row], place)
+                for column, value in zip(out, where, strict=True):
+                    column[row] = value
         return out
 
     def _place_geography(
@@ -478,8 +486,7 @@ class Scorer:
         incident = self.incident_probabilities(matrix, texts)
         region_p = softmax(decision_scores(model.region, matrix))
         country_p = softmax(decision_scores(model.country, matrix))
-        geography = self.geography(region_p, country_p, self.place_majority(matrix))
+        where = self.geography_columns(region_p, country_p, self.place_majority(matrix))
         assigned = self.assigned(incident, self.thresholds(threshold))
         probabilities = list(map(dict, map(zip, repeat(self.labels), incident.tolist())))
-        where = tuple(zip(*geography, strict=True)) or ((),) * 4  # (no rows: no columns)
         return built_predictions(assigned, probabilities, *where)

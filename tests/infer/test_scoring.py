@@ -8,7 +8,8 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from helpers import geography_row
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infer import scoring, taxonomy
@@ -173,3 +174,46 @@ def test_built_predictions_wants_one_column_per_field_of_one_length():
         scoring.built_predictions([{}], [{}], [None], [0.0], [None])
     with pytest.raises(ValueError, match="one length"):
         scoring.built_predictions([{}], [{}], [None], [0.0], [None], [0.0, 1.0])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 16),
+    country_min=st.sampled_from([0.0, 0.3, 0.6, 1.01]),
+    region_min=st.sampled_from([0.0, 0.2, 0.9]),
+)
+def test_geography_columns_follow_the_per_row_rule(model_dir, seed, n, country_min, region_min):
+    model = dataclasses.replace(
+        load_artifact(model_dir),
+        country_min_probability=country_min,
+        region_min_probability=region_min,
+    )
+    predictor = Predictor(model)
+    rng = np.random.default_rng(seed)
+    countries, regions = model.country.classes, model.region.classes
+    peaks = rng.choice([0.0, 3.0, 8.0], size=(n, 2))  # unsure, even odds and confident heads
+    country_p = scoring.softmax(rng.normal(size=(n, len(countries))))
+    region_p = scoring.softmax(rng.normal(size=(n, len(regions))))
+    for row in range(n):
+        country_p[row] = scoring.softmax(
+            np.log(country_p[row : row + 1]) + peaks[row, 0] * np.eye(len(countries))[row % 3]
+        )[0]
+        region_p[row] = scoring.softmax(
+            np.log(region_p[row : row + 1]) + peaks[row, 1] * np.eye(len(regions))[row % 2]
+        )[0]
+    if n:  # a head exactly at even odds (a different named place does not outvote it)
+        country_p[0] = np.r_[0.5, np.full(len(countries) - 1, 0.5 / (len(countries) - 1))]
+    # no place, the head's own country, another country of the model, one it does not know
+    choices = [None, countries[0], countries[1], countries[-1], "GL"]
+    places = [choices[k] for k in rng.integers(0, len(choices), size=n)]
+    columns = predictor.scorer.geography_columns(region_p, country_p, places)
+    rows = predictor.scorer.geography(region_p, country_p, places)
+    assert rows == list(zip(*columns, strict=True))
+    assert all(len(column) == n for column in columns)
+    for row in range(n):
+        expected = geography_row(predictor, region_p[row], country_p[row], places[row])
+        region, region_prob, country, country_prob = rows[row]
+        assert (region, country, country_prob) == (expected[0], expected[2], expected[3])
+        assert region_prob == pytest.approx(expected[1], rel=1e-12, abs=1e-15)  # a sum's order
+        assert all(type(value) is float for value in (region_prob, country_prob))
