@@ -239,6 +239,22 @@ def test_boilerplate_pretests_do_not_change_the_result(parts, keep):
     assert strip_boilerplate(text, keep_place=keep) == reference_strip(text, keep)
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    place=st.sampled_from(["HAVANA", "Lima, Oct. 3", "KABUL, March 3 (AFP)", "BOGOTA,  Colombia"]),
+    pad=st.integers(1, 90),
+    dash=st.sampled_from(["-", "\u2013", "\u2014", "--", "\u2014\u2013", "_", "\u2012"]),
+    rest=st.sampled_from([" A bomb exploded.", "  the [3] (Reuters) attack", " ", "", "x - y"]),
+    keep=st.booleans(),
+)
+def test_the_dash_pretest_lets_through_every_dateline_ending_by_the_80th_character(
+    place, pad, dash, rest, keep
+):
+    """The dash moves across the 80-character edge (`pad` spaces before it)."""
+    text = place + " " * pad + dash + rest
+    assert strip_boilerplate(text, keep_place=keep) == reference_strip(text, keep)
+
+
 @pytest.mark.parametrize("spec", [SPECS[0], CHAR_SPECS[0]], ids=lambda s: s.name)
 def test_a_full_token_cache_starts_over_and_counts_the_same(spec, monkeypatch):
     monkeypatch.setattr(tokencache, "MAX_TOKENS", 7)
