@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from infer.kernels import load as load_kernels
 from infer.places import (
     _ARTICLE_COUNTRIES,
     _CONNECTOR_KEYS,
@@ -58,12 +58,9 @@ PLACE, DEMONYM, GROUP, TRUSTED, STRONG = range(5)  # as infer.placekernels numbe
 IS_ACRONYM = 4
 
 
-@cache
 def kernels() -> Any:
-    """The compiled matcher (numba imported on first use, not with the model)."""
-    from infer import placekernels
-
-    return placekernels
+    """The compiled matcher of `infer.placekernels` (loaded on first use, not with the model)."""
+    return load_kernels("placekernels")
 
 
 def gazetteer_key(position: int, part: str) -> str:

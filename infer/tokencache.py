@@ -19,15 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from infer.kernels import load as load_kernels
+
 MAX_TOKENS = 200_000  # distinct tokens remembered per cache (a bounded cache: ~40 MB)
 Part = tuple[Sequence[int], Sequence[int]]  # per token: how many values, then all the values
 
 
-@cache
 def _kernels() -> Any:
-    from infer import charkernels
-
-    return charkernels
+    return load_kernels("charkernels")
 
 
 @cache

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from infer.kernels import load as load_kernels
 from infer.tokencache import Part, TokenCache, char_classes, split_spans
 
 MAX_KEY = 2**62
@@ -30,20 +30,14 @@ _EMPTY = np.int64(-1)
 _NO_IDF = np.zeros(0)  # count_rows: raw counts
 
 
-@cache
 def kernels() -> Any:
-    """The compiled kernels (numba imported and cached compilations loaded on first use)."""
-    from infer import tokenkernels
-
-    return tokenkernels
+    """The compiled kernels of `infer.tokenkernels` (loaded on first use: `infer.kernels`)."""
+    return load_kernels("tokenkernels")
 
 
-@cache
 def char_kernels() -> Any:
-    """The compiled char_wb analysis of new tokens (loaded with the other kernels)."""
-    from infer import charkernels
-
-    return charkernels
+    """The compiled char_wb analysis of new tokens (`infer.charkernels`)."""
+    return load_kernels("charkernels")
 
 
 class GramTable:
