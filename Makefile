@@ -6,6 +6,11 @@ STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 SERVE_STAMP := $(VENV)/.installed-serve
 MODEL ?= models/default
+# The kernels compiled ahead of time (threat-tagger warm); the test suite requires them where a
+# C compiler can build them, and runs on numba's JIT cache elsewhere.
+AOT := infer/_aot_kernels.json
+KERNEL_SOURCES := infer/tokenkernels.py infer/charkernels.py infer/placekernels.py infer/warm.py
+KERNELS ?= $(if $(shell command -v cc),aot,auto)
 PORT ?= 8000
 
 .PHONY: help install train train-full train-fast test fuzz lint bench serve clean
@@ -19,8 +24,10 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev,train]'
-	$(BIN)/threat-tagger warm  # compile every scoring kernel into numba's cache
 	@touch $@
+
+$(AOT): $(KERNEL_SOURCES) $(STAMP)
+	$(BIN)/threat-tagger warm  # every scoring kernel: numba's cache, then compiled ahead of time
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,train,bench,serve,dask,spark]'
@@ -30,31 +37,31 @@ $(SERVE_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,serve]'
 	@touch $@
 
-install: $(STAMP)  ## Create .venv and install the project with its dev tools
+install: $(STAMP) $(AOT)  ## Create .venv and install the project with its dev tools
 
-train: $(STAMP)  ## Train models/default from the demo corpus in data/
+train: $(STAMP) $(AOT)  ## Train models/default from the demo corpus in data/
 	$(BIN)/threat-tagger train --config train/configs/default.toml
 
-train-full: $(STAMP)  ## Train models/full from the real corpora in $$THREAT_CORPORA plus data/
+train-full: $(STAMP) $(AOT)  ## Train models/full from the real corpora in $$THREAT_CORPORA plus data/
 	$(BIN)/threat-tagger train --config train/configs/full.toml
 
-train-fast: $(STAMP)  ## Train models/fast (word n-grams only, for bulk scoring) from the same corpora
+train-fast: $(STAMP) $(AOT)  ## Train models/fast (word n-grams only, for bulk scoring) from the same corpora
 	$(BIN)/threat-tagger train --config train/configs/fast.toml
 
-test: $(BENCH_STAMP)  ## Run the test suite (bench, serve, dask and spark extras too: their plumbing is tested)
-	$(BIN)/pytest -q
+test: $(BENCH_STAMP) $(AOT)  ## Run the test suite (bench, serve, dask and spark extras too: their plumbing is tested)
+	THREAT_TAGGER_KERNELS=$(KERNELS) $(BIN)/pytest -q
 
-fuzz: $(STAMP)  ## Fuzz the readers, writers and Predictor.predict: 10,000 examples per target
+fuzz: $(STAMP) $(AOT)  ## Fuzz the readers, writers and Predictor.predict: 10,000 examples per target
 	FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/infer/test_fuzz.py
 
 lint: $(STAMP)  ## ruff check and ruff format --check (CI runs both)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(BENCH_STAMP)  ## Speed and accuracy benchmarks; writes BENCHMARKS.md
+bench: $(BENCH_STAMP) $(AOT)  ## Speed and accuracy benchmarks; writes BENCHMARKS.md
 	$(BIN)/python -m train.bench
 
-serve: $(SERVE_STAMP)  ## Serve models/default over HTTP on 127.0.0.1:8000 (MODEL=DIR PORT=N to change)
+serve: $(SERVE_STAMP) $(AOT)  ## Serve models/default over HTTP on 127.0.0.1:8000 (MODEL=DIR PORT=N to change)
 	@if [ "$(MODEL)" = models/default ] && [ ! -f models/default/meta.json ]; then $(MAKE) train; fi
 	$(BIN)/threat-tagger serve --model $(MODEL) --port $(PORT)
 

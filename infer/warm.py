@@ -18,6 +18,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,11 @@ def entry_points() -> list[tuple[str, str, Any, Any]]:
         for function, value in sorted(vars(module).items()):
             declared = getattr(value, "signatures", None)
             py_func = getattr(value, "py_func", None)
-            if not declared or getattr(py_func, "__module__", None) != module.__name__:
+            if getattr(py_func, "__module__", None) != module.__name__:
+                continue
+            # entry points declare their signatures, which stops compiling on a call; helpers
+            # compile for whatever calls them (only inside the entry points' code)
+            if not declared or getattr(value, "_can_compile", True):
                 continue
             for signature in (value.overloads[s].signature for s in declared):
                 # (a kernel calling another one compiles it for literal arguments too, when
@@ -90,7 +95,9 @@ def build_ahead(folder: Path = HERE) -> Built:
     """Compile every entry point into `folder`/_aot_kernels<ext> for this CPU, with the
     manifest that `infer.kernels` checks (`folder`: the package's, or another for the tests).
     Written atomically: a failed build leaves the previous module and manifest as they were."""
-    from numba.pycc import CC
+    with warnings.catch_warnings():  # pending deprecation since numba 0.57 (see the README)
+        warnings.simplefilter("ignore")
+        from numba.pycc import CC
 
     start = time.perf_counter()
     exports = []
