@@ -138,7 +138,7 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
         " docs/CPU-s. fastText's texts are lowercased and one-lined by Python first."
         + fair
         + " The fast.toml rows are threat-tagger trained on the same records with word n-grams"
-        " only (no char n-grams in any head).",
+        " only (no char n-grams in any head)." + _kernels_sentence(systems),
         "",
         *table(
             [
@@ -317,6 +317,18 @@ def _flat(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(_cell(v) for v in value)
     return value
+
+
+def _kernels_sentence(systems: dict[str, Any]) -> str:
+    """Where threat-tagger's kernels came from in this run (`infer.kernels.backend`)."""
+    backend = systems.get("threat-tagger", {}).get("kernels")
+    if backend is None:
+        return ""
+    where = {
+        "aot": "compiled ahead of time by `threat-tagger warm` (no numba import)",
+        "jit": "numba's JIT cache",
+    }
+    return f" threat-tagger's kernels: {where.get(backend, backend)}."
 
 
 def render(results: dict[str, Any]) -> str:

@@ -97,6 +97,10 @@ def worker(system: str, model: str, docs: str | None) -> dict[str, Any]:
         else:
             loaded_model.predict(texts)
         out.update(n=len(texts), predict_s=time.perf_counter() - clock, cpu_s=_cpu() - cpu)
+        if system == "threat-tagger":
+            from infer import kernels
+
+            out["kernels"] = kernels.backend()  # compiled ahead of time, or numba's JIT
     # VmHWM, not ru_maxrss: after fork+exec ru_maxrss still holds the parent's peak.
     out["peak_rss_mb"] = high_water_mb(os.getpid())
     return out
@@ -253,6 +257,8 @@ def _in_process(result: dict[str, Any]) -> dict[str, Any]:
     if "first_predict_s" in result:
         out["first_predict_s"] = round(result["first_predict_s"], 3)
         out["first_predict_cpu_s"] = round(result["first_predict_cpu_s"], 3)
+    if "kernels" in result:
+        out["kernels"] = result["kernels"]
     return out
 
 

@@ -6,9 +6,10 @@ import json
 
 from helpers import bench_summary
 
+from infer import kernels
 from train.bench import speed
 from train.bench.baselines import FastTextModel
-from train.bench.markdown import speed_section
+from train.bench.markdown import _kernels_sentence, speed_section
 from train.bench.speed import FAST, LOAD_REPEATS, load_stats, worker
 
 TEXTS = [
@@ -98,6 +99,13 @@ def test_threat_tagger_worker_reports_the_first_predict_pause(model_dir, tmp_pat
     result = worker("threat-tagger", str(model_dir), str(docs))
     assert result["n"] == len(TEXTS) and result["first_predict_s"] > 0.0
     assert result["first_predict_cpu_s"] >= 0.0
+    assert result["kernels"] == kernels.backend()  # the bench says which kernels it timed
+
+
+def test_speed_section_says_where_the_kernels_came_from():
+    assert "ahead of time" in _kernels_sentence({"threat-tagger": {"kernels": "aot"}})
+    assert "numba's JIT cache" in _kernels_sentence({"threat-tagger": {"kernels": "jit"}})
+    assert _kernels_sentence({"threat-tagger": {}}) == ""
 
 
 def test_first_predict_pause_is_the_median_of_fresh_processes(model_dir, tmp_path):
