@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -211,8 +212,10 @@ print("numba" in sys.modules)
 
 
 def test_loading_a_model_leaves_the_jit_import_to_the_first_batch(folder):
+    # numba's JIT kernels; the compiled ones never import numba (tests/infer/test_aot_kernels.py)
     result = subprocess.run(
         [sys.executable, "-c", LAZY_JIT, str(folder)],
+        env={**os.environ, "THREAT_TAGGER_KERNELS": "jit"},
         cwd=REPO,
         capture_output=True,
         text=True,
