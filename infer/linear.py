@@ -161,31 +161,60 @@ class Head:
 
 
 class SharedRows:
-    """Heads that read the same columns (in models/full: the incident types and the attack
-    gate), multiplied as one head: their coefficient rows side by side (a copy), so a batch's
-    entries are gone through once for all of them. Each class's column is computed as in its
-    own head's product, so the scores are the same bits.
+    """Heads that read the same blocks, multiplied as one head: their coefficient rows side
+    by side over the union of the columns they read (zeros where a head does not read a
+    column another one does), so a batch's entries are gone through once for all of them.
 
-    Heads over different columns of the same blocks (models/full's region and country) are
-    not joined: the union of their rows, zeros where one does not read a column, gave the same
-    scores and about 5% of `predict`, but it is a second copy of the country head (+11 MB,
-    which took `score --jobs 1` on 1M documents past 300 MB)."""
+    Each class's sum takes the same terms in the same order as its own head's product, plus
+    exact zeros (a finite value x 0.0 is 0.0, and s + 0.0 is s): the scores are the same.
+
+    In models/full: the incident types with the gate, and region with country. The latter
+    union is a second copy of the country head (+11 MB a process) for about 5% of `predict`
+    on short texts and 12% on long ones; it was taken out while numba's JIT kept `score
+    --jobs 1` on 1M documents near 300 MB, and is back since the kernels compiled ahead of
+    time spare each process about 100 MB (`infer.kernels`)."""
 
     def __init__(self, heads: Sequence[Head]) -> None:
         self.heads = tuple(heads)
 
     @cached_property
-    def rows(self) -> np.ndarray:
-        """Every head's coefficient rows side by side, one row per column read (float32 when
-        all are: widening is exact, so the kernel's products do not change)."""
+    def union(self) -> Head:
+        """One head with every member's classes (in order), reading the union of their
+        columns, its intercept zero."""
+        inputs = []
+        for position, template in enumerate(self.heads[0].inputs):
+            chosen = [head.inputs[position].columns for head in self.heads]
+            columns = None if any(c is None for c in chosen) else np.unique(np.concatenate(chosen))
+            inputs.append(dataclasses.replace(template, columns=columns))
+        widths = [item.width for item in inputs]
         dtype = np.float32 if all(h.coef.dtype == np.float32 for h in self.heads) else np.float64
-        rows = np.ascontiguousarray(np.concatenate([h.coef.T for h in self.heads], axis=1), dtype)
-        rows.setflags(write=False)
-        return rows
+        # built as the kernel reads it (one row per column), so `rows` is a view, not a copy
+        rows = np.zeros((sum(widths), sum(len(h.classes) for h in self.heads)), dtype=dtype)
+        first = 0  # the head's first class
+        for head in self.heads:
+            at = 0  # the head's coefficient column
+            for item, union_item, offset in zip(
+                head.inputs, inputs, np.cumsum([0, *widths[:-1]]), strict=True
+            ):
+                local = np.arange(item.width) if item.columns is None else item.columns
+                whole = (
+                    np.arange(union_item.width)
+                    if union_item.columns is None
+                    else union_item.columns
+                )
+                where = offset + np.searchsorted(whole, local)
+                rows[where, first : first + len(head.classes)] = head.coef[
+                    :, at : at + item.width
+                ].T
+                at += item.width
+            first += len(head.classes)
+        classes = tuple(c for head in self.heads for c in head.classes)
+        return Head(classes, rows.T, np.zeros(len(classes)), tuple(inputs))
 
     def product(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
         """The batch's product with every head's rows (classes of head 1, head 2, ...)."""
-        return self.heads[0].product(features, self.rows)
+        union = self.union
+        return union.product(features, union.rows)
 
 
 @dataclass(frozen=True)
@@ -198,15 +227,12 @@ class SharedPart:
 
 
 def share_products(heads: dict[str, Head]) -> dict[str, Head]:
-    """The heads, those that read the same columns linked to one `SharedRows` (heads over
-    every column of the featuriser, `inputs` empty, stay alone)."""
+    """The heads, those that read (columns of) the same blocks linked to one `SharedRows`
+    (heads over every column of the featuriser, `inputs` empty, stay alone)."""
     groups: dict[tuple, list[str]] = {}
     for name, head in heads.items():
         if head.inputs:
-            key = tuple(
-                (i.block, i.start, i.stop, None if i.columns is None else i.columns.tobytes())
-                for i in head.inputs
-            )
+            key = tuple((i.block, i.start, i.stop) for i in head.inputs)
             groups.setdefault(key, []).append(name)
     out = dict(heads)
     for names in groups.values():

@@ -86,7 +86,8 @@ class ModelData:
 
     def __post_init__(self) -> None:
         """Link the heads that read the same columns to one product a batch
-        (`infer.linear.share_products`; in models/full the incident types and the gate)."""
+        (`infer.linear.share_products`: the region and country heads, the incident heads and
+        the gate)."""
         for name, head in share_products(self.heads()).items():
             object.__setattr__(self, name, head)
 
