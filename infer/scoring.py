@@ -172,9 +172,14 @@ def gated(incident: np.ndarray, gate: np.ndarray | None) -> np.ndarray:
 # digit (after opening quotes); or at a blank line. `_SENTENCE.split(text)` is the definition;
 # `_sentences` finds the same breaks with `_BREAK`, which starts at the punctuation itself, so
 # that the regex engine jumps from one candidate character to the next instead of trying its
-# look-behind at every character (1.6x faster on SATP stories).
+# look-behind at every character (1.6x faster on SATP stories). Each of its alternatives starts
+# with one literal character (. ! ? or a line break): only then does the engine skip to the
+# next such character in C (a leading [.!?] class makes it try every position: 2x slower).
 _SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])|\n\s*\n")
-_BREAK = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])|\n\s*\n")
+_CLOSE_BEFORE_CAPITAL = r"[\"'”’)]*\s+(?=[\"'“‘(]*[A-Z0-9])"
+_BREAK = re.compile(
+    rf"\.{_CLOSE_BEFORE_CAPITAL}|!{_CLOSE_BEFORE_CAPITAL}|\?{_CLOSE_BEFORE_CAPITAL}|\n\s*\n"
+)
 
 
 def _sentences(text: str) -> list[str]:
