@@ -217,3 +217,26 @@ def test_geography_columns_follow_the_per_row_rule(model_dir, seed, n, country_m
         assert (region, country, country_prob) == (expected[0], expected[2], expected[3])
         assert region_prob == pytest.approx(expected[1], rel=1e-12, abs=1e-15)  # a sum's order
         assert all(type(value) is float for value in (region_prob, country_prob))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    keys=st.lists(st.text(max_size=6), max_size=9).map(tuple),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_dict_maker_is_dict_of_zip_for_any_keys(keys, seed):
+    """Any str, quotes, backslashes, lone surrogates and repeated keys included."""
+    values = np.random.default_rng(seed).random(len(keys)).tolist()
+    made = scoring.dict_maker(keys)(*values)
+    expected = dict(zip(keys, values, strict=True))
+    assert made == expected
+    assert list(made.items()) == list(expected.items())  # the order too
+    with pytest.raises(TypeError):
+        scoring.dict_maker(keys)(*values, 0.5)
+
+
+def test_dict_maker_takes_keys_that_are_not_plain_str_through_zip():
+    keys = (np.str_("bombing"), "kidnap")
+    made = scoring.dict_maker(keys)(0.25, 0.75)  # type: ignore[arg-type]
+    assert list(made.items()) == [("bombing", 0.25), ("kidnap", 0.75)]
+    assert type(next(iter(made))) is np.str_
