@@ -285,6 +285,14 @@ def _codes(codes: tuple[str, ...]) -> np.ndarray:
     return out
 
 
+def _columns(classes: tuple[str, ...]) -> dict[str, int]:
+    """Each class's first column (classes.index as one dict look-up)."""
+    out: dict[str, int] = {}
+    for column, name in enumerate(classes):
+        out.setdefault(name, column)
+    return out
+
+
 class Scorer:
     """A model's decision rules; stateless after construction (thread-safe)."""
 
@@ -303,6 +311,9 @@ class Scorer:
         self._region_names = _codes(self.region_names)
         self._region_classes = _codes(model.region.classes)
         self._country_codes = _codes(model.country.classes)
+        # class -> column of the country and region heads (the first, as tuple.index gives)
+        self._country_column = _columns(model.country.classes)
+        self._region_column = _columns(model.region.classes)
         # (first column, width, block name) of the place-name block, the codes its evidence
         # names, and the block columns -> codes map (places and demonyms: fallback rule)
         self._places: tuple[int, int, str] | None = None
@@ -484,16 +495,13 @@ class Scorer:
     def _place_geography(
         self, region_p: np.ndarray, country_p: np.ndarray, place: str
     ) -> Geography:
-        """The place's country and region, at the heads' probabilities for them."""
-        model = self.model
-        classes = model.country.classes
-        probability = float(country_p[classes.index(place)]) if place in classes else 0.0
+        """The place's country and region, at the heads' probabilities for them (0 for a
+        class the head does not have)."""
+        column = self._country_column.get(place)
+        probability = 0.0 if column is None else float(country_p[column])
         region = COUNTRIES[place].region
-        region_prob = (
-            float(region_p[model.region.classes.index(region)])
-            if region in model.region.classes
-            else 0.0
-        )
+        column = self._region_column.get(region)
+        region_prob = 0.0 if column is None else float(region_p[column])
         return region, region_prob, place, probability
 
     # -- the whole prediction ---------------------------------------------------------------

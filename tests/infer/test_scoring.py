@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import subprocess
 import sys
 
@@ -152,6 +153,7 @@ def test_built_predictions_are_the_dataclass_own_objects(rows):
         assert type(fast) is scoring.Prediction
         assert repr(fast) == repr(slow)
         assert fast.to_dict() == slow.to_dict()
+        assert pickle.loads(pickle.dumps(fast)) == slow
         assert [getattr(fast, f.name) for f in dataclasses.fields(fast)] == list(
             dataclasses.astuple(slow)
         )
