@@ -18,13 +18,13 @@ COLUMNS = ("naive", "fasttext", "threat-tagger")
 SPEED_GOALS = {
     "full_vs_fasttext_fair": "full.toml in process vs fastText, RAND (x, fair basis)",
     "long_vs_fasttext_fair": "full.toml in process vs fastText, SATP 250+ words (x, fair basis)",
-    "fast_vs_fasttext_fair": "fast.toml in process vs fastText, RAND (x, fair basis; accuracy: "
-    "see the accuracy section)",
+    "fast_vs_fasttext_fair": "fast.toml in process vs fastText, RAND (x, fair basis; its "
+    "accuracy is not benchmarked row by row: the accuracy section is models/full's)",
     "jobs2_vs_jobs1": "`score --jobs 2` vs `--jobs 1`, files to files (x)",
     "load_s": "`Predictor.load` (s, median of fresh processes)",
     "first_predict_s": (
-        "first `predict` after load: JIT import and cached kernels (CPU s, median of fresh "
-        "processes)"
+        "first `predict` after load: loading the kernels (compiled ahead of time, or numba's "
+        "import and cache) and the batch (CPU s, median of fresh processes)"
     ),
     "score_1m_peak_rss_mb": "peak RSS of any process scoring 1M docs (MB)",
 }
