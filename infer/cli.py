@@ -441,13 +441,23 @@ WARM_HELP = (
 )
 
 
-def warm() -> None:
+def warm(
+    cache_only: Annotated[
+        bool,
+        typer.Option(
+            "--numba-cache-only",
+            help="Only fill numba's cache; leave the module compiled ahead of time as it is.",
+        ),
+    ] = False,
+) -> None:
     """The `warm` command (WARM_HELP)."""
     from infer.warm import KERNEL_MODULES, build_ahead
     from infer.warm import warm as compile_kernels
 
     seconds = compile_kernels()
     typer.echo(f"{len(KERNEL_MODULES)} kernel modules ready in numba's cache ({seconds:.1f} s)")
+    if cache_only:
+        return
     try:
         built = build_ahead()
     except Exception as error:  # no C compiler, a read-only install folder, ...: numba's cache

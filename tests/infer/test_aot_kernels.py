@@ -212,3 +212,22 @@ def test_kernels_jit_forces_numba_and_an_unknown_choice_is_an_error(model_dir: P
     result = _score_in_a_fresh_process(model_dir, "fastest")
     assert result.returncode != 0
     assert "THREAT_TAGGER_KERNELS must be auto, aot or jit" in result.stderr
+
+
+def test_warm_without_a_working_compiler_warns_and_leaves_scoring_on_numbas_cache(
+    app: Any, monkeypatch: pytest.MonkeyPatch
+):
+    from typer.testing import CliRunner
+
+    import infer.warm
+
+    def no_compiler(folder: Path = kernels.HERE) -> None:
+        raise OSError("cc: command not found")
+
+    monkeypatch.setattr(infer.warm, "warm", lambda: 0.5)
+    monkeypatch.setattr(infer.warm, "build_ahead", no_compiler)
+    result = CliRunner().invoke(app, ["warm"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "kernel modules ready in numba's cache" in result.output
+    assert "could not be compiled ahead of time (OSError: cc: command not found)" in result.output
+    assert "scoring loads them from numba's cache instead" in result.output
