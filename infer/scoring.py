@@ -212,9 +212,23 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
+# What str.split() splits an ASCII text on (the ASCII characters str.isspace() accepts)
+_ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())
+# Fewer characters than this per word: where `has_words` first counts the whitespace. Most
+# texts under it have fewer words (RAND 1,746 of 1,756 long texts without 250 words, mixed
+# 3,875 of 3,907), most with n words are longer (SATP long stories: 28 of 906 are shorter).
+_CHARS_A_WORD = 6
+
+
 def has_words(text: str, n: int) -> bool:
     """Whether `len(text.split()) >= n`, without splitting past the n-th word (the first
-    n - 1 splits leave a non-empty rest exactly when there are n words or more)."""
+    n - 1 splits leave a non-empty rest exactly when there are n words or more). A short
+    ASCII text is first refused without splitting when it has fewer than n - 1 whitespace
+    characters (n words need n - 1 between them), counted by one bytes.translate."""
+    if text.isascii() and len(text) < _CHARS_A_WORD * n:
+        raw = text.encode()
+        if len(raw) - len(raw.translate(None, _ASCII_SPACE)) < n - 1:
+            return False
     return len(text.split(maxsplit=max(n - 1, 0))) >= n
 
 

@@ -119,15 +119,24 @@ def test_sentences_are_what_the_sentence_regex_splits(text):
     assert scoring._sentences(text) == scoring._SENTENCE.split(text)
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.sampled_from([" ", "\n", "\u3000", "\x1c", "a", "bc", "é"]), max_size=20).map(
-        "".join
-    ),
-    st.integers(0, 8),
-)
+WORD_PIECES = [*" \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\u3000", "  ", "a", "bc", "é", "defghij"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(WORD_PIECES), max_size=40).map("".join), st.integers(0, 12))
 def test_has_words_is_a_count_of_the_split(text, n):
     assert scoring.has_words(text, n) == (len(text.split()) >= n)
+
+
+def test_the_whitespace_count_is_of_every_ascii_separator_of_split():
+    separators = bytes(c for c in range(128) if len(f"a{chr(c)}b".split()) == 2)
+    assert separators == scoring._ASCII_SPACE
+    for c in separators.decode():  # n - 1 separators between n words: not refused
+        assert scoring.has_words(c.join(["ab"] * 9), 9)
+        assert not scoring.has_words(c.join(["ab"] * 9), 10)
+    # separators outside ASCII are not counted: such a text goes to the split
+    assert scoring.has_words("ab\u3000cd\x85ef\u2028gh", 4)
+    assert scoring.has_words("bomb" + " é" * 5, 6)
 
 
 PROBABILITY = st.floats(0.0, 1.0)
