@@ -6,11 +6,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 from infer.errors import ThreatTaggerError
 from train.extras import exit_unless_train_extra
@@ -32,6 +34,8 @@ Specs = Annotated[
 
 def _stderr() -> Console:
     """Console for messages."""
+    from rich.console import Console
+
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -80,6 +84,8 @@ def _counts_table(
     title: str, key: str, counts: Counter[str], total: int, top: int | None = None
 ) -> Table:
     """A count table (key, records, share of total), most common first."""
+    from rich.table import Table
+
     table = Table(title=title)
     table.add_column(key)
     table.add_column("records", justify="right")
@@ -94,6 +100,9 @@ def stats(
     specs: Specs, skip_invalid: SkipInvalid = False, allow_network: AllowNetwork = False
 ) -> None:
     """Records, labels, regions, countries, duplicate groups and invalid rows per corpus."""
+    from rich.console import Console
+    from rich.table import Table
+
     exit_unless_train_extra("corpus stats")
     from infer.taxonomy import INCIDENT_TYPES
     from train.corpus import load_corpus
@@ -133,6 +142,8 @@ def check(
     specs: Specs, skip_invalid: SkipInvalid = False, allow_network: AllowNetwork = False
 ) -> None:
     """Validate corpora; exit 1 listing every invalid row (with --skip-invalid only warn)."""
+    from rich.console import Console
+
     exit_unless_train_extra("corpus check")
     from train.corpus import load_corpus
 

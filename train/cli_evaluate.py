@@ -6,11 +6,12 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 from infer.errors import ThreatTaggerError
 from train.extras import exit_unless_train_extra
@@ -25,6 +26,8 @@ def _fmt(value: float | None) -> str:
 
 def incident_table(metrics: dict[str, Any]) -> Table:
     """Per-label precision/recall/F1/support and the averaged F1s."""
+    from rich.table import Table
+
     incident = metrics["incident_types"]
     table = Table(title=f"Incident types ({metrics['n']} records)", title_justify="left")
     for column in ("label", "precision", "recall", "F1", "support"):
@@ -47,6 +50,8 @@ def incident_table(metrics: dict[str, Any]) -> Table:
 
 def geography_table(metrics: dict[str, Any]) -> Table:
     """Region and country scores plus the false-tag rate on non-attack records."""
+    from rich.table import Table
+
     region, country = metrics["region"], metrics["country"]
     untagged = metrics["incident_types"]["non_attack_records"]
     table = Table(title="Geography and false tags", title_justify="left")
@@ -96,6 +101,8 @@ def _run(
     model: Path, corpora: list[str], as_json: bool, report: Path | None, skip_invalid: bool
 ) -> None:
     """Load the model and every corpus first, then print the scores and write the reports."""
+    from rich.console import Console
+
     from infer.predictor import Predictor
     from train.corpus import load_corpus
     from train.evaluate import evaluate_records

@@ -7,3 +7,18 @@ def test_cli_help_lists_the_command_name():
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0, result.output
     assert "threat-tagger" in result.output or "Tag threat reports" in result.output
+
+
+def test_loading_the_command_imports_no_table_library_and_no_scoring_stack():
+    # every command pays for what train.cli imports; rich, numpy and scipy load inside the
+    # commands that use them
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, train.cli; "
+        "print(sorted(m for m in ('rich', 'numpy', 'scipy', 'sklearn', 'numba') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
