@@ -25,6 +25,7 @@ ROW_NAMES = ("1", "2", "3", "4", "5", "6", "7", "8", "matrix")
 QUICK_OUT = Path(tempfile.gettempdir()) / "threat-tagger-bench-quick"
 EXPERIMENTS = REPO_ROOT / "train" / "bench" / "experiments.json"
 WINDOW_STUDY = REPO_ROOT / "train" / "bench" / "window_study.json"
+FAST_ROWS = REPO_ROOT / "train" / "bench" / "fast_rows.json"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -225,6 +226,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         results["experiments"] = json.loads(EXPERIMENTS.read_text(encoding="utf-8"))
     if WINDOW_STUDY.exists():
         results["window_study"] = json.loads(WINDOW_STUDY.read_text(encoding="utf-8"))
+    if FAST_ROWS.exists():
+        results["fast_rows"] = json.loads(FAST_ROWS.read_text(encoding="utf-8"))
     results["total_seconds"] = round(time.perf_counter() - start, 1)
     results["quick"] = args.quick
     return results

@@ -19,7 +19,7 @@ SPEED_GOALS = {
     "full_vs_fasttext_fair": "full.toml in process vs fastText, RAND (x, fair basis)",
     "long_vs_fasttext_fair": "full.toml in process vs fastText, SATP 250+ words (x, fair basis)",
     "fast_vs_fasttext_fair": "fast.toml in process vs fastText, RAND (x, fair basis; its "
-    "accuracy is not benchmarked row by row: the accuracy section is models/full's)",
+    'accuracy: section "fast.toml on the accuracy rows")',
     "jobs2_vs_jobs1": "`score --jobs 2` vs `--jobs 1`, files to files (x)",
     "load_s": "`Predictor.load` (s, median of fresh processes)",
     "first_predict_s": (
@@ -360,6 +360,10 @@ def render(results: dict[str, Any]) -> str:
         from train.bench.cluster import cluster_section
 
         lines += cluster_section(results["cluster"])
+    if results.get("fast_rows"):
+        from train.bench.fast_rows import fast_rows_section
+
+        lines += fast_rows_section(results["fast_rows"], results.get("accuracy"))
     if results.get("window_study"):
         from train.bench.window_study import window_study_section
 

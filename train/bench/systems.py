@@ -124,8 +124,11 @@ class Systems:
         systems: tuple[str, ...] = SYSTEMS,
         *,
         quick: bool = False,
+        configs: dict[str, str] | None = None,
     ) -> None:
         self.corpora = corpora
+        # threat-tagger's config in place of a training's (e.g. {"full": "fast"}: fast.toml)
+        self.configs = configs or {}
         self.quick = quick  # quick: even config-defined trainings use the thinned records
         self.workdir = workdir
         self.systems = systems
@@ -143,7 +146,8 @@ class Systems:
             log.info("training %s on %s (%d records)", system, key, len(records))
             start = time.perf_counter()
             if system == "threat-tagger":
-                model = ThreatTaggerModel(config_path(training.config), self.workdir, key)
+                config = self.configs.get(training.config, training.config)
+                model = ThreatTaggerModel(config_path(config), self.workdir, key)
                 if training.from_config and not self.quick:
                     model = model.fit_config()
                 else:
