@@ -33,7 +33,8 @@ TRAIN = (
 )
 KILLS = 4  # per command
 SIGNALS = (signal.SIGKILL, signal.SIGTERM)
-LINES = 30_000
+# enough that most kills land while scoring, not after it (the demo model scores ~25k docs/s)
+LINES = 100_000
 TEXT = "gunmen stormed a hotel in the capital and took guests hostage"
 
 
@@ -166,10 +167,12 @@ def test_score_killed_at_a_random_point_leaves_no_output_that_passes_for_complet
     out.write_text("previous complete output\n", encoding="utf-8")
     code = _score_until_killed(model_dir, big_input, out, jobs, sig, delay)
     lines = out.read_text(encoding="utf-8").splitlines()
+    whole = len(lines) == LINES and json.loads(lines[-1])["id"] == f"r{LINES - 1}"
     if code == 0:  # finished before the signal: the whole output
-        assert len(lines) == LINES and json.loads(lines[-1])["id"] == f"r{LINES - 1}"
-    else:  # the previous output, untouched
-        assert lines == ["previous complete output"], (sig, jobs, delay, code)
+        assert whole
+    else:  # the previous output, untouched; or the whole new one, when the signal came after
+        # it was complete (while the process was exiting)
+        assert lines == ["previous complete output"] or whole, (sig, jobs, delay, code)
     others = [p.name for p in tmp_path.iterdir() if p != out]
     if sig == signal.SIGTERM or code == 0:
         assert others == []
