@@ -437,7 +437,8 @@ def _progress(chunks: Iterable[EncodedChunk], tally: _Tally) -> Iterator[str]:
 WARM_HELP = (
     "Compile the scoring kernels: into numba's cache, then ahead of time into one module for "
     "this CPU (needs a C compiler), which scoring loads without numba. Run it once after `pip "
-    "install` (make install and training do it), so that no scoring process pays the compile."
+    "install` (make install does; training fills numba's cache only), so that no scoring "
+    "process pays the compile."
 )
 
 
