@@ -47,9 +47,12 @@ _COUNTED = ("id", "source", "error", "warning")
 @dataclass(frozen=True, slots=True)
 class EncodedChunk:
     """A chunk's output records encoded as text (`infer.writers.line_encoder`), one line each,
-    and what the caller counts of those with an error or a warning, by their index."""
+    joined into one string (one object to pass back from a worker and one write for the
+    parent), how many records that is, and what the caller counts of those with an error or a
+    warning, by their index."""
 
-    lines: list[str]
+    text: str
+    count: int
     notes: dict[int, dict[str, Any]]  # {id, source, error | warning} of the records that have one
 
 
@@ -132,7 +135,7 @@ class Scorer:
             for i, out in enumerate(outputs)
             if "error" in out or "warning" in out
         }
-        return EncodedChunk([encode(out) for out in outputs], notes)
+        return EncodedChunk("".join(map(encode, outputs)), len(outputs), notes)
 
     def _score(self, records: list[InputRecord]) -> list[dict[str, Any]]:
         """Score records together (one batch)."""

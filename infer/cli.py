@@ -321,7 +321,7 @@ def score(
             with output_stream(output) as stream:
                 writer = make_writer(stream, chosen, explain=explain)
                 for text in _progress(scorer.score_encoded(records), tally):
-                    writer.write_encoded(text)
+                    writer.write_encoded(text)  # a chunk's records at once
                     interrupts.check()
     except KeyboardInterrupt:
         _fail("interrupted; no output file was written" if output else "interrupted", 130)
@@ -352,18 +352,17 @@ class _Tally:
         self.records = self.failures = self.warnings = 0
         self.first: list[str] = []
 
-    def add(self, out: dict[str, Any] | None) -> None:
-        """Count one output record (`out`: what is counted of a record with an error or a
-        warning, None for a clean one)."""
-        self.records += 1
-        if out is None:
-            return
-        if "error" in out:
-            self.failures += 1
-            if len(self.first) < FIRST_FAILURES:
-                self.first.append(f"  {out['source']}: {out['error']}")
-        elif "warning" in out:
-            self.warnings += 1
+    def add(self, chunk: EncodedChunk) -> None:
+        """Count a chunk's output records: all of them, and those with an error or a warning
+        (its notes, in record order)."""
+        self.records += chunk.count
+        for _, out in sorted(chunk.notes.items()):
+            if "error" in out:
+                self.failures += 1
+                if len(self.first) < FIRST_FAILURES:
+                    self.first.append(f"  {out['source']}: {out['error']}")
+            elif "warning" in out:
+                self.warnings += 1
 
     def report(self) -> None:
         """The summary line (and first failures) on stderr."""
@@ -383,30 +382,25 @@ class _Tally:
             )
 
 
-def _lines(chunks: Iterable[EncodedChunk], tally: _Tally) -> Iterator[str]:
-    """The encoded output records of the chunks, each counted as it is taken."""
-    for chunk in chunks:
-        notes = chunk.notes
-        for i, text in enumerate(chunk.lines):
-            tally.add(notes.get(i))
-            yield text
-
-
 def _progress(chunks: Iterable[EncodedChunk], tally: _Tally) -> Iterator[str]:
-    """The encoded output records, counted (`BatchScorer.score_encoded`); with a terminal on
-    stderr, show a records/s progress bar, else log a line every LOG_EVERY records (CI, nohup
-    and pipelines are not silent for minutes)."""
+    """The encoded output records, a chunk's at a time, counted (`BatchScorer.score_encoded`);
+    with a terminal on stderr, show a records/s progress bar, else log a line each time the
+    count passes a multiple of LOG_EVERY records (CI, nohup and pipelines are not silent for
+    minutes)."""
     if not sys.stderr.isatty():
-        for text in _lines(chunks, tally):
-            if tally.records % LOG_EVERY == 0:
-                seconds = max(time.perf_counter() - tally.start, 1e-9)
+        for chunk in chunks:
+            before = tally.records
+            tally.add(chunk)
+            seconds = max(time.perf_counter() - tally.start, 1e-9)
+            for count in range(before // LOG_EVERY + 1, tally.records // LOG_EVERY + 1):
+                records = count * LOG_EVERY
                 typer.echo(
-                    f"score {seconds:7.1f} s  {tally.records:,} records, "
-                    f"{tally.failures:,} failures, {tally.records / seconds:,.0f} "
+                    f"score {seconds:7.1f} s  {records:,} records, "
+                    f"{tally.failures:,} failures, {records / seconds:,.0f} "
                     "records/s",
                     err=True,
                 )
-            yield text
+            yield chunk.text
         return
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -423,7 +417,8 @@ def _progress(chunks: Iterable[EncodedChunk], tally: _Tally) -> Iterator[str]:
     ) as bar:
         task = bar.add_task("score", total=None, rate="")
         shown = 0.0
-        for text in _lines(chunks, tally):
+        for chunk in chunks:
+            tally.add(chunk)
             now = time.perf_counter()
             if now - shown > 0.1:
                 rate = tally.records / max(now - tally.start, 1e-9)
@@ -431,7 +426,7 @@ def _progress(chunks: Iterable[EncodedChunk], tally: _Tally) -> Iterator[str]:
                     task, completed=tally.records, rate=f"{rate:,.0f} records/s", refresh=True
                 )
                 shown = now
-            yield text
+            yield chunk.text
 
 
 WARM_HELP = (

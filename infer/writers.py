@@ -132,7 +132,7 @@ class JsonlWriter:
         self._stream.write(jsonl_line(record))
 
     def write_encoded(self, text: str) -> None:
-        """Write one output record encoded by `jsonl_line`."""
+        """Write output records encoded by `jsonl_line` (one or more lines)."""
         self._stream.write(text)
 
 
@@ -149,7 +149,8 @@ class CsvWriter:
         self._stream.write(self._lines(record))
 
     def write_encoded(self, text: str) -> None:
-        """Write one output record encoded by a `CsvLines` of the same columns."""
+        """Write output records encoded by a `CsvLines` of the same columns (one or more
+        rows)."""
         self._stream.write(text)
 
 

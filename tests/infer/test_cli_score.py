@@ -145,7 +145,7 @@ def test_jobs_two_gives_the_same_output_in_the_same_order_as_jobs_one(app, model
 def test_output_file_is_written_whole_or_not_at_all(app, model_dir, tmp_path, monkeypatch):
     target = tmp_path / "out.jsonl"
     calls = {"n": 0}
-    original = writers.JsonlWriter.write_encoded  # what score calls per record
+    original = writers.JsonlWriter.write_encoded  # what score calls per chunk of records
 
     def failing_write(self, text):
         calls["n"] += 1
@@ -154,14 +154,17 @@ def test_output_file_is_written_whole_or_not_at_all(app, model_dir, tmp_path, mo
         original(self, text)
 
     monkeypatch.setattr(writers.JsonlWriter, "write_encoded", failing_write)
-    result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), "-o", str(target))
+    one_a_chunk = ("--batch-size", "1")  # 5 records, 5 writes: the third one fails
+    result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), *one_a_chunk, "-o", str(target))
+    assert calls["n"] == 3
     assert result.exit_code == 130
     assert "error: interrupted" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
     target.write_text("old\n", encoding="utf-8")
     calls["n"] = 0
-    run(app, model_dir, str(FIXTURES / "reports.jsonl"), "-o", str(target))
+    run(app, model_dir, str(FIXTURES / "reports.jsonl"), *one_a_chunk, "-o", str(target))
+    assert calls["n"] == 3
     assert target.read_text(encoding="utf-8") == "old\n"
     assert list(tmp_path.iterdir()) == [target]
 

@@ -176,12 +176,11 @@ def test_lines_encoded_by_the_workers_are_what_the_writer_writes_of_the_records(
         predictor, model=model_dir, jobs=2, batch_size=4, explain=explain, encode_as=fmt
     )
     chunks = list(pooled.score_encoded(tricky_records()))
-    assert [len(chunk.lines) for chunk in chunks] == [4, 4, 4, 2]
+    assert [chunk.count for chunk in chunks] == [4, 4, 4, 2]
     stream = io.StringIO()
     writer = make_writer(stream, fmt, explain=explain)
     for chunk in chunks:
-        for text in chunk.lines:
-            writer.write_encoded(text)
+        writer.write_encoded(chunk.text)
     assert stream.getvalue() == written(expected, fmt, explain)
     counted = {
         i: {k: out[k] for k in ("id", "source", "error", "warning") if k in out}
