@@ -178,10 +178,36 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
         "",
         *table(["goal", "target", "measured", ""], goals),
         "",
+        *_jobs_lines(speed.get("score_rounds")),
         f"Load average (1/5/15 min) before: {load['before']}, after: {load['after']}"
         f" on {speed.get('cores', '?')} cores (above the core count, other jobs competed for the"
         f" CPU and wall-clock figures are pessimistic); section took {speed['seconds']:.0f} s"
         + (f" (run: `{speed['command']}`, {speed['measured']})." if "command" in speed else "."),
+        "",
+    ]
+
+
+def _jobs_lines(rounds: dict[str, Any] | None) -> list[str]:
+    """What the alternating `score --jobs` rounds imply (none if they were not run)."""
+    if not rounds:
+        return []
+    pair = (
+        ""
+        if "two_processes_vs_jobs1" not in rounds
+        else (
+            " Two `score --jobs 1` processes started together, one on each half of the"
+            f" documents (wall s {rounds['pair_wall_s']}), finish"
+            f" {rounds['two_processes_vs_jobs1']}x as fast as one on all of them: what this"
+            " machine gives two independent processes, start-up included, with no"
+            " coordination at all."
+        )
+    )
+    return [
+        f"`score --jobs 1` / `--jobs 2` rounds, alternating (wall s): {rounds['jobs1_wall_s']}"
+        f" / {rounds['jobs2_wall_s']}; a one-document `score` (the serial start-up):"
+        f" {rounds['startup_wall_s']}. After the start-up `--jobs 2` is"
+        f" {rounds['jobs2_vs_jobs1_after_startup']}x `--jobs 1`; with the start-up once and"
+        f" then the work halved it would be {rounds['jobs2_vs_jobs1_without_overhead']}x." + pair,
         "",
     ]
 

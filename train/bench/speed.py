@@ -159,10 +159,9 @@ def disk_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in files) / 1e6, 2)
 
 
-def score_run(model: Path, docs: Path, out: Path, jobs: int = 2) -> dict[str, Any]:
-    """`threat-tagger score DOCS --jobs N -o OUT` as a subprocess: wall time and per-process
-    RSS."""
-    command = [
+def score_command(model: Path, docs: Path, out: Path, jobs: int) -> list[str]:
+    """The `threat-tagger score DOCS --model MODEL --jobs N -o OUT` command line."""
+    return [
         *cli_executable(),
         "score",
         str(docs),
@@ -173,6 +172,12 @@ def score_run(model: Path, docs: Path, out: Path, jobs: int = 2) -> dict[str, An
         "-o",
         str(out),
     ]
+
+
+def score_run(model: Path, docs: Path, out: Path, jobs: int = 2) -> dict[str, Any]:
+    """`threat-tagger score DOCS --jobs N -o OUT` as a subprocess: wall time and per-process
+    RSS."""
+    command = score_command(model, docs, out, jobs)
     watched = watch(command, cwd=REPO_ROOT)
     if watched["returncode"] != 0:
         raise RuntimeError(
@@ -184,36 +189,86 @@ def score_run(model: Path, docs: Path, out: Path, jobs: int = 2) -> dict[str, An
     return {**watched, "n": lines}
 
 
+def score_pair(model: Path, halves: tuple[Path, Path], workdir: Path) -> float:
+    """Wall seconds of two `score --jobs 1` processes started together, one on each half of
+    the docs, until both are done: what two independent processes get out of this machine's
+    cores, start-up included (each pays its own, side by side)."""
+    outs = [workdir / f"score-half{at}.jsonl" for at in range(len(halves))]
+    commands = [score_command(model, half, out, 1) for half, out in zip(halves, outs, strict=True)]
+    for out in outs:
+        out.unlink(missing_ok=True)
+    started = time.perf_counter()
+    processes = [
+        subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for command in commands
+    ]
+    errors = [process.communicate()[1] for process in processes]  # both done
+    wall = time.perf_counter() - started
+    failures = [
+        f"{' '.join(command)} exited {process.returncode}: {error.decode()[-500:]}"
+        for command, process, error in zip(commands, processes, errors, strict=True)
+        if process.returncode != 0
+    ]
+    if failures:
+        raise RuntimeError("; ".join(failures))
+    for out in outs:
+        out.unlink()
+    return wall
+
+
+def split_jsonl(docs: Path, workdir: Path) -> tuple[Path, Path]:
+    """The docs' lines in two files: the first half, then the rest."""
+    lines = docs.read_bytes().splitlines(keepends=True)
+    middle = len(lines) // 2
+    halves = (workdir / "docs-half0.jsonl", workdir / "docs-half1.jsonl")
+    for path, part in zip(halves, (lines[:middle], lines[middle:]), strict=True):
+        path.write_bytes(b"".join(part))
+    return halves
+
+
 def score_rounds(
     model: Path, docs: Path, one_doc: Path, workdir: Path, rounds: int
 ) -> dict[str, Any]:
     """`score --jobs 1` and `--jobs 2` on the same docs, alternating, `rounds` times (single runs
-    on this VM move by up to 20% from minute to minute), and `score` of one document: the serial
-    start-up both pay (python, imports, model load, kernel warm-up, exit). The median run of
-    each (`jobs1`, `jobs2`), and every wall time with what they imply (`rounds`)."""
+    on this VM move by up to 20% from minute to minute); `score` of one document: the serial
+    start-up both pay (python, imports, model load, kernel warm-up, exit); and two `--jobs 1`
+    processes at once on the two halves of the docs (`score_pair`). The median run of each
+    (`jobs1`, `jobs2`), and every wall time with what they imply (`rounds`)."""
     runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
-    startup = []
+    startup, pairs = [], []
+    halves = split_jsonl(docs, workdir)
     for _ in range(rounds):
         for jobs in (1, 2):
             runs[jobs].append(score_run(model, docs, workdir / f"score-jobs{jobs}.jsonl", jobs))
         startup.append(score_run(model, one_doc, workdir / "score-one.jsonl", 1)["wall_s"])
+        pairs.append(score_pair(model, halves, workdir))
+    for half in halves:
+        half.unlink()
     jobs1, jobs2 = (sorted(runs[j], key=lambda run: run["wall_s"])[rounds // 2] for j in (1, 2))
-    return {"jobs1": jobs1, "jobs2": jobs2, "rounds": jobs_rounds(runs, startup)}
+    return {"jobs1": jobs1, "jobs2": jobs2, "rounds": jobs_rounds(runs, startup, pairs)}
 
 
-def jobs_rounds(runs: dict[int, list[dict[str, Any]]], startup: list[float]) -> dict[str, Any]:
+def jobs_rounds(
+    runs: dict[int, list[dict[str, Any]]], startup: list[float], pairs: list[float] | None = None
+) -> dict[str, Any]:
     """The wall times of the alternating `score` rounds, and what they imply: the --jobs ratio
-    of the work after the serial start-up, and the ratio that a --jobs 2 run without any
-    overhead would reach (start-up once, then the --jobs 1 work halved)."""
+    of the work after the serial start-up, the ratio that a --jobs 2 run without any overhead
+    would reach (start-up once, then the --jobs 1 work halved), and (given the `score_pair`
+    times) the ratio of two independent `--jobs 1` processes on the halves, side by side: what
+    this machine gives two processes, with no coordination at all."""
     one, two = (statistics.median(run["wall_s"] for run in runs[j]) for j in (1, 2))
     start = statistics.median(startup)
-    return {
+    out = {
         "jobs1_wall_s": [round(run["wall_s"], 2) for run in runs[1]],
         "jobs2_wall_s": [round(run["wall_s"], 2) for run in runs[2]],
         "startup_wall_s": [round(s, 2) for s in startup],
         "jobs2_vs_jobs1_after_startup": round((one - start) / max(two - start, 1e-9), 2),
         "jobs2_vs_jobs1_without_overhead": round(one / (start + (one - start) / 2), 2),
     }
+    if pairs:
+        out["pair_wall_s"] = [round(p, 2) for p in pairs]
+        out["two_processes_vs_jobs1"] = round(one / statistics.median(pairs), 2)
+    return out
 
 
 def load_stats(system: str, model: Path, first_doc: Path | None = None) -> dict[str, float]:

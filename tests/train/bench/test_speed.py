@@ -124,13 +124,16 @@ def test_jobs_rounds_give_every_wall_time_and_the_ratios_around_the_serial_start
         1: [_run(1000, wall) for wall in (11.0, 12.0, 10.0)],
         2: [_run(1000, wall) for wall in (7.0, 6.5, 8.0)],
     }
-    rounds = jobs_rounds(runs, [1.5, 1.0, 2.0])
+    rounds = jobs_rounds(runs, [1.5, 1.0, 2.0], [6.0, 6.875, 5.5])
     assert rounds["jobs1_wall_s"] == [11.0, 12.0, 10.0]
     assert rounds["jobs2_wall_s"] == [7.0, 6.5, 8.0]
     assert rounds["startup_wall_s"] == [1.5, 1.0, 2.0]
     # medians 11.0 and 7.0, start-up 1.5: (11 - 1.5) / (7 - 1.5) and 11 / (1.5 + 9.5 / 2)
     assert rounds["jobs2_vs_jobs1_after_startup"] == 1.73
     assert rounds["jobs2_vs_jobs1_without_overhead"] == 1.76
+    # two processes on the halves, median 6.0 s: 11 / 6
+    assert rounds["pair_wall_s"] == [6.0, 6.88, 5.5]
+    assert rounds["two_processes_vs_jobs1"] == 1.83
     speed = bench_summary(
         {
             "naive": _system(1000.0),
@@ -143,7 +146,10 @@ def test_jobs_rounds_give_every_wall_time_and_the_ratios_around_the_serial_start
         score_rounds=rounds,
     )
     assert speed["score_rounds"] == rounds and speed["goals"]["jobs2_vs_jobs1"]["value"] == 1.57
-    assert "`score --jobs 2` vs `--jobs 1`" in "\n".join(speed_section(speed))
+    section = "\n".join(speed_section(speed))
+    assert "`score --jobs 2` vs `--jobs 1`" in section
+    assert "After the start-up `--jobs 2` is 1.73x `--jobs 1`" in section
+    assert "finish 1.83x as fast as one on all of them" in section
 
 
 def test_score_rounds_alternate_both_job_counts_and_time_the_start_up(model_dir, tmp_path):
@@ -154,11 +160,10 @@ def test_score_rounds_alternate_both_job_counts_and_time_the_start_up(model_dir,
     measured = score_rounds(model_dir, docs, one, tmp_path, 1)
     assert measured["jobs1"]["n"] == measured["jobs2"]["n"] == 30
     rounds = measured["rounds"]
-    assert [len(rounds[key]) for key in ("jobs1_wall_s", "jobs2_wall_s", "startup_wall_s")] == [
-        1,
-        1,
-        1,
-    ]
+    keys = ("jobs1_wall_s", "jobs2_wall_s", "startup_wall_s", "pair_wall_s")
+    assert [len(rounds[key]) for key in keys] == [1, 1, 1, 1]
+    assert rounds["two_processes_vs_jobs1"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs.jsonl", "one.jsonl"]
 
 
 def test_an_in_process_row_is_the_median_run_with_every_runs_rate():
@@ -188,3 +193,12 @@ def test_in_process_rounds_alternate_the_systems_order(monkeypatch, tmp_path):
     assert firsts == [*names, *reversed(names)]
     assert set(systems) == set(names) and set(long) == set(names) - {"naive"}
     assert systems["fasttext"]["rounds_docs_per_cpu_s"] == [10.0, 10.0]
+
+
+def test_split_jsonl_gives_the_first_half_of_the_lines_then_the_rest(tmp_path):
+    from train.bench.speed import repeat_jsonl, split_jsonl
+
+    docs = repeat_jsonl(TEXTS, 7, tmp_path / "docs.jsonl")
+    first, rest = split_jsonl(docs, tmp_path)
+    assert len(first.read_text().splitlines()) == 3
+    assert first.read_bytes() + rest.read_bytes() == docs.read_bytes()
