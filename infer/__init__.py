@@ -1,6 +1,6 @@
 """threat-tagger runtime: load a trained model and tag texts (light imports only).
 
-`from infer import Predictor` is the whole story; the predictor (numpy, scipy) is imported on
+`from infer import Predictor` is the whole story; the predictor (numpy; never scipy) is imported on
 first use, so that `import infer.taxonomy` or the CLI's start-up stays cheap.
 """
 

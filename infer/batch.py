@@ -283,8 +283,8 @@ class BatchScorer:
         _WORKER = self._scorer if method == "fork" else None
         if method == "fork":  # the workers inherit the kernels, n-gram tables and place matcher
             with interrupts.deferred():
-                self.predictor.model.featurizer.transform([""])
-                char_kernels()  # what only new tokens call (transform([""]) has none)
+                self.predictor.model.featurizer.rows([""])
+                char_kernels()  # what only new tokens call (rows([""]) has none)
         model = None if self.model is None else str(self.model)
         pool = ProcessPoolExecutor(
             self.jobs,

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from infer import csr
 from infer.artifact import Head
+from infer.csr import Rows
 from infer.feature_words import FeatureWords
 from infer.scoring import Prediction, Scorer
 
@@ -78,7 +79,7 @@ def _explain_class(
     head: Head,
     label: str,
     probability: float,
-    row: Any,
+    row: Rows,
     top: int,
 ) -> HeadExplanation:
     """Decompose one class's linear score over the non-zero features of one row, grouped
@@ -88,7 +89,7 @@ def _explain_class(
     read = np.isin(row.indices, head.global_columns(row.shape[1]))
     indices, values = row.indices[read], row.data[read]
     parts = every[indices] * values
-    decision = float((row @ every).item() + head.intercept[k])
+    decision = _dot(row, every) + float(head.intercept[k])
     groups: dict[tuple[str, ...], list[Any]] = {}  # key -> [name, words, value, part, n]
     for column, value, part in zip(indices.tolist(), values.tolist(), parts.tolist(), strict=True):
         for share in words.shares(column):
@@ -107,27 +108,38 @@ def _explain_class(
     )
 
 
+def _dot(row: Rows, weights: np.ndarray) -> float:
+    """The one-row matrix times a dense vector, its terms added in the row's order from 0.0
+    (as scipy's `row @ weights`)."""
+    total = 0.0
+    for value, weight in zip(
+        row.data[: row.nnz].tolist(), weights[row.indices[: row.nnz]].tolist(), strict=True
+    ):
+        total += value * weight
+    return total
+
+
 def _incident_segments(
-    scorer: Scorer, text: str, row: Any
-) -> dict[str, tuple[Any, str | None, float]]:
+    scorer: Scorer, text: str, row: Rows
+) -> dict[str, tuple[Rows, str | None, float]]:
     """Per label, the row, window and probability of the segment that produced its pooled
     probability (max pooling of P(attack) * P(label | attack); P(label) without a gate)."""
     model = scorer.model
     stacked, windows = row, [None]
     found = scorer.windows(text)
     if found:
-        stacked = sp.vstack([row, model.featurizer.transform(found)], format="csr")
+        stacked = csr.vstack([row, model.featurizer.rows(found)])
         windows += found
     probability = scorer.segment_probabilities(stacked)
     best = np.argmax(probability, axis=0)  # first segment (the whole text) wins ties
     return {
-        label: (stacked.getrow(best[k]), windows[best[k]], float(probability[best[k], k]))
+        label: (stacked.row(int(best[k])), windows[best[k]], float(probability[best[k], k]))
         for k, label in enumerate(model.incident.classes)
     }
 
 
 def _gate_item(
-    scorer: Scorer, words: FeatureWords, segment_row: Any, window: str | None, top: int
+    scorer: Scorer, words: FeatureWords, segment_row: Rows, window: str | None, top: int
 ) -> HeadExplanation:
     """The attack gate's decomposition on one segment."""
     gate = scorer.model.gate
@@ -149,9 +161,9 @@ def explain_text(scorer: Scorer, text: str, top: int = 10) -> Explanation:
     so (`implied_by`), and the implying label's own item follows it.
     """
     model = scorer.model
-    matrix = model.featurizer.transform([text])
+    matrix = model.featurizer.rows([text])
     prediction = scorer.predictions(matrix, [text])[0]
-    row = matrix.getrow(0)
+    row = matrix.row(0)
     segments = _incident_segments(scorer, text, row)
     implied = scorer.implied_by({label: own for label, (_, _, own) in segments.items()})
     labels = list(prediction.incident_types)

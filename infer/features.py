@@ -2,10 +2,12 @@
 
 Training fits each block with scikit-learn (passing the analyzers below) and keeps only
 data: the terms and the idf weights. At run time `Featurizer.transform` rebuilds the same
-matrix with numpy and scipy.sparse, so `infer` never imports scikit-learn: word (up to
+matrix with numpy, so `infer` never imports scikit-learn: word (up to
 bigrams) and char_wb blocks are counted by the compiled pass over a per-token cache
 (`infer.tokenpass`), other blocks through their analyzer (`TfidfBlock.counts_by_analyzer`,
-the reference path the tests compare the compiled one with).
+the reference path the tests compare the compiled one with). The predictor reads the rows as
+`infer.csr.Rows` (`rows`, `block_rows`), without importing scipy; `transform`, `counts` and
+`weigh` return scipy CSR matrices, for training and the tests.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from infer import csr
+from infer.csr import Rows
 from infer.tokencache import Part
 from infer.tokenpass import (
     BlockCounter,
@@ -29,6 +33,9 @@ from infer.tokenpass import (
     WordTable,
     multiword_terms,
 )
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _PLACE_WORD = r"[A-Z][\w'.\-]*"
@@ -248,46 +255,56 @@ class TfidfBlock:
         token_pass = self.token_pass
         if token_pass is None:
             return self.counts_by_analyzer(texts)
-        return token_pass.counts(0, token_pass.lookup(texts))
+        return token_pass.counts(0, token_pass.lookup(texts)).to_scipy()
 
     def counts_by_analyzer(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Raw term counts through `spec.analyze` and a dict look-up per term (reference path)."""
+        return self._analyzer_counts(texts).to_scipy()
+
+    def _analyzer_counts(self, texts: Sequence[str]) -> Rows:
+        """`counts_by_analyzer` as `Rows` (each row's columns sorted)."""
         index = self.index
         indptr = [0]
         indices: list[int] = []
         counts: list[int] = []
         for text in texts:
             found = Counter(i for i in map(index.get, self.spec.analyze(text)) if i is not None)
-            indices.extend(found.keys())
-            counts.extend(found.values())
+            columns = sorted(found)
+            indices.extend(columns)
+            counts.extend(map(found.__getitem__, columns))
             indptr.append(len(indices))
-        matrix = sp.csr_matrix(
-            (
-                np.asarray(counts, dtype=np.float64),
-                np.asarray(indices, dtype=np.int32),
-                np.asarray(indptr),
-            ),
-            shape=(len(texts), self.size),
+        return Rows(
+            np.asarray(counts, dtype=np.float64),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int64),
+            (len(texts), self.size),
         )
-        matrix.sort_indices()
-        return matrix
 
-    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """Sublinear tf x idf, l2-normalised per row, from a count matrix (sorted indices)."""
+    def weigh(self, counts: Any) -> sp.csr_matrix:
+        """Sublinear tf x idf, l2-normalised per row, from a CSR count matrix (sorted
+        indices)."""
+        return self._weighed(Rows.of(counts)).to_scipy()
+
+    def _weighed(self, counts: Rows) -> Rows:
+        """`weigh` as `Rows`."""
         n_rows = counts.shape[0]
         data = (np.log(counts.data) + 1.0) * self.idf[counts.indices]
         rows = np.repeat(np.arange(n_rows), np.diff(counts.indptr))
         norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n_rows))
         norms[norms == 0.0] = 1.0
         data /= norms[rows]
-        return sp.csr_matrix((data, counts.indices, counts.indptr), shape=counts.shape)
+        return Rows(data, counts.indices, counts.indptr, counts.shape)
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def rows(self, texts: Sequence[str]) -> Rows:
         """TF-IDF rows for the texts (sublinear tf, idf, l2 norm), like TfidfVectorizer."""
         token_pass = self.token_pass
         if token_pass is None:
-            return self.weigh(self.counts_by_analyzer(texts))
+            return self._weighed(self._analyzer_counts(texts))
         return token_pass.tfidf(0, token_pass.lookup(texts), self.idf)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """`rows` as a scipy CSR matrix."""
+        return self.rows(texts).to_scipy()
 
 
 class Featurizer:
@@ -322,25 +339,28 @@ class Featurizer:
 
     def block_rows(
         self, position: int, texts: Sequence[str], looked: dict[TokenPass, Looked]
-    ) -> sp.csr_matrix:
+    ) -> Rows:
         """The rows of block `position` for the texts; `looked` keeps a batch's token
         look-ups (one per text cleaning, shared by the blocks that read it)."""
         block = self.blocks[position]
         shared = self.token_passes.get(position)
         if shared is None:
-            return block.transform(texts)
+            return block.rows(texts)
         token_pass, at = shared
         found = looked.get(token_pass)
         if found is None:
             found = looked[token_pass] = token_pass.lookup(texts)
         return token_pass.tfidf(at, found, block.idf)
 
-    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
-        """Feature matrix for the texts."""
+    def rows(self, texts: Iterable[str]) -> Rows:
+        """Feature matrix for the texts, every block side by side."""
         texts = list(texts)
         looked: dict[TokenPass, Looked] = {}
-        parts = [self.block_rows(at, texts, looked) for at in range(len(self.blocks))]
-        return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
+        return csr.hstack([self.block_rows(at, texts, looked) for at in range(len(self.blocks))])
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """`rows` as a scipy CSR matrix (for training and the tests)."""
+        return self.rows(texts).to_scipy()
 
     def feature_name(self, column: int) -> str:
         """Human-readable name of a column, e.g. 'word:car bomb'."""

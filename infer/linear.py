@@ -12,15 +12,22 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-import scipy.sparse as sp
 
+from infer import csr
+from infer.csr import Rows
 from infer.tokenpass import Looked, TokenPass, kernels
 
 if TYPE_CHECKING:
+    import scipy.sparse as sp
+
     from infer.features import Featurizer
+
+# what a head scores: a batch's blocks, or a whole feature matrix (a `Rows`, or a scipy CSR
+# matrix as `Featurizer.transform` returns, read through its arrays without importing scipy)
+Features: TypeAlias = "BlockRows | Rows | sp.csr_matrix"
 
 
 @dataclass(frozen=True)
@@ -89,23 +96,20 @@ class Head:
             at += item.width
         return tuple(maps)
 
-    def _parts(self, features: sp.csr_matrix | BlockRows) -> list[tuple[sp.csr_matrix, np.ndarray]]:
+    def _parts(self, features: Features) -> list[tuple[Rows, np.ndarray]]:
         """(rows of the block read, its column map) per input (the whole matrix when the
         head lists none)."""
         if not self.inputs:
-            matrix = features.full() if isinstance(features, BlockRows) else features
+            matrix = features.full() if isinstance(features, BlockRows) else Rows.of(features)
             return [(matrix, np.arange(self.coef.shape[1], dtype=np.int32))]
-        return [
-            (
-                features[item.block]
-                if isinstance(features, BlockRows)
-                else features[:, item.start : item.stop],
-                column_map,
-            )
-            for item, column_map in zip(self.inputs, self._column_maps, strict=True)
-        ]
+        if isinstance(features, BlockRows):
+            parts = [features[item.block] for item in self.inputs]
+        else:
+            whole = Rows.of(features)
+            parts = [whole.columns(item.start, item.stop) for item in self.inputs]
+        return list(zip(parts, self._column_maps, strict=True))
 
-    def scores(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
+    def scores(self, features: Features) -> np.ndarray:
         """Raw linear scores (one column per class) of a full matrix or of a batch's blocks:
         per input, the compiled sparse product (equal to `reference_scores`), summed. A
         batch's product is shared with the heads reading the same columns (`shared`)."""
@@ -114,7 +118,7 @@ class Head:
             return features.product(part.rows)[:, part.start : part.stop] + self.intercept
         return self.product(features, self.rows) + self.intercept
 
-    def product(self, features: sp.csr_matrix | BlockRows, rows: np.ndarray) -> np.ndarray:
+    def product(self, features: Features, rows: np.ndarray) -> np.ndarray:
         """The columns this head reads times `rows` (one per coefficient column), summed over
         its inputs, without the intercept."""
         total: np.ndarray | None = None
@@ -131,7 +135,7 @@ class Head:
             total = np.zeros((features.shape[0], rows.shape[1]))
         return total
 
-    def reference_scores(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
+    def reference_scores(self, features: Features) -> np.ndarray:
         """`scores` with scipy: the columns read, times the float64-widened coefficients
         (the plain path the tests compare the compiled one with)."""
         weights = np.asarray(self.coef, dtype=np.float64).T
@@ -140,7 +144,7 @@ class Head:
         for part, column_map in self._parts(features):
             read = np.flatnonzero(column_map >= 0)
             width = len(read)
-            product = np.asarray(part[:, read] @ weights[at : at + width])
+            product = np.asarray(part.to_scipy()[:, read] @ weights[at : at + width])
             total = product if total is None else total + product
             at += width
         if total is None:
@@ -211,7 +215,7 @@ class SharedRows:
         classes = tuple(c for head in self.heads for c in head.classes)
         return Head(classes, rows.T, np.zeros(len(classes)), tuple(inputs))
 
-    def product(self, features: sp.csr_matrix | BlockRows) -> np.ndarray:
+    def product(self, features: Features) -> np.ndarray:
         """The batch's product with every head's rows (classes of head 1, head 2, ...)."""
         union = self.union
         return union.product(features, union.rows)
@@ -253,7 +257,7 @@ class BlockRows:
         self.featurizer = featurizer
         self.texts = list(texts)
         self._positions = {block.spec.name: at for at, block in enumerate(featurizer.blocks)}
-        self._done: dict[str, sp.csr_matrix] = {}
+        self._done: dict[str, Rows] = {}
         self._products: dict[int, np.ndarray] = {}  # per SharedRows, its product
         # the token look-ups, once a batch and text cleaning (shared by the blocks that read it)
         self._looked: dict[TokenPass, Looked] = {}
@@ -263,7 +267,7 @@ class BlockRows:
         """(texts, columns of the full matrix)."""
         return len(self.texts), self.featurizer.n_features
 
-    def __getitem__(self, name: str) -> sp.csr_matrix:
+    def __getitem__(self, name: str) -> Rows:
         """The block's TF-IDF rows (KeyError for a block the featuriser does not have)."""
         matrix = self._done.get(name)
         if matrix is None:
@@ -283,10 +287,9 @@ class BlockRows:
         """Names of the blocks computed so far."""
         return frozenset(self._done)
 
-    def full(self) -> sp.csr_matrix:
-        """Every block side by side (what `Featurizer.transform` returns)."""
-        parts = [self[block.spec.name] for block in self.featurizer.blocks]
-        return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")
+    def full(self) -> Rows:
+        """Every block side by side (what `Featurizer.rows` returns)."""
+        return csr.hstack([self[block.spec.name] for block in self.featurizer.blocks])
 
 
 def block_inputs(
@@ -316,5 +319,7 @@ def block_inputs(
 
 def input_matrix(matrix: sp.csr_matrix, inputs: Sequence[HeadInput]) -> sp.csr_matrix:
     """The columns `inputs` read, out of a full training matrix, in coefficient order."""
+    import scipy.sparse as sp
+
     parts = [item.take(matrix[:, item.start : item.stop]) for item in inputs]
     return parts[0] if len(parts) == 1 else sp.hstack(parts, format="csr")

@@ -10,14 +10,17 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from infer.csr import Rows
 from infer.placepass import PlaceMatcher
 from infer.places import BLOCKED, Gazetteer
 from infer.taxonomy import COUNTRIES, REGIONS
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 PLACES_ANALYZER = "places"
 
@@ -104,13 +107,19 @@ class PlaceBlock:
         """The compiled matcher of this block's gazetteer (built on first use)."""
         return PlaceMatcher.from_gazetteer(self.gazetteer, self.terms)
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def rows(self, texts: Sequence[str]) -> Rows:
         """Rows of mention shares per country and per region, scaled by the column weights
         (the compiled matcher; equal to `reference_transform`)."""
         return self.matcher.rows(texts, self.idf, self.size)
 
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """`rows` as a scipy CSR matrix (for training and the tests)."""
+        return self.rows(texts).to_scipy()
+
     def reference_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """`transform` through `Gazetteer.mentions`, text by text (the plain reference)."""
+        import scipy.sparse as sp
+
         indptr, indices, values = [0], [], []
         for text in texts:
             counts: tuple[Counter[str], ...] = (Counter(), Counter(), Counter())

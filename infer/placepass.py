@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from infer.csr import Rows
 from infer.kernels import load as load_kernels
 from infer.places import (
     _ARTICLE_COUNTRIES,
@@ -391,7 +391,7 @@ class PlaceMatcher:
             out[t].append(Mention(texts[t][a:b], a, self.codes[c], k == DEMONYM, k == GROUP))
         return out
 
-    def rows(self, texts: Sequence[str], idf: np.ndarray, n_columns: int) -> sp.csr_matrix:
+    def rows(self, texts: Sequence[str], idf: np.ndarray, n_columns: int) -> Rows:
         """`PlaceBlock.transform` of the texts."""
         m_text, _, _, m_code, m_kind = self.matched(texts)
         text_ptr = np.searchsorted(m_text, np.arange(len(texts) + 1)).astype(np.int64)
@@ -406,7 +406,7 @@ class PlaceMatcher:
         )
         if unknown >= 0:
             raise KeyError(self.codes[unknown] if unknown < len(self.codes) else unknown)
-        return sp.csr_matrix((data, indices, indptr), shape=(len(texts), n_columns))
+        return Rows(data, indices, indptr, (len(texts), n_columns))
 
 
 def _column_tables(terms: Sequence[str], codes: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -18,10 +18,10 @@ from itertools import repeat, starmap
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from infer.artifact import Head, ModelData
-from infer.linear import BlockRows
+from infer.csr import Rows
+from infer.linear import BlockRows, Features
 from infer.place_features import PlaceBlock
 from infer.rounding import rounded
 from infer.taxonomy import COUNTRIES, IMPLIED_TYPES, country_name
@@ -38,7 +38,7 @@ PLACES_OUTVOTE_BELOW = 0.5
 # crc32 half 0 0.902 -> 0.889 (about 3 in 10 of the abstentions were right guesses before).
 REGION_MIN_ODDS_RATIO = 2.0
 
-Matrix = sp.csr_matrix | BlockRows
+Matrix = Features  # a batch's blocks, or a whole feature matrix (`infer.linear`)
 Geography = tuple[str | None, float, str | None, float]  # region, its p, country, its p
 
 
@@ -268,24 +268,41 @@ def parent_probability(pairs: dict[int, tuple[int, ...]], probability: np.ndarra
 def _evidence_map(
     terms: tuple[str, ...],
     kinds: tuple[str, ...] = ("country=", "nationality=", "group="),
-) -> tuple[tuple[str, ...], sp.csr_matrix]:
+) -> tuple[tuple[str, ...], np.ndarray]:
     """The codes named by a place block's `country=`, `nationality=` and `group=` columns (or
-    only `kinds`), and the (block columns x codes) 0/1 matrix that adds them up per code (armed
-    groups vote too: Wikipedia dev country 0.830 -> 0.835, region 0.925 -> 0.927)."""
+    only `kinds`), and per block column the code it adds up to (-1: none) (armed groups vote
+    too: Wikipedia dev country 0.830 -> 0.835, region 0.925 -> 0.927)."""
     named = [(i, t.partition("=")[2]) for i, t in enumerate(terms) if t.startswith(kinds)]
     codes = tuple(sorted({code for _, code in named}))
     column = {code: j for j, code in enumerate(codes)}
-    rows = [i for i, _ in named]
-    cols = [column[code] for _, code in named]
-    return codes, sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(terms), len(codes)))
+    evidence = np.full(len(terms), -1, dtype=np.int64)
+    for i, code in named:
+        evidence[i] = column[code]
+    return codes, evidence
 
 
-def _majority(rows: sp.csr_matrix, evidence: sp.csr_matrix, share: float) -> np.ndarray:
+def _evidence_counts(rows: Rows, evidence: np.ndarray, n_codes: int) -> np.ndarray:
+    """Per row and code, the sum of the row's values in the columns naming the code, added
+    in the row's order from 0.0 (what the sparse product with the 0/1 columns x codes matrix
+    gives: each column names one code at most)."""
+    n_rows = rows.shape[0]
+    nnz = rows.nnz
+    code = evidence[rows.indices[:nnz]]
+    named = code >= 0
+    row_of = np.repeat(np.arange(n_rows), np.diff(rows.indptr))[named]
+    # bincount adds the weights in their order, one at a time
+    flat = np.bincount(
+        row_of * n_codes + code[named], weights=rows.data[:nnz][named], minlength=n_rows * n_codes
+    )
+    return flat.reshape(n_rows, n_codes)
+
+
+def _majority(rows: Rows, evidence: np.ndarray, n_codes: int, share: float) -> np.ndarray:
     """Per row, the index of the code holding >= share of the evidence columns' total, else
-    -1 (vectorised: no Python step per row)."""
-    counts = np.asarray((rows @ evidence).todense())
-    if not counts.shape[1]:
-        return np.full(len(counts), -1)
+    -1 (vectorised: no Python step per row); `evidence` as `_evidence_map` gives it."""
+    if not n_codes:
+        return np.full(rows.shape[0], -1)
+    counts = _evidence_counts(rows, evidence, n_codes)
     totals = counts.sum(axis=1)
     best = counts.argmax(axis=1)
     top = counts[np.arange(len(best)), best]
@@ -332,9 +349,9 @@ class Scorer:
         # names, and the block columns -> codes map (places and demonyms: fallback rule)
         self._places: tuple[int, int, str] | None = None
         self._place_codes: tuple[str, ...] = ()
-        self._place_map: sp.csr_matrix | None = None
+        self._place_map: np.ndarray | None = None
         # the same for place mentions alone (they are counted first)
-        self._only_places: tuple[tuple[str, ...], sp.csr_matrix] = ((), sp.csr_matrix((0, 0)))
+        self._only_places: tuple[tuple[str, ...], np.ndarray] = ((), np.zeros(0, dtype=np.int64))
         for block, start in zip(model.featurizer.blocks, model.featurizer.offsets, strict=False):
             if isinstance(block, PlaceBlock):
                 self._places = (start, block.size, block.spec.name)
@@ -441,9 +458,13 @@ class Scorer:
         if self._places is None or self._place_map is None or share <= 0.0:
             return [None] * matrix.shape[0]
         start, width, name = self._places
-        rows = matrix[name] if isinstance(matrix, BlockRows) else matrix[:, start : start + width]
-        places = _majority(rows, self._only_places[1], share)
-        named = _majority(rows, self._place_map, share)
+        if isinstance(matrix, BlockRows):
+            rows = matrix[name]
+        else:
+            rows = Rows.of(matrix).columns(start, start + width)
+        only_places = self._only_places
+        places = _majority(rows, only_places[1], len(only_places[0]), share)
+        named = _majority(rows, self._place_map, len(self._place_codes), share)
         only_codes, all_codes = _codes(self._only_places[0]), _codes(self._place_codes)
         return np.where(places >= 0, only_codes[places], all_codes[named]).tolist()
 

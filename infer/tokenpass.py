@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from infer.csr import Rows
 from infer.kernels import load as load_kernels
 from infer.tokencache import Part, TokenCache, char_classes, split_spans
 
@@ -245,13 +245,12 @@ class TokenPass:
         token_ids, arrays = self.cache.lookup(joined, text, starts, ends)
         return Looked(first, token_ids, arrays)
 
-    def counts(self, block: int, looked: Looked) -> sp.csr_matrix:
+    def counts(self, block: int, looked: Looked) -> Rows:
         """Raw counts of block `block` of the pass (rows: texts, sorted columns)."""
         indptr, indices, data, _ = self._counts(block, looked, _NO_IDF, self.log_tf)
-        shape = (len(looked.starts) - 1, self.counters[block].n_columns)
-        return sp.csr_matrix((data, indices, indptr), shape=shape)
+        return Rows(data, indices, indptr, (len(looked.starts) - 1, self.counters[block].n_columns))
 
-    def tfidf(self, block: int, looked: Looked, idf: np.ndarray) -> sp.csr_matrix:
+    def tfidf(self, block: int, looked: Looked, idf: np.ndarray) -> Rows:
         """Sublinear tf x idf rows, l2-normalised, like `TfidfBlock.weigh` of the counts."""
         # float64 always (a model's stored float32 is widened exactly): one compiled kernel
         idf = np.asarray(idf, dtype=np.float64)
@@ -259,8 +258,7 @@ class TokenPass:
         if needed:  # a count past the end of log_tf (rare): a bigger table, and again
             self.log_tf = _log_tf(2 * needed)
             indptr, indices, data, needed = self._counts(block, looked, idf, self.log_tf)
-        shape = (len(looked.starts) - 1, self.counters[block].n_columns)
-        return sp.csr_matrix((data, indices, indptr), shape=shape)
+        return Rows(data, indices, indptr, (len(looked.starts) - 1, self.counters[block].n_columns))
 
     def _counts(
         self, block: int, looked: Looked, idf: np.ndarray, log_tf: np.ndarray
