@@ -6,6 +6,8 @@ commands so that `threat-tagger score` starts fast.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
 import sys
@@ -318,7 +320,7 @@ def score(
                 explain=explain,
                 encode_as=chosen,  # worker processes encode their own output records
             )
-            with output_stream(output) as stream:
+            with output_stream(output) as stream, _collector_frozen():
                 writer = make_writer(stream, chosen, explain=explain)
                 for text in _progress(scorer.score_encoded(records), tally):
                     writer.write_encoded(text)  # a chunk's records at once
@@ -342,6 +344,20 @@ def score(
     tally.report()
     if tally.failures:
         raise typer.Exit(1)
+
+
+@contextlib.contextmanager
+def _collector_frozen() -> Iterator[None]:
+    """A block in which every object that exists now (the modules, the loaded model) is out of
+    the cyclic garbage collector's sight (`gc.freeze`), back in it at the end. They live as
+    long as the command, yet each full collection walked all ~50k of them: several per 80k
+    records, ~5% of `score`. Workers forked in the block also inherit them frozen, so their
+    collections do not write to (and copy) the parent's pages (Python's `gc.freeze` docs)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 class _Tally:

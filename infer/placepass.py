@@ -209,7 +209,9 @@ class PlaceMatcher:
             [code in _ARTICLE_COUNTRIES for code in self.codes], dtype=np.uint8
         )
         self.country_column, self.region_column = _column_tables(terms, self.codes)
-        self._first = self.first.tolist()  # per word: does a key start with it (bits)
+        # per word: does a key start with it (bits); bytes, not a list of 300k ints that every
+        # full collection of the cyclic garbage collector would walk
+        self._first = self.first.tobytes()
         self.tokens = TokenCache(self._analyze, 2)
 
     @classmethod

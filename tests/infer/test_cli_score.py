@@ -345,3 +345,27 @@ def test_the_default_chunk_is_one_predictor_batch():
     assert default == batch.DEFAULT_BATCH_SIZE == BATCH_SIZE
     assert inspect.signature(run_job).parameters["batch_size"].default == BATCH_SIZE
     assert Job.__dataclass_fields__["batch_size"].default == BATCH_SIZE
+
+
+def test_score_keeps_the_loaded_model_out_of_the_cyclic_collector_while_it_scores(
+    app, model_dir, tmp_path, monkeypatch
+):
+    import gc
+
+    from infer import batch
+
+    frozen_while_scoring = []
+    original = batch.Scorer.encoded
+
+    def encoded(self, chunk):
+        frozen_while_scoring.append(gc.get_freeze_count())
+        return original(self, chunk)
+
+    monkeypatch.setattr(batch.Scorer, "encoded", encoded)
+    before = gc.get_freeze_count()
+    result = run(app, model_dir, str(FIXTURES / "reports.jsonl"), "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert len(outputs(result.stdout)) == 5
+    # everything alive once the model was loaded (its objects among them) was frozen
+    assert frozen_while_scoring and min(frozen_while_scoring) > before + 10_000
+    assert gc.get_freeze_count() == before  # and the collector has them back afterwards
