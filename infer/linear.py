@@ -253,14 +253,28 @@ def share_products(heads: dict[str, Head]) -> dict[str, Head]:
 class BlockRows:
     """One batch's feature matrix, block by block: each block computed once, on first use."""
 
-    def __init__(self, featurizer: Featurizer, texts: Sequence[str]) -> None:
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        texts: Sequence[str],
+        looked: dict[TokenPass, Looked] | None = None,
+    ) -> None:
+        """`looked`: token look-ups of the texts made otherwise (`Looked.slices`), used for
+        the blocks of those passes instead of looking the texts up."""
         self.featurizer = featurizer
         self.texts = list(texts)
         self._positions = {block.spec.name: at for at, block in enumerate(featurizer.blocks)}
         self._done: dict[str, Rows] = {}
         self._products: dict[int, np.ndarray] = {}  # per SharedRows, its product
         # the token look-ups, once a batch and text cleaning (shared by the blocks that read it)
-        self._looked: dict[TokenPass, Looked] = {}
+        self._looked: dict[TokenPass, Looked] = dict(looked or {})
+
+    def looked(self, token_pass: TokenPass) -> Looked:
+        """The batch's look-up of `token_pass` (made on first use; the blocks share it)."""
+        found = self._looked.get(token_pass)
+        if found is None:
+            found = self._looked[token_pass] = token_pass.lookup(self.texts)
+        return found
 
     @property
     def shape(self) -> tuple[int, int]:

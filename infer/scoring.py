@@ -21,10 +21,13 @@ import numpy as np
 
 from infer.artifact import Head, ModelData
 from infer.csr import Rows
+from infer.features import TextOptions
 from infer.linear import BlockRows, Features
 from infer.place_features import PlaceBlock
 from infer.rounding import rounded
 from infer.taxonomy import COUNTRIES, IMPLIED_TYPES, country_name
+from infer.tokencache import whitespace
+from infer.tokenpass import Looked, TokenPass, kernels
 
 # Named places outvote a confident country head under even odds (Wikipedia dev country +0.009).
 PLACES_OUTVOTE_BELOW = 0.5
@@ -212,6 +215,23 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
+# What `strip_boilerplate` (infer.features) can change in a window of a text that it leaves
+# as it is: a dateline or upper-case prefix at the window's start, an agency tag or citation
+# mark that the space joining two sentences makes ("(RIA" + " " + "Novosti)"). The kernel
+# that finds the windows in such texts (`tokenkernels.window_spans`) flags every window where
+# its tests cannot rule that out; those are made and stripped to see.
+
+
+def _strip_kind(strip: Callable[[str], str]) -> int:
+    """0: `strip` is a `TextOptions.strip` that strips nothing; 1: one that is
+    `strip_boilerplate` (the windows flagged by `window_spans` are checked); 2: another
+    function (every window is checked)."""
+    options = getattr(strip, "__self__", None)
+    if isinstance(options, TextOptions) and getattr(strip, "__func__", None) is TextOptions.strip:
+        return 1 if options.strip_boilerplate else 0
+    return 2
+
+
 # What str.split() splits an ASCII text on (the ASCII characters str.isspace() accepts)
 _ASCII_SPACE = bytes(c for c in range(128) if chr(c).isspace())
 # Fewer characters than this per word: where `has_words` first counts the whitespace. Most
@@ -385,29 +405,134 @@ class Scorer:
             return []
         return sentence_windows(text, model.window_sentences)
 
-    def window_probabilities(self, texts: list[str]) -> np.ndarray:
-        """Per text, the best incident probabilities over its sentence windows (0 if short)."""
+    def window_passes(self) -> tuple[TokenPass, ...] | None:
+        """The token passes of the blocks that the incident and gate heads read, when the
+        compiled pass counts every one of them (else None)."""
+        model = self.model
+        featurizer = model.featurizer
+        names = [block.spec.name for block in featurizer.blocks]
+        read: set[int] = set()
+        for head in (model.incident, model.gate):
+            if head is not None:  # (a head listing no blocks reads every one)
+                read.update(map(names.index, head.blocks or names))
+        passes = featurizer.token_passes
+        if not read <= set(passes):
+            return None
+        return tuple(dict.fromkeys(passes[position][0] for position in sorted(read)))
+
+    def window_probabilities(self, texts: list[str], matrix: Matrix | None = None) -> np.ndarray:
+        """Per text, the best incident probabilities over its sentence windows (0 if short):
+        the maximum over `window_segments`."""
         best = np.zeros((len(texts), len(self.labels)))
+        for owners, probability in self.window_segments(texts, matrix):
+            np.maximum.at(best, owners, probability)
+        return best
+
+    def window_segments(
+        self, texts: list[str], matrix: Matrix | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The sentence windows of the texts, in groups: (each window's text, its P(label)s by
+        `segment_probabilities`). Given the texts' `BlockRows` (`matrix`), the windows of a
+        text that the token passes' cleaning leaves as it is are counted from the text's own
+        token look-ups where those hold the window's tokens (`_sliced_windows`): no window
+        text cleaned, split and looked up again. The other windows are made (`windows`) and
+        looked up as texts."""
+        model = self.model
+        out = []
         owners, windows = [], []
-        shortest = 2 * self.model.window_min_words - 1  # as in `windows`: most texts are shorter
+        shortest = 2 * model.window_min_words - 1  # as in `windows`: most texts are shorter
+        passes = self.window_passes() if isinstance(matrix, BlockRows) else None
+        looked = [matrix.looked(p) for p in passes] if passes and matrix is not None else []
+        own: list[int] = []  # the texts whose windows come from their token look-ups
         for row, text in enumerate(texts):
             if len(text) < shortest:
                 continue
-            found = self.windows(text)
-            owners.extend([row] * len(found))
-            windows.extend(found)
+            if looked and all(found.cleaned[row] == text for found in looked):
+                # its tokens are text.split()'s: has_words is their count
+                starts = looked[0].starts
+                if starts[row + 1] - starts[row] >= model.window_min_words:
+                    own.append(row)
+                continue
+            found_windows = self.windows(text)
+            owners.extend([row] * len(found_windows))
+            windows.extend(found_windows)
+        if own and model.window_sentences > 0:
+            assert passes is not None
+            at, parts, made = self._sliced_windows(texts, own, passes, looked)
+            owners.extend(made[0])
+            windows.extend(made[1])
+            if len(at):
+                # no texts: every block the heads read is counted from `parts` (`window_passes`)
+                sliced = BlockRows(model.featurizer, [""] * len(at), parts)
+                out.append((at, self.segment_probabilities(sliced)))
+                featurizer = model.featurizer
+                counted = {
+                    featurizer.blocks[position].spec.name
+                    for position, (token_pass, _) in featurizer.token_passes.items()
+                    if token_pass in parts
+                }
+                if not sliced.computed() <= counted:
+                    raise RuntimeError(f"window rows without texts read {set(sliced.computed())}")
         if windows:
             # the text blocks only: window pooling skips the place matching
-            rows = BlockRows(self.model.featurizer, windows)
-            np.maximum.at(best, np.asarray(owners), self.segment_probabilities(rows))
-        return best
+            rows = BlockRows(model.featurizer, windows)
+            out.append((np.asarray(owners), self.segment_probabilities(rows)))
+        return out
+
+    def _sliced_windows(
+        self,
+        texts: list[str],
+        own: list[int],
+        passes: tuple[TokenPass, ...],
+        looked: list[Looked],
+    ) -> tuple[np.ndarray, dict[TokenPass, Looked], tuple[list[int], list[str]]]:
+        """The windows of texts `own` (texts that the passes' cleaning leaves as they are;
+        `looked`: the passes' look-ups of `texts`): the owners of those counted from the
+        look-ups, each pass's `Looked` of them, and (owners, texts) of the others, whose
+        sentences do not end where tokens do or whose text a pass's cleaning changes."""
+        size = self.model.window_sentences
+        first_pass = looked[0]
+        assert first_pass.code_points is not None and first_pass.token_starts is not None
+        lengths = np.fromiter(map(len, first_pass.cleaned), np.int64, len(first_pass.cleaned))
+        begins = np.zeros(len(lengths) + 1, dtype=np.int64)  # after r line breaks and texts
+        np.cumsum(lengths + 1, out=begins[1:])
+        owner, first, stop, piece, flags, piece_start, piece_end = kernels().window_spans(
+            first_pass.code_points,
+            begins[:-1],
+            begins[:-1] + lengths,
+            np.asarray(own, dtype=np.int64),
+            first_pass.token_starts,
+            first_pass.starts,
+            whitespace(),
+            size,
+        )
+        kinds = {_strip_kind(token_pass.strip) for token_pass in passes}
+        check = flags & 1 if kinds <= {0} else flags if kinds <= {0, 1} else flags | 2
+        made: tuple[list[int], list[str]] = ([], [])
+        keep = np.ones(len(owner), dtype=bool)
+        starts, ends = piece_start.tolist(), piece_end.tolist()
+        for k in np.flatnonzero(check).tolist():
+            row, at = int(owner[k]), int(piece[k])
+            text = texts[row]
+            window = " ".join([text[starts[j] : ends[j]] for j in range(at, at + size)])
+            if flags[k] & 1 or any(p.strip(window) != window for p in passes):
+                keep[k] = False
+                made[0].append(row)
+                made[1].append(window)
+        owner, first, stop = owner[keep], first[keep], stop[keep]
+        parts = {passes[0]: first_pass.slices(first, stop)}
+        for token_pass, found in zip(passes[1:], looked[1:], strict=True):
+            # the same tokens, numbered in that pass's look-up of the batch
+            shift = found.starts[owner] - first_pass.starts[owner]
+            parts[token_pass] = found.slices(first + shift, stop + shift)
+        return owner, parts, made
 
     def incident_probabilities(self, matrix: Matrix, texts: list[str] | None = None) -> np.ndarray:
         """The reported P(label) per row: the gate product, max-pooled over the sentence
         windows of `texts` (the rows' texts, when given), then the implication rule."""
         probability = self.segment_probabilities(matrix)
         if texts is not None and self.model.window_sentences > 0:
-            probability = np.maximum(probability, self.window_probabilities(texts))
+            probability = np.maximum(probability, self.window_probabilities(texts, matrix))
         return parent_probability(self.implying, probability)
 
     def implied_by(self, probability: dict[str, float]) -> dict[str, str]:

@@ -263,3 +263,175 @@ def head_product(indptr, indices, data, column_map, rows):
                 total[k] += v0 * r0[k]
             q += 1
     return out
+
+
+_U32_READ = types.Array(types.uint32, 1, "C", readonly=True)
+_U8_READ = types.Array(types.uint8, 1, "C", readonly=True)
+# what `strip_boilerplate` (infer.features) reads at a window's start (`_window_risk`)
+_DATELINE_MAX_CHARS = 80
+_MARK_HEAD = 16  # an agency tag's or citation mark's part before a space in it ("[citation")
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _is_space(c, space):
+    return c < len(space) and space[c] != 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _closing(c):
+    # _BREAK's closing quotes: " ' ” ’ )
+    return c == 34 or c == 39 or c == 0x201D or c == 0x2019 or c == 41
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _opening(c):
+    # _BREAK's opening quotes: " ' “ ‘ (
+    return c == 34 or c == 39 or c == 0x201C or c == 0x2018 or c == 40
+
+
+@numba.njit(cache=True, nogil=True)
+def _next_break(text, p, stop, space):
+    """The first match of `infer.scoring._BREAK` in text[p:stop] as finditer finds it: (the
+    end of the sentence before it, where the next one starts, whether only whitespace lies
+    between them); (-1, -1, True) when there is none."""
+    while p < stop:
+        c = text[p]
+        if c == 46 or c == 33 or c == 63:  # . ! ?: closing quotes, whitespace, then (after
+            q = p + 1  # opening quotes) an upper-case ASCII letter or a digit
+            while q < stop and _closing(text[q]):
+                q += 1
+            white = q
+            while q < stop and _is_space(text[q], space):
+                q += 1
+            if q > white:
+                k = q
+                while k < stop and _opening(text[k]):
+                    k += 1
+                if k < stop and (65 <= text[k] <= 90 or 48 <= text[k] <= 57):
+                    return p + 1, q, white == p + 1
+        elif c == 10:  # a line break, whitespace, the last line break of that whitespace
+            q = p + 1
+            last = -1
+            while q < stop and _is_space(text[q], space):
+                if text[q] == 10:
+                    last = q
+                q += 1
+            if last >= 0:
+                return p, last + 1, True
+        p += 1
+    return -1, -1, True
+
+
+@numba.njit(cache=True, nogil=True)
+def _start_risk(text, a, b, first):
+    """Whether `strip_boilerplate` might strip a dateline or upper-case prefix from a window
+    whose first sentence is text[a:b] (its first token starting at `first`): the sentence is
+    shorter than the characters the dateline test reads, a space-dash pair lies in them, or
+    the sentence starts like an upper-case prefix (`_CAPS_START` of infer.scoring)."""
+    if b - a < _DATELINE_MAX_CHARS:
+        return True
+    for k in range(a, a + _DATELINE_MAX_CHARS - 1):
+        if text[k] == 32 and (text[k + 1] == 45 or text[k + 1] == 0x2013 or text[k + 1] == 0x2014):
+            return True
+    if not 65 <= text[first] <= 90:
+        return False
+    for k in range(first + 1, first + 3):
+        if k >= b:
+            return True
+        c = text[k]
+        if not (65 <= c <= 90 or c == 32 or c == 39 or c == 45):
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _tail_risk(text, a, b):
+    """Whether an agency tag or citation mark might start in the end of text[a:b] and go on
+    past the space that joins the next sentence to it: a ( or [ in its last _MARK_HEAD."""
+    found = False
+    for k in range(max(a, b - _MARK_HEAD), b):
+        if text[k] == 40 or text[k] == 91:
+            found = True
+            break
+    return found
+
+
+@numba.njit(
+    [(_U32_READ, _I64, _I64, _I64, _I64, _I64, _U8_READ, types.int64)], cache=True, nogil=True
+)
+def window_spans(text, begins, ends, rows, token_starts, first_token, space, size):
+    """The sentence windows of texts `rows` (text r: code points text[begins[r]:ends[r]],
+    `str.split()` tokens `first_token[r]:first_token[r + 1]` starting at `token_starts`) as
+    `infer.scoring.sentence_windows` makes them: the sentences `_sentences` splits, those
+    that are not only whitespace, `size` consecutive ones a window. Per window: its text,
+    its tokens (first, stop), its first sentence (an index into the sentence arrays), and
+    flags: 1 when a sentence of it does not end where a token does (closing quotes dropped
+    after it), 2 when `strip_boilerplate` might change its text (`_start_risk`, or a
+    sentence but the last with `_tail_risk`). Per sentence: its (start, end) in its text."""
+    cap = len(rows)
+    for r in rows:
+        cap += first_token[r + 1] - first_token[r]  # sentences kept hold a token each
+    piece_start = np.empty(cap, dtype=np.int64)
+    piece_end = np.empty(cap, dtype=np.int64)
+    piece_first = np.empty(cap, dtype=np.int64)
+    piece_stop = np.empty(cap, dtype=np.int64)
+    piece_flags = np.empty(cap, dtype=np.int64)  # 1: not aligned, 2: _start_risk, 4: _tail_risk
+    owner = np.empty(cap, dtype=np.int64)
+    first = np.empty(cap, dtype=np.int64)
+    stop = np.empty(cap, dtype=np.int64)
+    piece = np.empty(cap, dtype=np.int64)
+    flags = np.empty(cap, dtype=np.int64)
+    n_pieces = 0
+    n_windows = 0
+    for r in rows:
+        begin, end = begins[r], ends[r]
+        token, last_token = first_token[r], first_token[r + 1]
+        doc_first = n_pieces
+        at = begin
+        while True:
+            piece_stop_at, next_at, aligned = _next_break(text, at, end, space)
+            if piece_stop_at < 0:
+                piece_stop_at = end
+            start_token = token
+            while token < last_token and token_starts[token] < piece_stop_at:
+                token += 1
+            if token > start_token:  # not only whitespace
+                piece_start[n_pieces] = at - begin
+                piece_end[n_pieces] = piece_stop_at - begin
+                piece_first[n_pieces] = start_token
+                piece_stop[n_pieces] = token
+                risk = 0 if aligned else 1
+                if _start_risk(text, at, piece_stop_at, token_starts[start_token]):
+                    risk |= 2
+                if _tail_risk(text, at, piece_stop_at):
+                    risk |= 4
+                piece_flags[n_pieces] = risk
+                n_pieces += 1
+            if next_at < 0:
+                break
+            at = next_at
+        if n_pieces - doc_first <= size:  # (a text of `size` sentences or fewer has none)
+            continue
+        for i in range(doc_first, n_pieces - size + 1):
+            last = i + size - 1
+            risk = piece_flags[i] & 3
+            for j in range(i, last + 1):
+                risk |= piece_flags[j] & 1
+            for j in range(i, last):
+                if piece_flags[j] & 4:
+                    risk |= 2
+            owner[n_windows] = r
+            first[n_windows] = piece_first[i]
+            stop[n_windows] = piece_stop[last]
+            piece[n_windows] = i
+            flags[n_windows] = risk
+            n_windows += 1
+    return (
+        owner[:n_windows],
+        first[:n_windows],
+        stop[:n_windows],
+        piece[:n_windows],
+        flags[:n_windows],
+        piece_start[:n_pieces],
+        piece_end[:n_pieces],
+    )

@@ -210,11 +210,29 @@ class BlockCounter:
 @dataclass(frozen=True)
 class Looked:
     """One batch's tokens looked up in a pass's cache: where each text starts, the tokens'
-    cache ids and the cache's arrays at that moment."""
+    cache ids and the cache's arrays at that moment. A `TokenPass.lookup` also keeps the
+    cleaned texts it split, their code points joined by line breaks (text r begins after r
+    line breaks and the texts before it) and where each token starts in those, for the
+    sentence windows of `infer.scoring` (`slices`)."""
 
     starts: np.ndarray
     token_ids: np.ndarray
     arrays: tuple[np.ndarray, ...]
+    cleaned: Sequence[str] = ()
+    token_starts: np.ndarray | None = None
+    code_points: np.ndarray | None = None  # of the cleaned texts joined by line breaks
+
+    def slices(self, first: np.ndarray, stop: np.ndarray) -> Looked:
+        """The look-up of texts made of runs of these tokens: text k of the result holds
+        tokens first[k]:stop[k] (indices into `token_ids`), with the same cache arrays (ids
+        stay valid in them; a cache reset replaces the cache's arrays, not these)."""
+        lengths = np.asarray(stop, dtype=np.int64) - first
+        starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        # token j of the result is token j - starts[k] + first[k] of this look-up
+        taken = np.repeat(np.asarray(first, dtype=np.int64) - starts[:-1], lengths)
+        taken += np.arange(starts[-1], dtype=np.int64)
+        return Looked(starts, self.token_ids[taken], self.arrays)
 
 
 class TokenPass:
@@ -241,9 +259,10 @@ class TokenPass:
 
     def lookup(self, texts: Sequence[str]) -> Looked:
         """The texts stripped of boilerplate, split on whitespace and looked up."""
-        joined, text, starts, ends, first = split_spans([self.strip(t) for t in texts])
+        cleaned = [self.strip(t) for t in texts]
+        joined, text, starts, ends, first = split_spans(cleaned)
         token_ids, arrays = self.cache.lookup(joined, text, starts, ends)
-        return Looked(first, token_ids, arrays)
+        return Looked(first, token_ids, arrays, cleaned, starts, text)
 
     def counts(self, block: int, looked: Looked) -> Rows:
         """Raw counts of block `block` of the pass (rows: texts, sorted columns)."""
