@@ -194,7 +194,7 @@ class TfidfBlock:
     @cached_property
     def index(self) -> dict[str, int]:
         """Term -> column (built on first use)."""
-        return {term: i for i, term in enumerate(self.terms)}
+        return dict(zip(self.terms, range(len(self.terms)), strict=True))
 
     @cached_property
     def counter(self) -> BlockCounter | None:
@@ -204,8 +204,7 @@ class TfidfBlock:
         table). The pass lower-cases new tokens before `analyze` sees them."""
         spec = self.spec
         low, high = spec.ngram_range
-        index = self.index
-        if spec.analyzer == "char_wb":
+        if spec.analyzer == "char_wb":  # (needs no `index`: a char block's is 50k terms)
             if not CharTable.fits(self.terms, spec.ngram_range):
                 return None
             chars = CharTable(self.terms, spec.ngram_range)
@@ -225,6 +224,7 @@ class TfidfBlock:
         unigrams, pairs = low == 1, table is not None
         # every word a lookup may ask for: the one-word terms and the words of the others
         keys = list(dict.fromkeys([*(t for t in self.terms if " " not in t), *words]))
+        index = self.index
         word_table = WordTable(
             keys,
             [index.get(key, -1) for key in keys],

@@ -101,7 +101,8 @@ class CharTable:
         """Whether the keys of the vocabulary's n-grams (and of any n-gram the analysis
         meets) fit in an int64, every term being an n-gram of the range."""
         low, high = ngram_range
-        if any(not 1 <= len(term) <= high for term in terms):
+        lengths = list(map(len, terms))
+        if lengths and not 1 <= min(lengths) <= max(lengths) <= high:
             return False
         alphabet = len(set("".join(terms)))
         return low >= 1 and (alphabet + 1) ** high < MAX_KEY
