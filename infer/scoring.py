@@ -431,12 +431,12 @@ class Scorer:
     def window_segments(
         self, texts: list[str], matrix: Matrix | None = None
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The sentence windows of the texts, in groups: (each window's text, its P(label)s by
-        `segment_probabilities`). Given the texts' `BlockRows` (`matrix`), the windows of a
-        text that the token passes' cleaning leaves as it is are counted from the text's own
-        token look-ups where those hold the window's tokens (`_sliced_windows`): no window
-        text cleaned, split and looked up again. The other windows are made (`windows`) and
-        looked up as texts."""
+        """The sentence windows of the texts, in groups: (the row of each window's text, the
+        windows' P(label)s by `segment_probabilities`). Given the texts' `BlockRows`
+        (`matrix`), the windows of a text that the token passes' cleaning leaves as it is are
+        counted from the text's own token look-ups where those hold the window's tokens
+        (`_sliced_windows`): no window text cleaned, split and looked up again. The other
+        windows are made (`windows`) and looked up as texts."""
         model = self.model
         out = []
         owners, windows = [], []
