@@ -59,6 +59,10 @@ class Rows:
         """Number of stored entries."""
         return int(self.indptr[-1])
 
+    def row_numbers(self) -> np.ndarray:
+        """The row of each stored entry, in storage order."""
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
     def columns(self, start: int, stop: int) -> Rows:
         """Columns start:stop (numbered from 0 again), each row's entries in their order:
         `matrix[:, start:stop]`."""
@@ -69,7 +73,7 @@ class Rows:
         nnz = self.nnz
         indices = self.indices[:nnz]
         kept = (indices >= start) & (indices < stop)
-        row_of = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        row_of = self.row_numbers()
         indptr = np.zeros(self.shape[0] + 1, dtype=np.int64)
         np.cumsum(np.bincount(row_of[kept], minlength=self.shape[0]), out=indptr[1:])
         return Rows(
@@ -94,7 +98,7 @@ class Rows:
     def toarray(self) -> np.ndarray:
         """The dense matrix."""
         out = np.zeros(self.shape, dtype=self.data.dtype)
-        row_of = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        row_of = self.row_numbers()
         np.add.at(out, (row_of, self.indices[: self.nnz]), self.data[: self.nnz])
         return out
 

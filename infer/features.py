@@ -289,7 +289,7 @@ class TfidfBlock:
         """`weigh` as `Rows`."""
         n_rows = counts.shape[0]
         data = (np.log(counts.data) + 1.0) * self.idf[counts.indices]
-        rows = np.repeat(np.arange(n_rows), np.diff(counts.indptr))
+        rows = counts.row_numbers()
         norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=n_rows))
         norms[norms == 0.0] = 1.0
         data /= norms[rows]

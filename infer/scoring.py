@@ -309,7 +309,7 @@ def _evidence_counts(rows: Rows, evidence: np.ndarray, n_codes: int) -> np.ndarr
     nnz = rows.nnz
     code = evidence[rows.indices[:nnz]]
     named = code >= 0
-    row_of = np.repeat(np.arange(n_rows), np.diff(rows.indptr))[named]
+    row_of = rows.row_numbers()[named]
     # bincount adds the weights in their order, one at a time
     flat = np.bincount(
         row_of * n_codes + code[named], weights=rows.data[:nnz][named], minlength=n_rows * n_codes
@@ -377,6 +377,9 @@ class Scorer:
                 self._places = (start, block.size, block.spec.name)
                 self._place_codes, self._place_map = _evidence_map(block.terms)
                 self._only_places = _evidence_map(block.terms, ("country=",))
+        # the codes as object arrays ending in None (index -1), for `place_majority`
+        self._only_place_names = _codes(self._only_places[0])
+        self._place_names = _codes(self._place_codes)
 
     # -- incident types -------------------------------------------------------------------
 
@@ -590,8 +593,9 @@ class Scorer:
         only_places = self._only_places
         places = _majority(rows, only_places[1], len(only_places[0]), share)
         named = _majority(rows, self._place_map, len(self._place_codes), share)
-        only_codes, all_codes = _codes(self._only_places[0]), _codes(self._place_codes)
-        return np.where(places >= 0, only_codes[places], all_codes[named]).tolist()
+        return np.where(
+            places >= 0, self._only_place_names[places], self._place_names[named]
+        ).tolist()
 
     def geography(
         self, region_p: np.ndarray, country_p: np.ndarray, places: list[str | None]
