@@ -194,10 +194,18 @@ def _head(
 ) -> Head:
     """Rebuild one head, checking shapes."""
     coef, intercept = arrays[f"{name}.coef"], arrays[f"{name}.intercept"]
-    if coef.ndim != 2 or coef.shape[0] != len(classes) or intercept.shape != (len(classes),):
+    mix = arrays.get(f"{name}.mix")  # a factorised head: coef holds its latent rows
+    rows = len(classes) if mix is None else mix.shape[0]
+    if coef.ndim != 2 or coef.shape[0] != rows or intercept.shape != (len(classes),):
+        raise ModelError(f"{MODEL_FILE}: {name} head has shape {coef.shape}, expected {rows} rows")
+    if mix is not None and (mix.ndim != 2 or mix.shape[1] != len(classes)):
         raise ModelError(
-            f"{MODEL_FILE}: {name} head has shape {coef.shape}, expected {len(classes)} rows"
+            f"{MODEL_FILE}: {name} head's mix has shape {mix.shape}, expected "
+            f"{len(classes)} columns"
         )
+    if mix is not None and not mix.flags.c_contiguous:
+        mix = np.ascontiguousarray(mix)
+        mix.setflags(write=False)
     if not coef.flags.f_contiguous:  # a model written before the Fortran-order layout
         coef = np.asfortranarray(coef)
         coef.setflags(write=False)
@@ -215,7 +223,7 @@ def _head(
             f"{MODEL_FILE}: {name} head has {coef.shape[1]} columns, its inputs "
             f"{sum(i.width for i in inputs)}"
         )
-    return Head(tuple(classes), coef, intercept, inputs)
+    return Head(tuple(classes), coef, intercept, inputs, mix)
 
 
 def load_artifact(folder: str | Path) -> ModelData:

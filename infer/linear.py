@@ -59,14 +59,31 @@ class Head:
     """A linear head: scores = X[:, read columns] @ coef.T + intercept, one row per class.
 
     `inputs` lists the columns read, in coefficient order; empty means every column of the
-    featuriser's matrix (the heads of format-1 models, and heads built by hand in tests)."""
+    featuriser's matrix (the heads of format-1 models, and heads built by hand in tests).
+
+    A factorised head (`mix` set, trained with `model.country_rank`) keeps r latent rows in
+    `coef` (r x columns) and the r x classes `mix`: scores = (X[:, read] @ coef.T) @ mix +
+    intercept, so the product over a batch's entries is r wide instead of one per class."""
 
     classes: tuple[str, ...]
     coef: np.ndarray
     intercept: np.ndarray
     inputs: tuple[HeadInput, ...] = ()
+    mix: np.ndarray | None = field(default=None, compare=False)
     # this head's classes in a product shared with the heads reading the same columns
     shared: SharedPart | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def width(self) -> int:
+        """Columns of this head's product: its classes, or a factorised head's latent rows."""
+        return self.coef.shape[0]
+
+    def mixed(self, latent: np.ndarray) -> np.ndarray:
+        """A product's columns as class scores (without the intercept): the latent columns
+        times `mix` for a factorised head, as they are otherwise."""
+        if self.mix is None:
+            return latent
+        return kernels().mix_product(np.ascontiguousarray(latent, dtype=np.float64), self.mix)
 
     @cached_property
     def rows(self) -> np.ndarray:
@@ -115,8 +132,10 @@ class Head:
         batch's product is shared with the heads reading the same columns (`shared`)."""
         if self.shared is not None and isinstance(features, BlockRows):
             part = self.shared
-            return features.product(part.rows)[:, part.start : part.stop] + self.intercept
-        return self.product(features, self.rows) + self.intercept
+            latent = features.product(part.rows)[:, part.start : part.stop]
+        else:
+            latent = self.product(features, self.rows)
+        return self.mixed(latent) + self.intercept
 
     def product(self, features: Features, rows: np.ndarray) -> np.ndarray:
         """The columns this head reads times `rows` (one per coefficient column), summed over
@@ -148,7 +167,12 @@ class Head:
             total = product if total is None else total + product
             at += width
         if total is None:
-            total = np.zeros((features.shape[0], len(self.classes)))
+            total = np.zeros((features.shape[0], self.width))
+        if self.mix is not None:  # latent column by latent column, as `mix_product` adds
+            latent, total = total, np.zeros((total.shape[0], len(self.classes)))
+            mix = np.asarray(self.mix, dtype=np.float64)
+            for j in range(latent.shape[1]):
+                total = total + latent[:, j : j + 1] * mix[j]
         return total + self.intercept
 
     def global_columns(self, n_features: int) -> np.ndarray:
@@ -158,9 +182,11 @@ class Head:
         return np.concatenate([i.global_columns() for i in self.inputs])
 
     def class_weights(self, k: int, n_features: int) -> np.ndarray:
-        """Class k's weight on every column of the full matrix (0 where the head reads none)."""
+        """Class k's weight on every column of the full matrix (0 where the head reads none;
+        a factorised head's weights are its latent rows times class k's mix)."""
         out = np.zeros(n_features)
-        out[self.global_columns(n_features)] = self.coef[k]
+        weights = self.coef[k] if self.mix is None else self.mix[:, k] @ self.coef
+        out[self.global_columns(n_features)] = weights
         return out
 
 
@@ -193,7 +219,7 @@ class SharedRows:
         widths = [item.width for item in inputs]
         dtype = np.float32 if all(h.coef.dtype == np.float32 for h in self.heads) else np.float64
         # built as the kernel reads it (one row per column), so `rows` is a view, not a copy
-        rows = np.zeros((sum(widths), sum(len(h.classes) for h in self.heads)), dtype=dtype)
+        rows = np.zeros((sum(widths), sum(h.width for h in self.heads)), dtype=dtype)
         first = 0  # the head's first class
         for head in self.heads:
             at = 0  # the head's coefficient column
@@ -207,12 +233,15 @@ class SharedRows:
                     else union_item.columns
                 )
                 where = offset + np.searchsorted(whole, local)
-                rows[where, first : first + len(head.classes)] = head.coef[
-                    :, at : at + item.width
-                ].T
+                rows[where, first : first + head.width] = head.coef[:, at : at + item.width].T
                 at += item.width
-            first += len(head.classes)
-        classes = tuple(c for head in self.heads for c in head.classes)
+            first += head.width
+        # one name per product column: a factorised head's latent columns are not classes
+        classes = tuple(
+            c
+            for head in self.heads
+            for c in (head.classes if head.mix is None else [f"~{j}" for j in range(head.width)])
+        )
         return Head(classes, rows.T, np.zeros(len(classes)), tuple(inputs))
 
     def product(self, features: Features) -> np.ndarray:
@@ -244,7 +273,7 @@ def share_products(heads: dict[str, Head]) -> dict[str, Head]:
             members = [dataclasses.replace(heads[name], shared=None) for name in names]
             shared, start = SharedRows(members), 0
             for name, member in zip(names, members, strict=True):
-                stop = start + len(member.classes)
+                stop = start + member.width
                 out[name] = dataclasses.replace(member, shared=SharedPart(shared, start, stop))
                 start = stop
     return out

@@ -110,6 +110,8 @@ class ModelData:
             # C-contiguous as loaded, so scoring never copies the coefficients.
             out[f"{name}.coef"] = np.asfortranarray(head.coef, dtype=np.float32)
             out[f"{name}.intercept"] = head.intercept
+            if head.mix is not None:
+                out[f"{name}.mix"] = np.ascontiguousarray(head.mix, dtype=np.float32)
             for item in head.inputs:
                 if item.columns is not None:
                     out[f"{name}.columns.{item.block}"] = np.asarray(item.columns, np.int32)
@@ -133,7 +135,11 @@ class ModelData:
             for b in self.featurizer.blocks
         ]
         changes: dict[str, Any] = {
-            name: dataclasses.replace(head, coef=np.asfortranarray(rounded(head.coef)))
+            name: dataclasses.replace(
+                head,
+                coef=np.asfortranarray(rounded(head.coef)),
+                mix=None if head.mix is None else np.ascontiguousarray(rounded(head.mix)),
+            )
             for name, head in self.heads().items()
         }
         return dataclasses.replace(self, featurizer=Featurizer(blocks), **changes)

@@ -265,6 +265,34 @@ def head_product(indptr, indices, data, column_map, rows):
     return out
 
 
+_MIX_SIGNATURES = [
+    numba.float64[:, ::1](
+        numba.float64[:, ::1],
+        numba.types.Array(dtype, 2, "C", readonly=True),
+    )
+    for dtype in (numba.float32, numba.float64)
+]
+
+
+@numba.njit(_MIX_SIGNATURES, cache=True, nogil=True)
+def mix_product(latent, mix):
+    """latent (texts x r) times a factorised head's mix (r x classes): out[t, k] is the sum
+    over j, in order, of latent[t, j] * mix[j, k] (float32 widened exactly, no fused
+    multiply-add), what `Head.reference_scores` adds up one latent column at a time. Single
+    threaded, unlike numpy's BLAS product, whose threads would take the other cores."""
+    n_rows, rank = latent.shape
+    n_classes = mix.shape[1]
+    out = np.zeros((n_rows, n_classes))
+    for row in range(n_rows):
+        total = out[row]
+        for j in range(rank):
+            weight = latent[row, j]
+            factors = mix[j]
+            for k in range(n_classes):
+                total[k] = total[k] + weight * factors[k]
+    return out
+
+
 _U32_READ = types.Array(types.uint32, 1, "C", readonly=True)
 _U8_READ = types.Array(types.uint8, 1, "C", readonly=True)
 # what `strip_boilerplate` (infer.features) reads at a window's start (`_window_risk`)
