@@ -273,9 +273,12 @@ def test_training_killed_at_a_random_point_keeps_the_previous_model_intact(
         process.send_signal(sig)
     code = process.wait(timeout=120)
     _assert_session_ends(process.pid)
-    Predictor.load(target)  # whichever model is there loads
-    if code != 0:
-        assert _folder_digest(target) == before, (sig, delay, code)
+    Predictor.load(target)  # whichever model is there loads (every file checked against meta)
+    if code != 0:  # the previous model, untouched; or the whole new one, when the signal came
+        # after it was renamed into place (while the process was exiting: seen at 11.0 s)
+        after = _folder_digest(target)
+        whole_new = after.keys() == before.keys() and after["meta.json"] != before["meta.json"]
+        assert after == before or whole_new, (sig, delay, code)
     leftovers = [p.name for p in target.parent.iterdir() if p.name != "m"]
     if sig == signal.SIGTERM or code == 0:
         assert leftovers == []
