@@ -36,6 +36,8 @@ _RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("model", "place_fallback_share"): (0.0, 1.0, True),
     ("model", "window_sentences"): (0, 100_000, True),
     ("model", "window_min_words"): (0, 100_000, True),
+    ("model", "country_rank"): (0, 100_000, True),
+    ("model", "region_rank"): (0, 100_000, True),
     ("features", "min_df"): (1, math.inf, True),
     ("features", "max_features"): (1, math.inf, True),
     ("features", "char_max_features"): (1, math.inf, True),
