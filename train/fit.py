@@ -33,6 +33,7 @@ from train.config import Config, ModelConfig
 from train.heads import (
     Step,
     _no_step,
+    factorise_head,
     fit_featurizer,
     fit_gate_head,
     fit_incident_heads,
@@ -122,7 +123,8 @@ def geo_head(
     step: Step,
 ) -> Head:
     """The region or country head (`field`), fitted on the records that name one, reading the
-    blocks and columns the config gives that head."""
+    blocks and columns the config gives that head, factorised to the config's
+    `<field>_rank` over those records (0: as fitted)."""
     rows = [i for i, r in enumerate(records) if r.get(field) is not None]
     step(f"head: {field} ({len(rows)} records with one)")
     targets = [records[i][field] for i in rows]
@@ -134,13 +136,9 @@ def geo_head(
         getattr(geo, f"{field}_block_columns"),
         geo.geo_selection,
     )
-    return fit_multiclass_head(
-        input_matrix(matrix[rows], inputs),
-        targets,
-        geo,
-        None if weight is None else weight[rows],
-        inputs,
-    )
+    read = input_matrix(matrix[rows], inputs)
+    head = fit_multiclass_head(read, targets, geo, None if weight is None else weight[rows], inputs)
+    return factorise_head(head, read, getattr(geo, f"{field}_rank"))
 
 
 def fit_model(

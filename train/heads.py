@@ -282,6 +282,37 @@ def fit_multiclass_head(
     )
 
 
+def low_rank_factors(
+    coef: np.ndarray, intercept: np.ndarray, matrix: sp.csr_matrix, rank: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(latent, mix, intercept) of the head whose scores on the rows of `matrix` (the head's
+    training rows, over the columns it reads) are projected on their top `rank` principal
+    directions V (classes x rank): latent = V^T W (rank x columns), mix = V^T, and the
+    intercept takes the part of the mean score the projection drops, so that the mean score
+    over those rows is kept. (X @ latent.T) @ mix + intercept = X @ (V V^T W).T + intercept.
+    In float64; each direction's largest entry is made positive (an SVD's signs are not)."""
+    weights = np.asarray(coef, dtype=np.float64)
+    scores = np.asarray(sp.csr_matrix(matrix, dtype=np.float64) @ weights.T)
+    mean = scores.mean(axis=0)
+    _, _, directions = np.linalg.svd(scores - mean, full_matrices=False)
+    basis = directions[:rank].T  # classes x rank (fewer when there are fewer rows)
+    signs = np.sign(basis[np.argmax(np.abs(basis), axis=0), np.arange(basis.shape[1])])
+    basis = basis * np.where(signs == 0, 1.0, signs)
+    new_intercept = np.asarray(intercept, dtype=np.float64) + mean - (mean @ basis) @ basis.T
+    return np.ascontiguousarray(basis.T @ weights), np.ascontiguousarray(basis.T), new_intercept
+
+
+def factorise_head(head: Head, matrix: sp.csr_matrix, rank: int) -> Head:
+    """`head` with its weights replaced by the rank-`rank` factors of `low_rank_factors`
+    (`matrix`: its training rows over the columns it reads): scoring multiplies by `rank`
+    latent rows and mixes them into the classes. The head itself when `rank` is 0, reaches
+    its number of classes (nothing to save) or it has fewer than two classes."""
+    if rank <= 0 or rank >= len(head.classes) or len(head.classes) < 2:
+        return head
+    latent, mix, intercept = low_rank_factors(head.coef, head.intercept, matrix, rank)
+    return dataclasses.replace(head, coef=latent, intercept=intercept, mix=mix)
+
+
 def label_matrix(records: Sequence[dict], labels: Sequence[str]) -> np.ndarray:
     """0/1 matrix of the records' incident types."""
     position = {label: j for j, label in enumerate(labels)}
