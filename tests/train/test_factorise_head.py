@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -91,14 +93,38 @@ def test_a_negative_rank_is_a_config_error(key):
         load_config(None, overrides=[f"model.{key}=-1"])
 
 
-def test_a_model_trained_with_a_country_rank_stores_and_uses_the_factors(tmp_path):
+TEXTS = [
+    "A bomb exploded in the market of Mosul, killing 9 people.",
+    "Gunmen opened fire on shoppers in Kano, killing 3.",
+    "The council of Medellin approved 5 new schools and a road.",
+    "A bomb exploded in the market of Peshawar, killing 9 people.",
+]
+
+
+def _train(tmp_path: Path, *extra: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     corpus = write_corpus(tmp_path / "corpus.jsonl", accuracy_records())
-    result = train_model(tiny_config(corpus, tmp_path / "m", "model.country_rank=2"))
-    head = load_artifact(result.folder).country
-    assert len(head.classes) == 4
+    return train_model(tiny_config(corpus, tmp_path / "m", *extra)).folder
+
+
+def test_a_model_trained_with_a_country_rank_stores_and_uses_the_factors(tmp_path):
+    folder = _train(tmp_path, "model.country_rank=2")
+    head = load_artifact(folder).country
+    assert head.classes == ("CO", "IQ", "NG", "PK")
     assert head.mix is not None and head.mix.shape == (2, len(head.classes))
     assert head.coef.shape[0] == 2
-    predictions = Predictor.load(result.folder).predict(
-        ["A bomb exploded in the market of Mosul, killing 9 people."]
-    )
-    assert predictions[0].country in head.classes
+    # two directions of the three the four countries' centred scores span: Mosul's country
+    # is the one lost, the other three are still named
+    countries = [p.country for p in Predictor.load(folder).predict(TEXTS)]
+    assert countries[1:] == ["NG", "CO", "PK"]
+
+
+def test_rank_of_classes_minus_one_scores_as_the_fitted_head(tmp_path):
+    # multinomial logistic scores sum to zero over the classes (L2 penalty): their centred
+    # scores span classes - 1 directions, so that rank loses nothing
+    dense = Predictor.load(_train(tmp_path / "dense")).predict(TEXTS)
+    low = Predictor.load(_train(tmp_path / "low", "model.country_rank=3"))
+    assert low.model.country.mix.shape == (3, 4)
+    for a, b in zip(dense, low.predict(TEXTS), strict=True):
+        assert a.country == b.country and a.region == b.region
+        assert abs(a.country_probability - b.country_probability) < 1e-4
