@@ -81,6 +81,12 @@ def fast_rows_section(study: dict[str, Any], accuracy: dict[str, Any] | None) ->
     """The study's section of BENCHMARKS.md."""
     rows = comparison(study, accuracy)
     beaten = [r for r in rows if r[-1] == "**no**"]
+    later = [
+        f"Row {name} re-measured {row['generated']} at commit {row.get('commit', '?')} "
+        "(`--merge`). "
+        for name, row in study["rows"].items()
+        if row.get("generated") and row["generated"] != study.get("generated")
+    ]
     lines = [
         "## fast.toml on the accuracy rows (train/bench/fast_rows.json)",
         "",
@@ -89,6 +95,7 @@ def fast_rows_section(study: dict[str, Any], accuracy: dict[str, Any] | None) ->
         f"generated {study.get('generated', '?')} at commit {study.get('commit', '?')} by "
         "`python -m train.bench.fast_rows`. fastText and full.toml: the accuracy section above. "
         "Rows 1 and 2 train with satp.toml (no fast variant) and are not run. "
+        + "".join(later)
         + (
             f"fast.toml is behind fastText on {len(beaten)} of {len(rows)} figures."
             if beaten
@@ -105,11 +112,27 @@ def fast_rows_section(study: dict[str, Any], accuracy: dict[str, Any] | None) ->
     return [*lines, ""]
 
 
+def merged(previous: dict[str, Any], fresh: dict[str, Any], stamp: dict[str, str]):
+    """`previous` with the rows (and trainings) of `fresh` in place of its own, each fresh row
+    stamped with when and at which commit it was measured; the file's own stamp stays."""
+    rows = dict(previous.get("rows", {}))
+    for name, row in fresh["rows"].items():
+        rows[name] = {**row, **stamp}
+    trainings = {**previous.get("trainings", {}), **fresh.get("trainings", {})}
+    ordered = dict(sorted(rows.items(), key=lambda item: ROWS.index(item[0])))
+    return {**previous, "rows": ordered, "trainings": trainings}
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=",".join(ROWS), help="rows to run, e.g. 3,6")
     parser.add_argument("--work-dir", type=Path, help="keep the models and temp files here")
     parser.add_argument("--out", type=Path, default=STUDY_FILE, help="the JSON file to write")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other rows of --out; the rows run now carry their own date and commit",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     rows = [r for r in args.rows.split(",") if r]
@@ -126,7 +149,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": git_commit(),
     }
-    study = {**stamp, **study}
+    if args.merge and args.out.exists():
+        study = merged(json.loads(args.out.read_text(encoding="utf-8")), study, stamp)
+    else:
+        study = {**stamp, **study}
     args.out.write_text(json.dumps(study, indent=2) + "\n", encoding="utf-8")
     accuracy = None
     benchmarks = REPO_ROOT / "BENCHMARKS.json"

@@ -96,3 +96,21 @@ def test_the_study_trains_threat_tagger_with_fast_toml_where_a_row_uses_full_tom
 def test_rows_that_train_with_satp_toml_are_refused():
     with pytest.raises(SystemExit):
         fast_rows.main(["--rows", "1,3"])
+
+
+def test_a_merged_run_replaces_its_rows_keeps_the_others_and_says_when_they_were_measured():
+    fresh = {
+        "rows": {
+            "6": {"title": "Country on RAND", "n_test": 10, "metrics": {"country_accuracy": 0.7}}
+        },
+        "trainings": {"full": "new"},
+    }
+    stamp = {"generated": "2026-12-03 10:00 UTC", "commit": "def5678"}
+    study = fast_rows.merged({**STUDY, "trainings": {"full": "old", "wiki": "w"}}, fresh, stamp)
+    assert study["generated"] == STUDY["generated"] and study["commit"] == "abc1234"
+    assert study["rows"]["4"] == STUDY["rows"]["4"]
+    assert study["rows"]["6"]["metrics"] == {"country_accuracy": 0.7}
+    assert study["trainings"] == {"full": "new", "wiki": "w"}
+    text = "\n".join(fast_rows_section(study, ACCURACY))
+    assert "Row 6 re-measured 2026-12-03 10:00 UTC at commit def5678" in text
+    assert "Row 4 re-measured" not in text
