@@ -1,4 +1,4 @@
-"""Narrower geography heads (issue 11): what a pruned or low-rank country head would cost.
+"""Narrower geography heads (issue 11): what a pruned or low-rank country head costs.
 
 In models/full the region (12 classes) and country (163 classes) heads are multiplied as one
 union of 175 classes, the largest single cost of `Predictor.predict` on short texts. The issue
@@ -9,23 +9,27 @@ full.toml (which keeps RAND out of training), on row 6's test set (RAND, unseen 
   the column's mean |value| over the training texts. The union stays dense (a sparse product
   kernel was tried and was slower at these densities: the kept weights sit on the columns
   that texts contain), so the product time is unchanged;
-- low rank: the country scores projected on their top principal directions over the training
-  texts, W_r = V V^T W (V: 163 x r), stored as two factors, so the union would be 12 + r
-  classes wide, plus a dense (texts x r) @ (r x 163) product per batch.
+- low rank: the head as training stores it with `model.country_rank` (`train.heads.
+  factorise_head`): its scores projected on their top r principal directions, here over the
+  texts of full.toml's training corpora (training uses the head's own training records), so
+  the union is 12 + r wide, plus the compiled (texts x r) @ (r x 163) mix.
 
 For each: country and region accuracy, how many (region, country) predictions changed, the
 union's product alone (compiled kernel, CPU ms, median of alternating rounds over the same
 batches of RAND texts) at that width, and for the ranks the whole `predict` with the union
-run factorised (12 + r wide, then the mix), against the model as trained, in the same
-rounds. Nothing here is shipped: no config uses either.
+run factorised, against the model as fitted, in the same rounds. full.toml ships rank 80,
+chosen on dev (train/bench/experiments.json, round full@country-rank); this is its cost on
+the test set, beside the alternatives.
 
-Run `python -m train.bench.geo_heads --model DIR` (a folder trained by full.toml; without
---model one is trained in --work-dir, about 5 minutes). Writes train/bench/geo_heads.json.
+Run `python -m train.bench.geo_heads --model DIR` (a folder trained by full.toml with
+`--set model.country_rank=0`; without --model one is trained so in --work-dir, about 5
+minutes). Writes train/bench/geo_heads.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import tempfile
@@ -40,7 +44,7 @@ from train.bench import REPO_ROOT
 
 STUDY_FILE = REPO_ROOT / "train" / "bench" / "geo_heads.json"
 KEEPS = (0.1, 0.2, 0.3)
-RANKS = (32, 48, 64, 96)
+RANKS = (32, 48, 64, 80, 96)
 TIMED_TEXTS = 8192
 PREDICT_TEXTS = 20000
 BATCH = 1024
@@ -54,20 +58,6 @@ def pruned(coef: np.ndarray, column_mean: np.ndarray, keep: float) -> np.ndarray
     out = np.zeros(coef.size)
     out[kept] = np.asarray(coef, dtype=np.float64).ravel()[kept]
     return out.reshape(coef.shape)
-
-
-def low_rank(
-    coef: np.ndarray, intercept: np.ndarray, scores: np.ndarray, rank: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(coef, intercept) of the head whose scores are `scores` (texts x classes, without the
-    intercept) projected on their top `rank` principal directions: W_r = V V^T W, and the
-    intercept takes the part of the mean score the projection drops, so that the mean score
-    is kept."""
-    mean = scores.mean(axis=0)
-    _, _, directions = np.linalg.svd(scores - mean, full_matrices=False)
-    basis = directions[:rank].T  # classes x rank
-    projection = basis @ basis.T
-    return projection @ np.asarray(coef, dtype=np.float64), intercept + mean - mean @ projection
 
 
 def _geo(predictor: Any, texts: list[str]) -> list[tuple[str | None, str | None]]:
@@ -156,35 +146,16 @@ def product_times(model_dir: Path, texts: list[str], widths: Sequence[int], roun
     return {width: round(statistics.median(t) * 1000, 1) for width, t in times.items()}
 
 
-def factorised(model_dir: Path, coef: np.ndarray, intercept: np.ndarray, rank: int, scores):
-    """A predictor whose union product is the factorised one a rank-`rank` country head
-    would run: the region's rows and U = W^T V side by side (12 + rank wide), then the
-    country part times the mix V^T (what a shipped factorised head would store)."""
+def factorised(model_dir: Path, matrix: Any, rank: int) -> Any:
+    """A predictor of the model with its country head stored at rank `rank` as training does
+    it (`train.heads.factorise_head` over `matrix`, the head's training rows): scoring runs
+    the 12 + rank wide union and the compiled mix, the shipped path."""
     from infer.predictor import Predictor
+    from train.heads import factorise_head
 
-    predictor = Predictor.load(model_dir)
-    head = predictor.model.country
-    shared = head.shared.rows
-    union = shared.union
-    n_region = head.shared.start
-    mean = scores.mean(axis=0)
-    _, _, directions = np.linalg.svd(scores - mean, full_matrices=False)
-    basis = directions[:rank].T  # classes x rank
-    rows = np.hstack([union.rows[:, :n_region], union.rows[:, n_region:] @ basis])
-    rows = np.ascontiguousarray(rows, dtype=np.float32)
-    rows.setflags(write=False)
-    mix = np.ascontiguousarray(basis.T)
-    object.__setattr__(head, "intercept", intercept + mean - mean @ basis @ basis.T)
-
-    def product(features: Any) -> np.ndarray:
-        narrow = union.product(features, rows)
-        out = np.empty((narrow.shape[0], len(union.classes)))
-        out[:, :n_region] = narrow[:, :n_region]
-        out[:, n_region:] = np.ascontiguousarray(narrow[:, n_region:]) @ mix  # BLAS
-        return out
-
-    shared.product = product  # this instance only: BlockRows calls shared.product(rows)
-    return predictor
+    model = Predictor.load(model_dir).model
+    head = factorise_head(dataclasses.replace(model.country, shared=None), matrix, rank)
+    return Predictor(dataclasses.replace(model, country=head))
 
 
 def predict_seconds(predictors: dict[str, Any], texts: list[str], rounds: int = 5):
@@ -217,11 +188,12 @@ def run(model_dir: Path) -> dict[str, Any]:
     ]
     base = Predictor.load(model_dir)
     head = base.model.country
+    if head.mix is not None:
+        raise SystemExit(f"{model_dir}: its country head is factorised; train one as fitted")
     base_pairs = _geo(base, texts)
     matrix = input_matrix(base.model.featurizer.transform(fit_texts), head.inputs)
     coef = np.asarray(head.coef, dtype=np.float64)
     column_mean = np.asarray(abs(matrix).mean(axis=0), dtype=np.float64).ravel()
-    scores = np.asarray(matrix @ coef.T)
     union_width = len(base.model.region.classes) + len(head.classes)
     rows = [{"variant": "as trained", "width": union_width, **_accuracy(base_pairs, test)}]
     variants = [(f"pruned, keep {k:.0%}", union_width, pruned(coef, column_mean, k)) for k in KEEPS]
@@ -229,9 +201,9 @@ def run(model_dir: Path) -> dict[str, Any]:
         pairs = _geo(_with_country(model_dir, weights, head.intercept), texts)
         changed = sum(a != b for a, b in zip(pairs, base_pairs, strict=True))
         rows.append({"variant": name, "width": width, **_accuracy(pairs, test), "changed": changed})
-    for rank in RANKS:
-        weights, intercept = low_rank(coef, head.intercept, scores, rank)
-        pairs = _geo(_with_country(model_dir, weights, intercept), texts)
+    factorised_predictors = {rank: factorised(model_dir, matrix, rank) for rank in RANKS}
+    for rank, predictor in factorised_predictors.items():
+        pairs = _geo(predictor, texts)
         changed = sum(a != b for a, b in zip(pairs, base_pairs, strict=True))
         width = len(base.model.region.classes) + rank
         rows.append(
@@ -245,25 +217,19 @@ def run(model_dir: Path) -> dict[str, Any]:
     times = product_times(model_dir, texts[:TIMED_TEXTS], sorted({r["width"] for r in rows}))
     for row in rows:
         row["product_ms"] = times[row["width"]]
-    # whole predict, as trained vs each rank run factorised (what shipping it would give)
+    # whole predict, as trained vs each rank (what shipping it gives), the same rounds
     predictors = {"as trained": Predictor.load(model_dir)}
-    for rank in RANKS:
-        predictors[f"rank {rank}"] = factorised(model_dir, coef, head.intercept, rank, scores)
-    timed = texts[:PREDICT_TEXTS]
-    seconds = predict_seconds(predictors, timed)
+    predictors.update({f"rank {rank}": p for rank, p in factorised_predictors.items()})
+    seconds = predict_seconds(predictors, texts[:PREDICT_TEXTS])
     for row in rows:
         if row["variant"] in seconds:
             row["predict_s"] = seconds[row["variant"]]
             row["predict_speedup"] = round(seconds["as trained"] / seconds[row["variant"]], 3)
-    for rank in RANKS:  # the factorised run scores as the dense W_r does (rounding aside)
-        row = next(r for r in rows if r["variant"] == f"rank {rank}")
-        pairs = _geo(predictors[f"rank {rank}"], texts)
-        row["factorised_accuracy"] = _accuracy(pairs, test)
     return {
         "model": str(model_dir),
         "n_test": len(test),
         "timed_texts": TIMED_TEXTS,
-        "predict_texts": len(timed),
+        "predict_texts": min(len(texts), PREDICT_TEXTS),
         "rows": rows,
     }
 
@@ -298,7 +264,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             from train.fit import train_model
 
             out = (args.work_dir or Path(scratch)) / "full"
-            config = load_config(REPO_ROOT / "train" / "configs" / "full.toml", out=str(out))
+            config = load_config(
+                REPO_ROOT / "train" / "configs" / "full.toml",
+                out=str(out),
+                overrides=["model.country_rank=0"],
+            )
             model_dir = train_model(config).folder
         from threadpoolctl import threadpool_limits
 
