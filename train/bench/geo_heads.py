@@ -155,6 +155,13 @@ def factorised(model_dir: Path, matrix: Any, rank: int) -> Any:
 
     model = Predictor.load(model_dir).model
     head = factorise_head(dataclasses.replace(model.country, shared=None), matrix, rank)
+    assert head.mix is not None
+    # as a model folder stores and loads them: float32 (float64 rows would double the traffic)
+    head = dataclasses.replace(
+        head,
+        coef=np.asfortranarray(head.coef, dtype=np.float32),
+        mix=np.ascontiguousarray(head.mix, dtype=np.float32),
+    )
     return Predictor(dataclasses.replace(model, country=head))
 
 
