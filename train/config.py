@@ -89,9 +89,9 @@ class ModelConfig:
     # 12 + r with a rank-r country head. Dev (the experiments' "full" split, 1,942 records
     # with a country): country accuracy 0.8630 as fitted, 0.8538 / 0.8605 / 0.8630 / 0.8630
     # at rank 48 / 64 / 80 / 96, region 0.9412 +- 0.0004; 80 is the smallest rank within
-    # 0.001 of both. Test (RAND, train/bench/geo_heads.py): 0.8103 as fitted, 0.8017 / 0.8087
-    # / 0.8097 at rank 48 / 64 / 96, region unchanged; rank 64 predicts 1.22x as fast
-    # (trials country-rank-48/64/96).
+    # 0.001 of both; full.toml ships it. Test (RAND, train/bench/geo_heads.py): 0.8103 as
+    # fitted, 0.8017 / 0.8087 / 0.8101 / 0.8097 at rank 48 / 64 / 80 / 96, region unchanged;
+    # rank 80 predicts about 1.1x as fast (trials country-full-rank, country-rank-48/64/96).
     country_rank: int = 0
     region_rank: int = 0
     max_iter: int = 2000

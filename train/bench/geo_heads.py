@@ -93,48 +93,42 @@ def _with_country(model_dir: Path, coef: np.ndarray, intercept: np.ndarray) -> A
 
 
 def product_times(model_dir: Path, texts: list[str], widths: Sequence[int], rounds: int = 5):
-    """CPU ms of the union's product over `texts` (batches of BATCH) at each width: the real
-    union's coefficient rows for its own width, random rows of the same height otherwise
-    (the kernel's time does not depend on the values), plus the (texts x r) @ (r x 163) mix
-    a factorised head needs."""
+    """CPU ms of the union's product over `texts` (batches of BATCH) at each width, through
+    the scoring path (`Head.product`, then the compiled `mix_product` for a factorised
+    country part): the real union's rows for its own width, random float32 rows of the same
+    height otherwise (the kernels' time does not depend on the values)."""
     from infer.kernels import load
     from infer.linear import BlockRows
     from infer.predictor import Predictor
 
-    kernel = load("tokenkernels").head_product
+    mix_product = load("tokenkernels").mix_product
     predictor = Predictor.load(model_dir)
     union = predictor.model.country.shared.rows.union
     n_region = len(predictor.model.region.classes)
     n_country = len(predictor.model.country.classes)
-    parts = []
-    for start in range(0, len(texts), BATCH):
-        blocks = BlockRows(predictor.model.featurizer, texts[start : start + BATCH])
-        parts.append(
-            [
-                (
-                    np.ascontiguousarray(part.indptr, dtype=np.int64),
-                    np.ascontiguousarray(part.indices, dtype=np.int32),
-                    np.ascontiguousarray(part.data, dtype=np.float64),
-                    column_map,
-                )
-                for part, column_map in union._parts(blocks)
-            ]
-        )
+    batches = [
+        BlockRows(predictor.model.featurizer, texts[start : start + BATCH])
+        for start in range(0, len(texts), BATCH)
+    ]
+    for blocks in batches:  # count every block once, outside the clock
+        union.product(blocks, union.rows)
     rng = np.random.default_rng(0)
-    variants = {}
+    variants: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
     for width in widths:
         if width == union.rows.shape[1]:
             variants[width] = (union.rows, None)
             continue
         rows = rng.standard_normal((union.rows.shape[0], width)).astype(np.float32)
+        mix = rng.standard_normal((width - n_region, n_country)).astype(np.float32)
         rows.setflags(write=False)
-        variants[width] = (rows, rng.standard_normal((width - n_region, n_country)))
+        mix.setflags(write=False)
+        variants[width] = (rows, mix)
 
     def run(rows: np.ndarray, mix: np.ndarray | None) -> None:
-        for batch in parts:
-            total = sum(kernel(*arguments, rows) for arguments in batch)
+        for blocks in batches:
+            total = union.product(blocks, rows)
             if mix is not None:
-                total[:, n_region:] @ mix
+                mix_product(np.ascontiguousarray(total[:, n_region:]), mix)
 
     times: dict[int, list[float]] = {width: [] for width in widths}
     for round_ in range(rounds):
