@@ -209,7 +209,8 @@ def shipped(config_name: str, overrides: Sequence[str]) -> bool:
 def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Delta of the primary metric against the baseline, and whether the change is kept:
     "shipped" for the baseline itself, "yes" when the shipped config carries the trial's
-    values (the baseline already includes it), else "no"."""
+    values (the baseline already includes it), "in fast.toml" when only fast.toml (which
+    extends full.toml) carries them, else "no"."""
     baseline = {r["dataset"]: r["dev"] for r in rows if r["trial"] == "baseline"}
     for r in rows:
         metric = PRIMARY[r["dataset"].split("@")[0]]
@@ -219,8 +220,12 @@ def judge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         r["delta"] = None if base is None or value is None else round(value - base, 4)
         if r["trial"] == "baseline":
             r["kept"] = "round baseline" if "@" in r["dataset"] else "shipped"
+        elif shipped(r["config"], r["overrides"]):
+            r["kept"] = "yes"
+        elif r["config"] == "full.toml" and shipped("fast.toml", r["overrides"]):
+            r["kept"] = "in fast.toml"
         else:
-            r["kept"] = "yes" if shipped(r["config"], r["overrides"]) else "no"
+            r["kept"] = "no"
     return rows
 
 

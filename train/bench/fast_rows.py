@@ -3,8 +3,9 @@
 Issue 11 asks the fast profile to reach fastText's speed "while staying more accurate than
 fastText on every accuracy row". The accuracy section measures models/full (full.toml); this
 study trains threat-tagger with fast.toml instead wherever a row trains with full.toml (rows
-3-8: fast.toml is full.toml without char n-grams) on the same records, scores the same test
-sets, and sets each figure beside fastText's and full.toml's from the accuracy section. Rows 1
+3-8: fast.toml is full.toml without char n-grams, word unigrams only) on the same records,
+scores the same test sets, and sets each figure beside fastText's and full.toml's from the
+accuracy section. Rows 1
 and 2 train with satp.toml, which has no fast variant, so they are not run.
 
 Run `python -m train.bench.fast_rows [--rows 3,4] [--work-dir DIR]`; it writes
@@ -90,7 +91,8 @@ def fast_rows_section(study: dict[str, Any], accuracy: dict[str, Any] | None) ->
     lines = [
         "## fast.toml on the accuracy rows (train/bench/fast_rows.json)",
         "",
-        f"threat-tagger trained with fast.toml (full.toml without char n-grams) in place of "
+        "threat-tagger trained with fast.toml (full.toml without char n-grams, word unigrams "
+        "only) in place of "
         f"full.toml on the rows that train with full.toml, same records and test sets; "
         f"generated {study.get('generated', '?')} at commit {study.get('commit', '?')} by "
         "`python -m train.bench.fast_rows`. fastText and full.toml: the accuracy section above. "

@@ -143,8 +143,8 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
         " which is steadier than wall time on a shared machine; the raw and fair ratios divide"
         " docs/CPU-s. fastText's texts are lowercased and one-lined by Python first."
         + fair
-        + " The fast.toml rows are threat-tagger trained on the same records with word n-grams"
-        " only (no char n-grams in any head)." + _kernels_sentence(systems),
+        + " The fast.toml rows are threat-tagger trained on the same records with word unigrams"
+        " only (no bigrams, no char n-grams in any head)." + _kernels_sentence(systems),
         "",
         *table(
             [

@@ -92,3 +92,32 @@ def test_fast_config_reads_no_char_ngrams_in_any_head():
     assert "char" not in config.model.region_blocks + config.model.country_blocks
     assert config.model.gate and config.corpora.train == full.corpora.train
     assert config.run.out == "models/fast"
+
+
+def test_fast_config_counts_word_unigrams_only_where_full_counts_bigrams_too():
+    assert tuple(load_config(config_path("fast")).features.word_ngram_range) == (1, 1)
+    assert tuple(load_config(config_path("full")).features.word_ngram_range) == (1, 2)
+
+
+def test_experiments_say_which_trials_only_fast_toml_carries():
+    from train.bench.experiments import judge
+
+    def row(trial: str, overrides: list[str]) -> dict:
+        dev = {"micro_f1": 0.8}
+        return {
+            "dataset": "full",
+            "config": "full.toml",
+            "trial": trial,
+            "overrides": overrides,
+            "dev": dev,
+        }
+
+    rows = judge(
+        [
+            row("baseline", []),
+            row("unigrams-everywhere", ["features.word_ngram_range=[1, 1]", "features.char=true"]),
+            row("fast-unigrams", ["features.char=false", "features.word_ngram_range=[1, 1]"]),
+            row("gate", ["model.gate=true"]),
+        ]
+    )
+    assert [r["kept"] for r in rows] == ["shipped", "no", "in fast.toml", "yes"]
