@@ -138,13 +138,13 @@ def test_training_without_a_config_is_the_default_toml_run():
     assert load_config(None).features.gazetteer
 
 
-def test_fast_config_is_full_config_without_char_ngrams():
+def test_fast_config_is_full_config_without_char_ngrams_or_word_bigrams():
     full = load_config(REPO / "train/configs/full.toml").to_dict()
     fast = load_config(REPO / "train/configs/fast.toml").to_dict()
     assert "extends" in (REPO / "train/configs/fast.toml").read_text(encoding="utf-8")
     assert fast["corpora"] == full["corpora"] and fast["split"] == full["split"]
     assert fast["thresholds"] == full["thresholds"]
-    assert fast["features"] == {**full["features"], "char": False}
+    assert fast["features"] == {**full["features"], "char": False, "word_ngram_range": [1, 1]}
     assert fast["run"]["out"] == "models/fast"
 
 

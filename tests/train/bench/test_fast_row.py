@@ -94,11 +94,6 @@ def test_fast_config_reads_no_char_ngrams_in_any_head():
     assert config.run.out == "models/fast"
 
 
-def test_fast_config_counts_word_unigrams_only_where_full_counts_bigrams_too():
-    assert tuple(load_config(config_path("fast")).features.word_ngram_range) == (1, 1)
-    assert tuple(load_config(config_path("full")).features.word_ngram_range) == (1, 2)
-
-
 def test_experiments_say_which_trials_only_fast_toml_carries():
     from train.bench.experiments import judge
 
