@@ -40,7 +40,9 @@ SYSTEMS = ("naive", "fasttext", "threat-tagger")
 FAST = "threat-tagger-fast"  # threat-tagger trained with train/configs/fast.toml
 LOAD_REPEATS = 5
 LONG_WORDS = 250  # SATP stories of at least this many words: the long-stories rows
-JOBS_ROUNDS = 3  # alternating `score --jobs 1` / `--jobs 2` runs; the ratio uses the medians
+# alternating `score --jobs 1` / `--jobs 2` runs; the ratio uses the medians (3 rounds until
+# 2026-12-02: single runs moved 5.2-7.6 s for --jobs 1 within one bench)
+JOBS_ROUNDS = 5
 # in-process runs per system and document set, systems alternating: a single run of fastText
 # moved between 50k and 85k docs/CPU-s from one run to the next on this VM, and threat-tagger's
 # long-story runs by up to 1.5x within one bench (3 rounds until 2026-12-02)
@@ -579,6 +581,14 @@ def _summarise(
             (long or {}).get("threat-tagger", {}), (long or {}).get("fasttext", {})
         ),
         "fast_vs_fasttext_fair": round_ratios(systems.get(FAST, {}), fasttext),
+        "jobs2_vs_jobs1": [
+            round(one / two, 2)
+            for one, two in zip(
+                (score_rounds or {}).get("jobs1_wall_s", []),
+                (score_rounds or {}).get("jobs2_wall_s", []),
+                strict=True,
+            )
+        ],
     }
     return {
         "docs": n_docs,

@@ -208,6 +208,23 @@ def test_ratio_goals_give_each_rounds_ratio_and_the_table_its_range():
     assert "| >= 0.5 | 0.6 | 0.4-0.6 (2 of 3 meet it) | met |" in text
 
 
+def test_jobs_goal_gives_each_rounds_ratio_of_the_alternating_runs():
+    rounds = speed.jobs_rounds(
+        {1: [{"wall_s": 6.0}, {"wall_s": 5.0}], 2: [{"wall_s": 3.0}, {"wall_s": 3.2}]}, [0.5, 0.5]
+    )
+    speed_ = bench_summary(
+        {"naive": _system(1.0), "fasttext": _system(2.0), "threat-tagger": _system(1.0)},
+        _run(1000, 3.1),
+        _run(5000, 5.0),
+        score_jobs1=_run(1000, 5.5),
+        score_rounds=rounds,
+    )
+    assert speed_["goals"]["jobs2_vs_jobs1"]["rounds"] == [2.0, 1.56]
+    assert "(x) | >= 1.8 | 1.77 | 1.56-2.0 (1 of 2 meet it) | **missed** |" in "\n".join(
+        speed_section(speed_)
+    )
+
+
 def test_in_process_rounds_alternate_the_systems_order(monkeypatch, tmp_path):
     calls = []
 
