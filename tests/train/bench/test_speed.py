@@ -278,7 +278,7 @@ def test_alternating_ratios_are_summarised_by_their_median_and_rendered():
         "rounds": [0.3, 0.36, 0.33],
     }
     speed_ = _speed()
-    speed_["alternating"] = {"docs": summary}
+    speed_["alternating"] = {"docs": summary, "long": {"threat-tagger": summary["threat-tagger"]}}
     text = "\n".join(speed_section(speed_))
-    assert "Median of 3 rounds' ratios (lowest-highest): threat-tagger `Predictor.predict`" in text
-    assert "0.330 (0.3-0.36); threat-tagger fast.toml `Predictor.predict` 0.720 (0.7-0.8)." in text
+    assert "| threat-tagger `Predictor.predict` | 0.330 (0.3-0.36, 3 rounds) |" in text
+    assert "| 0.720 (0.7-0.8, 3 rounds) | – |" in text
