@@ -188,43 +188,11 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
         " threat-tagger run over the same round's fastText run, lowest to highest (with"
         " how many rounds meet the goal): the spread is the machine's noise, not the code's.",
         "",
-        *_alternating_lines(speed.get("alternating")),
         *_jobs_lines(speed.get("score_rounds")),
         f"Load average (1/5/15 min) before: {load['before']}, after: {load['after']}"
         f" on {speed.get('cores', '?')} cores (above the core count, other jobs competed for the"
         f" CPU and wall-clock figures are pessimistic); section took {speed['seconds']:.0f} s"
         + (f" (run: `{speed['command']}`, {speed['measured']})." if "command" in speed else "."),
-        "",
-    ]
-
-
-def _alternating_lines(alternating: dict[str, Any] | None) -> list[str]:
-    """The same ratios measured in one process, the systems taking turns (`speed.alternate`)."""
-    if not alternating:
-        return []
-
-    def cell(name: str, where: str) -> str:
-        found = alternating.get(where, {}).get(name)
-        if not found:
-            return "–"
-        return (
-            f"{found['median']:.3f} ({found['low']}-{found['high']}, {len(found['rounds'])} rounds)"
-        )
-
-    rows = [
-        [SYSTEM_NAMES[name], cell(name, "docs"), cell(name, "long")]
-        for name in ("threat-tagger", "threat-tagger-fast")
-    ]
-    return [
-        "The same ratios measured in one process (`train.bench.speed.alternate`): fastText"
-        " (fair basis) and both threat-tagger models loaded side by side, scoring the same"
-        " documents in turn, the order reversed every other round; the median of the per-round"
-        " ratios (lowest-highest). Runs seconds apart see the same machine, so this is the"
-        " steadier figure; the first round includes threat-tagger's token caches filling up,"
-        " later rounds find them warm, as a long-running scorer does. The goals table keeps the"
-        " fresh-process medians above.",
-        "",
-        *table(["system", "vs fastText, RAND", f"vs fastText, SATP {LONG_WORDS}+ words"], rows),
         "",
     ]
 

@@ -7,11 +7,6 @@ so peak RSS (ru_maxrss) and load time belong to that system alone. fastText is c
 bases: raw (its input lowercased and one-lined before its clock starts) and fair (that
 preparation inside its clock, since threat-tagger normalises inside its own); ratios on either
 basis divide docs per CPU-second (user + system time of the scoring call, all threads).
-
-Separate processes minutes apart see a different machine: fastText's own rate moved 1.5x from
-one to the next here. So the ratios are also measured in one process (`alternate`): fastText
-and both threat-tagger models loaded side by side, scoring the same documents in turn, round
-after round, each round's ratio taken between runs seconds apart.
 """
 
 from __future__ import annotations
@@ -46,9 +41,6 @@ JOBS_ROUNDS = 5
 # moved between 50k and 85k docs/CPU-s from one run to the next on this VM, and threat-tagger's
 # long-story runs by up to 1.5x within one bench (3 rounds until 2026-12-02)
 IN_PROCESS_ROUNDS = 5
-# rounds of `alternate` (one process; every system once a round, the order reversed every
-# other round): on the RAND documents and on the long stories, which take far less time
-ALTERNATE_ROUNDS = {"docs": 5, "long": 9}
 # Issue 11's goals (ratios on the fair basis, docs per CPU-second).
 GOALS = {
     "full_vs_fasttext_fair": ">= 0.5",
@@ -115,80 +107,6 @@ def worker(system: str, model: str, docs: str | None) -> dict[str, Any]:
     # VmHWM, not ru_maxrss: after fork+exec ru_maxrss still holds the parent's peak.
     out["peak_rss_mb"] = high_water_mb(os.getpid())
     return out
-
-
-def alternate(fasttext_model: str, taggers: dict[str, str], docs: str, rounds: int) -> dict:
-    """fastText (its preparation inside its clock: the fair basis) and threat-tagger models
-    loaded in this one process, each scoring every document of `docs` once a round, the order
-    reversed every other round. Per threat-tagger model, each round's ratio of its docs per
-    CPU-second to fastText's in that round. The first round includes threat-tagger's token
-    caches filling up; later rounds find them warm, as a long-running scorer does."""
-    import fasttext
-
-    from infer.predictor import Predictor
-
-    with open(docs, encoding="utf-8") as handle:
-        texts = [json.loads(line)["text"] for line in handle]
-    ft = fasttext.load_model(fasttext_model)
-    loaded = {name: Predictor.load(path) for name, path in taggers.items()}
-    for predictor in loaded.values():
-        predictor.predict(texts[:1])  # the kernels loaded, as the in-process rows do
-
-    def fasttext_run() -> None:
-        ft.predict([fasttext_text(t) for t in texts], k=-1, threshold=0.5)
-
-    runs: list[tuple[str, Any]] = [("fasttext", fasttext_run)]
-    runs += [(name, (lambda p=p: p.predict(texts))) for name, p in loaded.items()]
-    seconds: dict[str, list[float]] = {name: [] for name, _ in runs}
-    for round_ in range(rounds):
-        for name, run in runs if round_ % 2 == 0 else runs[::-1]:
-            cpu = _cpu()
-            run()
-            seconds[name].append(max(_cpu() - cpu, 1e-9))
-    return {
-        "n": len(texts),
-        "rounds": rounds,
-        "docs_per_cpu_s": {k: [round(len(texts) / t, 1) for t in v] for k, v in seconds.items()},
-        "vs_fasttext_fair": {
-            name: [round(f / t, 3) for t, f in zip(seconds[name], seconds["fasttext"], strict=True)]
-            for name in loaded
-        },
-    }
-
-
-def run_alternate(paths: dict[str, Path], docs: Path, rounds: int) -> dict[str, Any]:
-    """`alternate` of fastText and both threat-tagger models in a fresh interpreter."""
-    command = [
-        sys.executable,
-        "-m",
-        "train.bench.speed",
-        "--alternate",
-        str(docs),
-        "--rounds",
-        str(rounds),
-        "--model",
-        str(paths["fasttext"]),
-        "--tagger",
-        f"threat-tagger={paths['threat-tagger']}",
-        "--tagger",
-        f"{FAST}={paths[FAST]}",
-    ]
-    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def alternate_summary(measured: dict[str, Any]) -> dict[str, Any]:
-    """Per threat-tagger model: the median of its per-round ratios to fastText, and the
-    lowest and highest."""
-    return {
-        name: {
-            "median": statistics.median(ratios),
-            "low": min(ratios),
-            "high": max(ratios),
-            "rounds": ratios,
-        }
-        for name, ratios in measured["vs_fasttext_fair"].items()
-    }
 
 
 def run_worker(system: str, model: Path, docs: Path | None = None) -> dict[str, Any]:
@@ -469,13 +387,6 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
         rounds,
     )
     systems, long = in_process_rounds(trained["paths"], docs, long_docs, rounds)
-    log.info("speed: fastText and threat-tagger alternating in one process")
-    alternating = {
-        name: alternate_summary(
-            run_alternate(trained["paths"], path, 1 if quick else ALTERNATE_ROUNDS[name])
-        )
-        for name, path in (("docs", docs), ("long", long_docs))
-    }
     for system in (*SYSTEMS, FAST):
         path = trained["paths"][system]
         kind = "threat-tagger" if system == FAST else system
@@ -509,7 +420,7 @@ def run_speed(corpora: Corpora, workdir: Path, quick: bool = False) -> dict[str,
         score_jobs1=runs["score_jobs1"],
         score_rounds=measured["rounds"],
     )
-    return {**summary, "in_process_rounds": rounds, "alternating": alternating}
+    return {**summary, "in_process_rounds": rounds}
 
 
 def _ratios(
@@ -633,19 +544,11 @@ def _score_figures(score: dict[str, Any], systems: dict[str, Any]) -> dict[str, 
 def main() -> None:
     """Entry point of the measurement subprocesses."""
     parser = argparse.ArgumentParser(description="one speed measurement (internal)")
-    mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--worker", choices=SYSTEMS)
-    mode.add_argument("--alternate", metavar="DOCS", help="`alternate` on these documents")
-    parser.add_argument("--model", required=True, help="the model (--alternate: fastText's)")
+    parser.add_argument("--worker", choices=SYSTEMS, required=True)
+    parser.add_argument("--model", required=True)
     parser.add_argument("--docs")
-    parser.add_argument("--tagger", action="append", default=[], help="NAME=PATH (--alternate)")
-    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    if args.alternate:
-        taggers = dict(item.split("=", 1) for item in args.tagger)
-        print(json.dumps(alternate(args.model, taggers, args.alternate, args.rounds)))
-    else:
-        print(json.dumps(worker(args.worker, args.model, args.docs)))
+    print(json.dumps(worker(args.worker, args.model, args.docs)))
 
 
 if __name__ == "__main__":

@@ -249,36 +249,3 @@ def test_split_jsonl_gives_the_first_half_of_the_lines_then_the_rest(tmp_path):
     first, rest = split_jsonl(docs, tmp_path)
     assert len(first.read_text().splitlines()) == 3
     assert first.read_bytes() + rest.read_bytes() == docs.read_bytes()
-
-
-def test_alternate_scores_every_system_in_turn_in_one_process(model_dir, tmp_path):
-    FastTextModel().fit(TEXTS * 5, [["bombing"], ["kidnap"], []] * 5).save(tmp_path / "ft.bin")
-    docs = tmp_path / "docs.jsonl"
-    docs.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS), encoding="utf-8")
-    taggers = {"threat-tagger": str(model_dir), FAST: str(model_dir)}
-    result = speed.alternate(str(tmp_path / "ft.bin"), taggers, str(docs), 3)
-    assert result["n"] == len(TEXTS) and result["rounds"] == 3
-    assert set(result["docs_per_cpu_s"]) == {"fasttext", "threat-tagger", FAST}
-    for name in taggers:
-        ratios = result["vs_fasttext_fair"][name]
-        mine, theirs = result["docs_per_cpu_s"][name], result["docs_per_cpu_s"]["fasttext"]
-        assert len(ratios) == len(mine) == len(theirs) == 3
-        for ratio, a, b in zip(ratios, mine, theirs, strict=True):  # the same round's runs
-            assert ratio > 0 and abs(ratio - a / b) <= 0.02 * ratio + 0.001
-
-
-def test_alternating_ratios_are_summarised_by_their_median_and_rendered():
-    summary = speed.alternate_summary(
-        {"vs_fasttext_fair": {"threat-tagger": [0.3, 0.36, 0.33], FAST: [0.7, 0.8, 0.72]}}
-    )
-    assert summary["threat-tagger"] == {
-        "median": 0.33,
-        "low": 0.3,
-        "high": 0.36,
-        "rounds": [0.3, 0.36, 0.33],
-    }
-    speed_ = _speed()
-    speed_["alternating"] = {"docs": summary, "long": {"threat-tagger": summary["threat-tagger"]}}
-    text = "\n".join(speed_section(speed_))
-    assert "| threat-tagger `Predictor.predict` | 0.330 (0.3-0.36, 3 rounds) |" in text
-    assert "| 0.720 (0.7-0.8, 3 rounds) | – |" in text
