@@ -185,8 +185,10 @@ def speed_section(speed: dict[str, Any]) -> list[str]:
         *table(["goal", "target", "measured", "round by round", ""], goals),
         "",
         "The measured ratio divides the systems' median runs. Round by round: each round's"
-        " threat-tagger run over the same round's fastText run, lowest to highest (with"
-        " how many rounds meet the goal): the spread is the machine's noise, not the code's.",
+        " threat-tagger run over the same round's fastText run (the jobs row: each round's"
+        " `--jobs 1` wall time over its `--jobs 2` one), lowest to highest, with how many"
+        " rounds meet the goal; the code is the same in every round, so the spread is the"
+        " machine's noise.",
         "",
         *_jobs_lines(speed.get("score_rounds")),
         f"Load average (1/5/15 min) before: {load['before']}, after: {load['after']}"
