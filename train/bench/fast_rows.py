@@ -5,8 +5,8 @@ fastText on every accuracy row". The accuracy section measures models/full (full
 study trains threat-tagger with fast.toml instead wherever a row trains with full.toml (rows
 3-8: fast.toml is full.toml without char n-grams, word unigrams only) on the same records,
 scores the same test sets, and sets each figure beside fastText's and full.toml's from the
-accuracy section. Rows 1
-and 2 train with satp.toml, which has no fast variant, so they are not run.
+accuracy section. Rows 1 and 2 train with satp.toml, which has no fast variant, so they are
+not run.
 
 Run `python -m train.bench.fast_rows [--rows 3,4] [--work-dir DIR]`; it writes
 train/bench/fast_rows.json, which `make bench` renders in BENCHMARKS.md ("fast.toml on the

@@ -254,17 +254,21 @@ def score_rounds(
 def jobs_rounds(
     runs: dict[int, list[dict[str, Any]]], startup: list[float], pairs: list[float] | None = None
 ) -> dict[str, Any]:
-    """The wall times of the alternating `score` rounds, and what they imply: the --jobs ratio
-    of the work after the serial start-up, the ratio that a --jobs 2 run without any overhead
-    would reach (start-up once, then the --jobs 1 work halved), and (given the `score_pair`
-    times) the ratio of two independent `--jobs 1` processes on the halves, side by side: what
-    this machine gives two processes, with no coordination at all."""
+    """The wall times of the alternating `score` rounds, and what they imply: each round's
+    --jobs 1 / --jobs 2 ratio, the --jobs ratio of the work after the serial start-up, the
+    ratio that a --jobs 2 run without any overhead would reach (start-up once, then the
+    --jobs 1 work halved), and (given the `score_pair` times) the ratio of two independent
+    `--jobs 1` processes on the halves, side by side: what this machine gives two processes,
+    with no coordination at all."""
     one, two = (statistics.median(run["wall_s"] for run in runs[j]) for j in (1, 2))
     start = statistics.median(startup)
     out = {
         "jobs1_wall_s": [round(run["wall_s"], 2) for run in runs[1]],
         "jobs2_wall_s": [round(run["wall_s"], 2) for run in runs[2]],
         "startup_wall_s": [round(s, 2) for s in startup],
+        "jobs2_vs_jobs1_rounds": [
+            round(a["wall_s"] / b["wall_s"], 2) for a, b in zip(runs[1], runs[2], strict=True)
+        ],
         "jobs2_vs_jobs1_after_startup": round((one - start) / max(two - start, 1e-9), 2),
         "jobs2_vs_jobs1_without_overhead": round(one / (start + (one - start) / 2), 2),
     }
@@ -486,14 +490,7 @@ def _summarise(
             (long or {}).get("threat-tagger", {}), (long or {}).get("fasttext", {})
         ),
         "fast_vs_fasttext_fair": round_ratios(systems.get(FAST, {}), fasttext),
-        "jobs2_vs_jobs1": [
-            round(one / two, 2)
-            for one, two in zip(
-                (score_rounds or {}).get("jobs1_wall_s", []),
-                (score_rounds or {}).get("jobs2_wall_s", []),
-                strict=True,
-            )
-        ],
+        "jobs2_vs_jobs1": (score_rounds or {}).get("jobs2_vs_jobs1_rounds", []),
     }
     return {
         "docs": n_docs,
