@@ -12,6 +12,7 @@ import numba
 import numpy as np
 from numba import types
 
+from infer.charkernels import _find, _is_article
 from infer.tokenkernels import _insertion_sort, _pair_column, _slot
 
 _I32 = types.Array(types.int32, 1, "C")
@@ -24,6 +25,7 @@ _I16_READ = types.Array(types.int16, 1, "C", readonly=True)
 _U8_READ = types.Array(types.uint8, 1, "C", readonly=True)
 _U32_READ = types.Array(types.uint32, 1, "C", readonly=True)
 _F64_READ = types.Array(types.float64, 1, "C", readonly=True)
+_I64_READ = types.Array(types.int64, 1, "C", readonly=True)
 
 # what a stored key list gives its trie node (infer.placepass writes the same numbers)
 PLACE, DEMONYM, GROUP, TRUSTED, STRONG = 0, 1, 2, 3, 4
@@ -468,3 +470,122 @@ def place_rows(text_ptr, code, kind, n_codes, country_column, region_column, idf
             data[a] = data[a] * idf[indices[a]]
         indptr[t + 1] = nnz
     return indptr, indices[:nnz], data[:nnz], -1
+
+
+@numba.njit(cache=True, nogil=True)
+def _ascii_title(text, start, stop):
+    """`str.istitle` of the ASCII `text[start:stop]`: some letter, and every upper-case one
+    after no letter and every lower-case one after a letter."""
+    cased = False
+    after_letter = False
+    for i in range(start, stop):
+        c = text[i]
+        if 65 <= c <= 90:
+            if after_letter:
+                return False
+            after_letter = cased = True
+        elif 97 <= c <= 122:
+            if not after_letter:
+                return False
+            after_letter = cased = True
+        else:
+            after_letter = False
+    return cased
+
+
+_PLACE_FACTS_ARGUMENTS = (
+    _U8_READ,
+    _I64_READ,
+    _U8_READ,
+    _I64_READ,
+    _I32_READ,
+    _I64_READ,
+    _U32_READ,
+    _I64_READ,
+    _U8_READ,
+    _I64_READ,
+)
+
+
+@numba.njit([_PLACE_FACTS_ARGUMENTS], cache=True, nogil=True)
+def place_facts(tokens, ends, keys, special, slots, hashes, arena, arena_ptr, first, articles):
+    """What `infer.placepass.PlaceMatcher._analyze` works out for ASCII tokens (token t:
+    `tokens[ends[t - 1]:ends[t]]`, its key the t-th line of `keys`, `special[t]` its key's
+    CONNECTOR, QUALIFIER and LEADING flags): per token (flags with OPENS, letters of the key,
+    letters of its first word), the number of words of its key, and every key word's id in
+    the gazetteer's word table (`charkernels._find`: -1 for none). `first[w]` says whether
+    word w opens a key (1) or a group's key (2); `articles` packed like `_packed`."""
+    n_tokens = len(ends)
+    facts = np.empty(3 * n_tokens, dtype=np.int64)
+    n_words = np.zeros(n_tokens, dtype=np.int64)
+    ids = np.empty(len(keys) + n_tokens, dtype=np.int64)
+    n_ids = 0
+    start = 0
+    k = 0
+    for t in range(n_tokens):
+        stop = ends[t]
+        key_end = k
+        while keys[key_end] != 10:
+            key_end += 1
+        head_at = n_ids
+        first_letters = 0
+        spaces = 0
+        if key_end > k:  # "".split(" ") would be [""]: a token without a key has no words
+            w = k
+            for i in range(k, key_end + 1):
+                if i == key_end or keys[i] == 32:
+                    if n_ids == head_at:
+                        first_letters = i - w
+                    ids[n_ids] = _find(keys, w, i, slots, hashes, arena, arena_ptr)
+                    n_ids += 1
+                    if i < key_end:
+                        spaces += 1
+                    w = i + 1
+        count = n_ids - head_at
+        letters = key_end - k - spaces
+        n_words[t] = count
+        upper = 65 <= tokens[start] <= 90
+        hyphen = -1
+        dash = stop  # the first "-" (token.partition("-")[0] ends there)
+        for i in range(start, stop):
+            if tokens[i] == 45:
+                hyphen = i
+                dash = min(dash, i)
+        tail = hyphen + 1 if hyphen >= 0 else start
+        possessive = stop - start >= 2 and tokens[stop - 2] == 39 and tokens[stop - 1] == 115
+        article = _is_article(tokens, start, dash, articles)
+        article_first = count > 0 and _is_article(keys, k, k + first_letters, articles)
+        flags = special[t]
+        if upper or (tail < stop and 65 <= tokens[tail] <= 90):
+            flags |= CAPITALISED
+        if key_end == k:
+            flags |= NO_KEY
+        if upper:
+            flags |= UPPER
+            if not _ascii_title(tokens, start, stop - 2 if possessive else stop):
+                flags |= NOT_TITLE
+        if not possessive:
+            flags |= BARE
+        if article_first:
+            flags |= ARTICLE_FIRST
+        if not upper and not article:
+            flags |= GROUPS_ONLY
+        head = ids[head_at] if count > 0 else -1
+        opens = head >= 0 and first[head] & 1 != 0
+        if not upper:  # `Gazetteer._opens`
+            if hyphen < 0:
+                opens = False
+            elif article:
+                if not opens and article_first and count > 1 and letters - first_letters >= 4:
+                    after = ids[head_at + 1]
+                    opens = after >= 0 and first[after] & 1 != 0
+            else:
+                opens = head >= 0 and first[head] & 2 != 0
+        if opens:
+            flags |= OPENS
+        facts[3 * t] = flags
+        facts[3 * t + 1] = letters
+        facts[3 * t + 2] = first_letters
+        start = stop
+        k = key_end + 1
+    return facts, n_words, ids[:n_ids]

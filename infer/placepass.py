@@ -166,6 +166,44 @@ def _ascii_keys(tokens: list[str]) -> list[str]:
     return keys.tobytes().decode("ascii").split("\n")[:-1]
 
 
+def _word_table(words: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The gazetteer's words (zero-padded UTF-8 rows, sorted) as a token table that
+    `charkernels._find` probes with a word's bytes: (slots, hashes, arena, arena_ptr), word
+    ids = row numbers."""
+    words = np.ascontiguousarray(words, dtype=np.uint8)
+    filled = words != 0  # no word holds a NUL byte: a row's bytes, then its padding
+    arena_ptr = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(filled.sum(axis=1), out=arena_ptr[1:])
+    arena = words[filled].astype(np.uint32)
+    hashes = np.zeros(len(words), dtype=np.int64)
+    slots = np.full(1 << max(4, (2 * len(words)).bit_length()), -1, dtype=np.int32)
+    char_kernels().insert_tokens(slots, hashes, arena, arena_ptr, 0, len(words))
+    return slots, hashes, arena, arena_ptr
+
+
+def _interleaved(
+    positions: tuple[np.ndarray, ...], parts: Sequence[Part]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One part of tokens analysed in groups: group g's tokens are at `positions[g]` (each
+    group's in order, the groups together every position once) and `parts[g]` is the part
+    (values per token, values) of its tokens; the same part in position order."""
+    total = sum(len(p) for p in positions)
+    lengths = np.zeros(total, dtype=np.int64)
+    for at, (counts, _) in zip(positions, parts, strict=True):
+        lengths[at] = counts
+    ptr = np.zeros(total + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    values = np.zeros(int(ptr[-1]), dtype=np.int64)
+    for at, (counts, found) in zip(positions, parts, strict=True):
+        counts = np.asarray(counts, dtype=np.int64)
+        # value j of the group goes to ptr[token] + (j - the group's first value of that token)
+        group_ptr = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=group_ptr[1:])
+        shift = np.repeat(ptr[at] - group_ptr[:-1], counts)
+        values[np.arange(int(group_ptr[-1]), dtype=np.int64) + shift] = found
+    return lengths, values
+
+
 def _padded(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ints as a zero-padded int64 matrix and their lengths."""
     width = max((len(r) for r in rows), default=1) or 1
@@ -212,6 +250,13 @@ class PlaceMatcher:
         # per word: does a key start with it (bits); bytes, not a list of 300k ints that every
         # full collection of the cyclic garbage collector would walk
         self._first = self.first.tobytes()
+        self.word_table = _word_table(parts["words"])
+        self.special = {
+            key: (CONNECTOR if key in CONNECTORS else 0)
+            | (QUALIFIER if key in QUALIFIERS else 0)
+            | (LEADING_WORD if key in LEADING else 0)
+            for key in (*CONNECTORS, *QUALIFIERS, *LEADING)
+        }
         self.tokens = TokenCache(self._analyze, 2)
 
     @classmethod
@@ -255,7 +300,44 @@ class PlaceMatcher:
     def _analyze(self, tokens: list[str]) -> tuple[Part, Part]:
         """Per token: (flags, letters of its key, letters of the key's first word) and the
         key's word ids, the token facts `_match_at` and `_weak` read, as the cache's two
-        parts."""
+        parts: the ASCII tokens' in one compiled pass (`placekernels.place_facts`), the
+        others' by `_analyze_text` (their flags need Unicode's cases)."""
+        ascii = np.fromiter(map(str.isascii, tokens), dtype=bool, count=len(tokens))
+        if ascii.all():
+            return self._analyze_ascii(tokens)
+        if not ascii.any():
+            return self._analyze_text(tokens)
+        plain, other = np.flatnonzero(ascii), np.flatnonzero(~ascii)
+        parts = (
+            self._analyze_ascii([tokens[i] for i in plain.tolist()]),
+            self._analyze_text([tokens[i] for i in other.tolist()]),
+        )
+        return tuple(  # type: ignore[return-value]
+            _interleaved((plain, other), [p[part] for p in parts]) for part in range(2)
+        )
+
+    def _analyze_ascii(self, tokens: list[str]) -> tuple[Part, Part]:
+        """`_analyze` of ASCII tokens, in one compiled pass."""
+        if not tokens:
+            return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)), (
+                np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.int64),
+            )
+        ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
+        text = np.frombuffer("".join(tokens).encode("ascii"), dtype=np.uint8)
+        article = int.from_bytes(ARTICLE.encode("ascii"), "little")
+        key_bytes = char_kernels().place_keys(text, ends, _ARTICLE_KEYS, article)
+        special = self.special
+        keys = key_bytes.tobytes().decode("ascii").split("\n")[:-1]
+        flags = np.fromiter((special.get(k, 0) for k in keys), dtype=np.int64, count=len(keys))
+        facts, n_words, ids = kernels().place_facts(
+            text, ends, key_bytes, flags, *self.word_table, self.first, _ARTICLE_KEYS
+        )
+        return (np.full(len(tokens), 3, dtype=np.int64), facts), (n_words, ids)
+
+    def _analyze_text(self, tokens: list[str]) -> tuple[Part, Part]:
+        """`_analyze` token by token (any tokens; the tests compare the compiled pass with
+        it)."""
         keys = token_keys(tokens)
         split = [key.split(" ") if key else [] for key in keys]
         n_words = list(map(len, split))

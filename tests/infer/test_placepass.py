@@ -322,6 +322,82 @@ def test_compiled_place_keys_equal_the_reference_keys_on_any_ascii(tokens):
     assert token_keys(tokens) == [_token_key.__wrapped__(t) for t in tokens]
 
 
+def same_facts(matcher: PlaceMatcher, tokens: list[str]) -> None:
+    """The analysis of new place tokens (compiled for ASCII ones) equals the token-by-token
+    one, part by part."""
+    fast, slow = matcher._analyze(tokens), matcher._analyze_text(tokens)
+    for (fast_lengths, fast_values), (slow_lengths, slow_values) in zip(fast, slow, strict=True):
+        assert np.asarray(fast_lengths).tolist() == list(slow_lengths)
+        assert np.asarray(fast_values).tolist() == list(slow_values)
+
+
+FACT_TOKENS = [t for t in KEY_TOKENS if t] + [
+    "Al-Ain",
+    "al-Ain",
+    "el-Arish",
+    "ul-Haq",
+    "ash-Sham-Ali",
+    "pro-al-Haram",
+    "x-al-Mosul",
+    "al-Ras-Ain",
+    "al-Hasakah's",
+    "AL",
+    "Al",
+    "al",
+    "McDonald",
+    "iPhone",
+    "KARACHI",
+    "Karachi's",
+    "ETA's",
+    "Eta",
+    "pro-Taliban",
+    "Mosul-Iraq",
+    "-Karachi-",
+    "-",
+    "'",
+    "Downtown",
+    "downtown",
+    "Greater",
+    "and",
+    "of",
+    "Dera",
+    "Valle",
+    "del",
+    "Ras",
+    "2nd",
+    "A1",
+    "x",
+    "X",
+    "Abu-Ghraib",
+    "abu-Ghraib",
+    "Peshawar’s",
+    "İstanbul",
+]
+
+
+def test_compiled_token_facts_equal_the_token_by_token_analysis_on_tricky_tokens(block):
+    same_facts(block.matcher, FACT_TOKENS)
+    same_facts(block.matcher, [t for t in FACT_TOKENS if t.isascii()])
+    same_facts(block.matcher, [t for t in FACT_TOKENS if not t.isascii()])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(KEY_PIECES), min_size=1, max_size=8).map("".join)))
+def test_compiled_token_facts_equal_the_token_by_token_analysis_on_generated_tokens(block, tokens):
+    same_facts(block.matcher, tokens)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(max_codepoint=127), min_size=1, max_size=12), max_size=12))
+def test_compiled_token_facts_equal_the_token_by_token_analysis_on_any_ascii(block, tokens):
+    same_facts(block.matcher, tokens)
+
+
+def test_compiled_token_facts_equal_the_token_by_token_analysis_on_the_demo_corpus(block):
+    tokens = sorted({m.group() for text in demo_texts() for m in _TOKEN.finditer(text)})
+    same_facts(block.matcher, tokens)
+
+
 STATE_PIECES = [
     ", ",
     ",",
