@@ -12,7 +12,7 @@ import numba
 import numpy as np
 from numba import types
 
-from infer.charkernels import _find, _is_article
+from infer.charkernels import _is_article
 from infer.tokenkernels import _insertion_sort, _pair_column, _slot
 
 _I32 = types.Array(types.int32, 1, "C")
@@ -493,28 +493,54 @@ def _ascii_title(text, start, stop):
     return cased
 
 
+@numba.njit(cache=True, nogil=True)
+def _word_id(text, start, stop, words):
+    """The row of `text[start:stop]` in `words` (-1: none), by binary search: one word a
+    row, zero-padded UTF-8 bytes, the rows sorted (what `numpy.searchsorted` of the `S`
+    view finds; the word holds no NUL byte)."""
+    width = words.shape[1]
+    if stop - start > width:
+        return -1
+    low, high = 0, len(words)
+    while low < high:
+        middle = (low + high) // 2
+        order = 0
+        for i in range(width):
+            c = np.int64(text[start + i]) if start + i < stop else 0
+            d = np.int64(words[middle, i])
+            if c != d:
+                order = c - d
+                break
+            if d == 0:
+                break
+        if order == 0:
+            return middle
+        if order < 0:
+            high = middle
+        else:
+            low = middle + 1
+    return -1
+
+
 _PLACE_FACTS_ARGUMENTS = (
     _U8_READ,
     _I64_READ,
     _U8_READ,
     _I64_READ,
-    _I32_READ,
-    _I64_READ,
-    _U32_READ,
-    _I64_READ,
+    types.Array(types.uint8, 2, "C", readonly=True),
     _U8_READ,
     _I64_READ,
 )
 
 
 @numba.njit([_PLACE_FACTS_ARGUMENTS], cache=True, nogil=True)
-def place_facts(tokens, ends, keys, special, slots, hashes, arena, arena_ptr, first, articles):
+def place_facts(tokens, ends, keys, special, words, first, articles):
     """What `infer.placepass.PlaceMatcher._analyze` works out for ASCII tokens (token t:
     `tokens[ends[t - 1]:ends[t]]`, its key the t-th line of `keys`, `special[t]` its key's
     CONNECTOR, QUALIFIER and LEADING flags): per token (flags with OPENS, letters of the key,
-    letters of its first word), the number of words of its key, and every key word's id in
-    the gazetteer's word table (`charkernels._find`: -1 for none). `first[w]` says whether
-    word w opens a key (1) or a group's key (2); `articles` packed like `_packed`."""
+    letters of its first word), the number of words of its key, and every key word's row in
+    the gazetteer's sorted `words` (`_word_id`: -1 for none). `first[w]` says whether word w
+    opens a key (1) or a group's key (2); `articles` packed like `_packed`."""
     n_tokens = len(ends)
     facts = np.empty(3 * n_tokens, dtype=np.int64)
     n_words = np.zeros(n_tokens, dtype=np.int64)
@@ -536,7 +562,7 @@ def place_facts(tokens, ends, keys, special, slots, hashes, arena, arena_ptr, fi
                 if i == key_end or keys[i] == 32:
                     if n_ids == head_at:
                         first_letters = i - w
-                    ids[n_ids] = _find(keys, w, i, slots, hashes, arena, arena_ptr)
+                    ids[n_ids] = _word_id(keys, w, i, words)
                     n_ids += 1
                     if i < key_end:
                         spaces += 1

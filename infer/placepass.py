@@ -166,21 +166,6 @@ def _ascii_keys(tokens: list[str]) -> list[str]:
     return keys.tobytes().decode("ascii").split("\n")[:-1]
 
 
-def _word_table(words: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The gazetteer's words (zero-padded UTF-8 rows, sorted) as a token table that
-    `charkernels._find` probes with a word's bytes: (slots, hashes, arena, arena_ptr), word
-    ids = row numbers."""
-    words = np.ascontiguousarray(words, dtype=np.uint8)
-    filled = words != 0  # no word holds a NUL byte: a row's bytes, then its padding
-    arena_ptr = np.zeros(len(words) + 1, dtype=np.int64)
-    np.cumsum(filled.sum(axis=1), out=arena_ptr[1:])
-    arena = words[filled].astype(np.uint32)
-    hashes = np.zeros(len(words), dtype=np.int64)
-    slots = np.full(1 << max(4, (2 * len(words)).bit_length()), -1, dtype=np.int32)
-    char_kernels().insert_tokens(slots, hashes, arena, arena_ptr, 0, len(words))
-    return slots, hashes, arena, arena_ptr
-
-
 def _interleaved(
     positions: tuple[np.ndarray, ...], parts: Sequence[Part]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -250,7 +235,7 @@ class PlaceMatcher:
         # per word: does a key start with it (bits); bytes, not a list of 300k ints that every
         # full collection of the cyclic garbage collector would walk
         self._first = self.first.tobytes()
-        self.word_table = _word_table(parts["words"])
+        self.word_rows = np.ascontiguousarray(parts["words"], dtype=np.uint8)
         self.special = {
             key: (CONNECTOR if key in CONNECTORS else 0)
             | (QUALIFIER if key in QUALIFIERS else 0)
@@ -331,7 +316,7 @@ class PlaceMatcher:
         keys = key_bytes.tobytes().decode("ascii").split("\n")[:-1]
         flags = np.fromiter((special.get(k, 0) for k in keys), dtype=np.int64, count=len(keys))
         facts, n_words, ids = kernels().place_facts(
-            text, ends, key_bytes, flags, *self.word_table, self.first, _ARTICLE_KEYS
+            text, ends, key_bytes, flags, self.word_rows, self.first, _ARTICLE_KEYS
         )
         return (np.full(len(tokens), 3, dtype=np.int64), facts), (n_words, ids)
 
