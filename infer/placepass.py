@@ -33,6 +33,7 @@ from infer.places import (
     Gazetteer,
     Mention,
     _settle_by_state,
+    _settling_keys,
     _token_key,
     span_key,
 )
@@ -242,6 +243,7 @@ class PlaceMatcher:
             | (LEADING_WORD if key in LEADING else 0)
             for key in (*CONNECTORS, *QUALIFIERS, *LEADING)
         }
+        _settling_keys()  # (cached) now, not when a batch first holds "Town, Country"
         self.tokens = TokenCache(self._analyze, 2)
 
     @classmethod
