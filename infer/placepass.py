@@ -2,9 +2,10 @@
 
 `Gazetteer.mentions` (infer/places.py) is the plain reference. Here the gazetteer becomes a
 trie over word ids, built at load from arrays a model folder stores beside its JSON (or from
-the JSON, for folders written before them); every distinct place token is analysed once in
-Python (its key's word ids and the flags `_match_at` and `_weak` test, `TokenCache`) and a
-numba pass (`infer/placekernels.py`) walks a whole batch. "Town, State" pairs, which need
+the JSON, for folders written before them); every distinct place token is analysed once
+(its key's word ids and the flags `_match_at` and `_weak` test, `TokenCache`: the ASCII ones
+in one compiled pass, the others in Python) and a numba pass (`infer/placekernels.py`) walks
+a whole batch. "Town, State" pairs, which need
 the US-state regex, go back to the reference's `_settle_by_state`. Tests compare the
 mentions and rows with the reference on every input class.
 """
