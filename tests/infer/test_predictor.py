@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 from helpers import make_records, tiny_config, write_corpus
 
+import infer.predictor as predictor_module
 from infer.artifact import ModelError
-from infer.predictor import Prediction, Predictor
+from infer.predictor import Prediction, Predictor, _batches
 from infer.scoring import decision_scores
 from infer.taxonomy import INCIDENT_TYPES, region_of
 from train.fit import train_model
@@ -157,6 +158,32 @@ def test_predict_from_threads_matches_sequential(predictor):
 def test_small_batches_give_the_same_predictions_as_one_batch(predictor):
     texts = [r["text"] for r in make_records(2, seed=5)]
     assert predictor.predict(iter(texts), batch_size=3) == predictor.predict(texts)
+
+
+def test_batches_hold_at_most_the_character_budget_and_keep_every_text_in_order():
+    texts = ["a" * n for n in (3, 4, 5, 20, 1, 1, 1, 9, 2)]
+    batches = list(_batches(iter(texts), 4, chars=10))
+    assert [t for batch in batches for t in batch] == texts
+    assert all(len(batch) <= 4 for batch in batches)
+    # a batch passes the budget only when one text alone does
+    assert all(sum(map(len, b)) <= 10 or len(b) == 1 for b in batches)
+    assert [list(map(len, b)) for b in batches] == [[3, 4], [5], [20], [1, 1, 1], [9], [2]]
+
+
+def test_long_texts_split_into_more_batches_give_the_same_predictions(predictor, monkeypatch):
+    texts = [r["text"] for r in make_records(2, seed=7)] + [" ".join(TEXTS) * 3]
+    whole = predictor.predict(texts)
+    sizes: list[int] = []
+
+    def recorded(texts, size, chars):
+        for batch in _batches(texts, size, chars):
+            sizes.append(len(batch))
+            yield batch
+
+    monkeypatch.setattr(predictor_module, "_batches", recorded)
+    monkeypatch.setattr(predictor_module, "BATCH_CHARS", 50)
+    assert predictor.predict(texts) == whole
+    assert len(sizes) > 1 and sum(sizes) == len(texts)
 
 
 def test_predict_takes_any_iterable_but_not_a_bare_string(predictor):
