@@ -161,11 +161,21 @@ def _ascii_keys(tokens: list[str]) -> list[str]:
     """The keys of ASCII tokens (`charkernels.place_keys`)."""
     if not tokens:
         return []
+    return _decoded(_ascii_key_bytes(tokens)[2])
+
+
+def _ascii_key_bytes(tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ASCII tokens as the kernels read them (their bytes one after the other, where each
+    ends) and their keys as `charkernels.place_keys` writes them (each ends in a line break)."""
     ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
     text = np.frombuffer("".join(tokens).encode("ascii"), dtype=np.uint8)
     article = int.from_bytes(ARTICLE.encode("ascii"), "little")
-    keys = char_kernels().place_keys(text, ends, _ARTICLE_KEYS, article)
-    return keys.tobytes().decode("ascii").split("\n")[:-1]
+    return text, ends, char_kernels().place_keys(text, ends, _ARTICLE_KEYS, article)
+
+
+def _decoded(key_bytes: np.ndarray) -> list[str]:
+    """The keys of `place_keys`' bytes, as strings."""
+    return key_bytes.tobytes().decode("ascii").split("\n")[:-1]
 
 
 def _interleaved(
@@ -307,16 +317,11 @@ class PlaceMatcher:
     def _analyze_ascii(self, tokens: list[str]) -> tuple[Part, Part]:
         """`_analyze` of ASCII tokens, in one compiled pass."""
         if not tokens:
-            return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)), (
-                np.zeros(0, dtype=np.int64),
-                np.zeros(0, dtype=np.int64),
-            )
-        ends = np.cumsum(np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens)))
-        text = np.frombuffer("".join(tokens).encode("ascii"), dtype=np.uint8)
-        article = int.from_bytes(ARTICLE.encode("ascii"), "little")
-        key_bytes = char_kernels().place_keys(text, ends, _ARTICLE_KEYS, article)
+            empty = np.zeros(0, dtype=np.int64)
+            return (empty, empty), (empty, empty)
+        text, ends, key_bytes = _ascii_key_bytes(tokens)
         special = self.special
-        keys = key_bytes.tobytes().decode("ascii").split("\n")[:-1]
+        keys = _decoded(key_bytes)
         flags = np.fromiter((special.get(k, 0) for k in keys), dtype=np.int64, count=len(keys))
         facts, n_words, ids = kernels().place_facts(
             text, ends, key_bytes, flags, self.word_rows, self.first, _ARTICLE_KEYS
