@@ -251,3 +251,13 @@ def test_dict_maker_takes_keys_that_are_not_plain_str_through_zip():
     made = scoring.dict_maker(keys)(0.25, 0.75)  # type: ignore[arg-type]
     assert list(made.items()) == [("bombing", 0.25), ("kidnap", 0.75)]
     assert type(next(iter(made))) is np.str_
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40), st.integers(1, 200))
+def test_softmax_is_the_textbook_formula_bit_for_bit_and_leaves_its_input(seed, n, k):
+    z = np.random.default_rng(seed).normal(size=(n, k)) * 20
+    before = z.copy()
+    shifted = np.exp(z - z.max(axis=1, keepdims=True))
+    assert np.array_equal(scoring.softmax(z), shifted / shifted.sum(axis=1, keepdims=True))
+    assert np.array_equal(z, before)
