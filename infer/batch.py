@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -37,6 +38,7 @@ DEFAULT_BATCH_SIZE = BATCH_SIZE  # records a chunk: one predictor batch (500 was
 CHUNKS_PER_WORKER = 3
 DIGITS = 4
 ORPHAN_CHECK_SECONDS = 0.5
+RESULT_POLL_SECONDS = 0.05  # how soon a stop signal ends the wait for a chunk's result
 _PR_SET_PDEATHSIG = 1
 # what a worker gets: records, or raw JSONL lines that it parses itself (infer.jsonl_reader)
 Chunk = list[InputRecord] | JsonlLines
@@ -313,14 +315,27 @@ class BatchScorer:
             _stop(pool)
             raise
         else:
-            pool.shutdown()
+            with interrupts.deferred():  # (joins threads: not interrupted inside their locks)
+                pool.shutdown()
         finally:
             _WORKER = None
 
 
 def _oldest(pending: deque[InFlight]) -> Any:
-    """The result of the oldest chunk in flight, removed from the window once it succeeded."""
-    outputs = pending[0][1].result()
+    """The result of the oldest chunk in flight, removed from the window once it succeeded.
+
+    A stop signal does not raise inside the wait: a KeyboardInterrupt raised there, between
+    `Condition.wait` releasing the future's lock and taking it back, left the lock released,
+    and the `with` around the wait then failed with "cannot release un-acquired lock" (exit
+    1 instead of 130). The wait is deferred and polled instead; a stop raises between polls."""
+    future = pending[0][1]
+    with interrupts.deferred():
+        while True:
+            try:
+                outputs = future.result(timeout=RESULT_POLL_SECONDS)
+                break
+            except FutureTimeout:
+                interrupts.check()
     pending.popleft()
     return outputs
 
@@ -332,7 +347,8 @@ def _submit(
 ) -> Future[Any]:
     """Submit a chunk; a pool already broken gives a failed future (reported like the others)."""
     try:
-        return pool.submit(work, chunk)
+        with interrupts.deferred():  # (the pool's locks and queues: see `_oldest`)
+            return pool.submit(work, chunk)
     except BrokenProcessPool as exc:
         failed: Future[Any] = Future()
         failed.set_exception(exc)
@@ -342,6 +358,12 @@ def _submit(
 def _stop(pool: ProcessPoolExecutor) -> list[BaseProcess]:
     """Cancel queued chunks and terminate the workers now (not after their current chunk)."""
     # ProcessPoolExecutor has no public way to stop running workers before Python 3.14.
+    with interrupts.deferred():  # a second Ctrl-C is raised once the workers are gone
+        return _stopped(pool)
+
+
+def _stopped(pool: ProcessPoolExecutor) -> list[BaseProcess]:
+    """`_stop`'s work: the processes it terminated."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets both
     results = getattr(pool, "_result_queue", None)

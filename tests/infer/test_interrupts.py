@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
+from collections import deque
 from concurrent.futures import Future
 
 import pytest
 
 from infer import interrupts
-from infer.batch import _submit
+from infer.batch import _oldest, _submit
 
 
 def _raise_sigterm() -> None:
@@ -125,3 +127,20 @@ def test_a_child_forked_inside_a_deferred_block_still_stops_on_sigterm():
                 os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 3
+
+
+def test_a_stop_while_waiting_for_a_chunk_is_raised_between_polls_not_inside_the_futures_lock():
+    # A KeyboardInterrupt raised inside Condition.wait left the future's lock released and
+    # turned into "cannot release un-acquired lock" (exit 1, not 130). The wait is deferred:
+    # the stop comes from check(), between two polls, with the lock free.
+    never_done: Future[list] = Future()
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped, interrupts.handled():
+            _oldest(deque([((), never_done)]))
+    finally:
+        timer.cancel()
+    assert stopped.traceback[-1].name == "check"
+    assert never_done._condition.acquire(blocking=False)  # nobody holds it
+    never_done._condition.release()
