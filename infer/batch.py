@@ -357,33 +357,28 @@ def _submit(
 
 def _stop(pool: ProcessPoolExecutor) -> list[BaseProcess]:
     """Cancel queued chunks and terminate the workers now (not after their current chunk)."""
-    # ProcessPoolExecutor has no public way to stop running workers before Python 3.14.
     with interrupts.deferred():  # a second Ctrl-C is raised once the workers are gone
-        return _stopped(pool)
-
-
-def _stopped(pool: ProcessPoolExecutor) -> list[BaseProcess]:
-    """`_stop`'s work: the processes it terminated."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets both
-    results = getattr(pool, "_result_queue", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-    # A worker killed while sending its result leaves part of a message in the result pipe, and
-    # the pool's manager thread waits for the rest forever (the interpreter then hangs at exit,
-    # joining it). With the workers gone, closing this process's copy of the pipe's write end
-    # turns that wait into end-of-file: the thread sees a broken pool and ends.
-    if results is not None:
-        with contextlib.suppress(OSError, AttributeError):
-            results._writer.close()
-    # Join the manager thread too: left running, it may write to its closed wake-up pipe while
-    # the interpreter exits ("Exception ignored ... Bad file descriptor" on stderr).
-    if manager is not None:
-        manager.join(timeout=10)
-    return processes
+        # ProcessPoolExecutor has no public way to stop running workers before Python 3.14.
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets both
+        results = getattr(pool, "_result_queue", None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        # A worker killed while sending its result leaves part of a message in the result pipe, and
+        # the pool's manager thread waits for the rest forever (the interpreter then hangs at exit,
+        # joining it). With the workers gone, closing this process's copy of the pipe's write end
+        # turns that wait into end-of-file: the thread sees a broken pool and ends.
+        if results is not None:
+            with contextlib.suppress(OSError, AttributeError):
+                results._writer.close()
+        # Join the manager thread too: left running, it may write to its closed wake-up pipe while
+        # the interpreter exits ("Exception ignored ... Bad file descriptor" on stderr).
+        if manager is not None:
+            manager.join(timeout=10)
+        return processes
 
 
 def _exit_of(processes: Sequence[BaseProcess]) -> str:
